@@ -1,0 +1,57 @@
+"""The whole plugin contract: one hook that returns sampler entries.
+
+A plugin is a module (or object) with a :func:`qhvae_samplers` hook implementation,
+advertised in its package metadata under the ``qhvae`` entry-point group::
+
+    [project.entry-points.qhvae]
+    mysampler = "my_package.qhvae_plugin"
+
+and the module::
+
+    from qhvae.hookspecs import SamplerEntry, hookimpl
+
+    @hookimpl
+    def qhvae_samplers():
+        return [SamplerEntry("mysampler", MySampler, "what it does")]
+
+``factory(**config)`` must return a :class:`qhvae.BoltzmannSampler` (or any
+``dimod.Sampler``, which qhvae wraps). ``contract_version`` is the version of this
+contract the plugin implements; a plugin built for another major version is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pluggy
+
+__all__ = ["CONTRACT_VERSION", "PROJECT_NAME", "SamplerEntry", "hookimpl", "hookspec", "qhvae_samplers"]
+
+PROJECT_NAME = "qhvae"
+CONTRACT_VERSION = 1
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@dataclass(frozen=True)
+class SamplerEntry:
+    """One sampler a plugin offers.
+
+    Attributes:
+        name: unique name users pass to :func:`qhvae.get_sampler`.
+        factory: ``factory(**config)`` builds the sampler.
+        description: one line for ``qhvae samplers``.
+        contract_version: version of this contract the plugin implements.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    description: str = ""
+    contract_version: int = CONTRACT_VERSION
+
+
+@hookspec
+def qhvae_samplers() -> list[SamplerEntry]:
+    """Return the samplers this plugin provides."""

@@ -1,0 +1,191 @@
+"""Sampler discovery through pluggy and the ``qhvae`` entry-point group.
+
+Built-in samplers are registered by qhvae's own entry point, exactly as a third-party
+plugin is. A plugin that fails to import or to answer the hook is recorded with its
+error and listed as broken; the others keep working.
+
+Example:
+    >>> import qhvae
+    >>> {"exact", "gibbs", "pa", "sa"} <= {row.name for row in qhvae.list_samplers()}
+    True
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import dimod
+import pluggy
+
+from . import hookspecs
+from .hookspecs import CONTRACT_VERSION, PROJECT_NAME, SamplerEntry
+from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError
+
+__all__ = ["SamplerRegistry", "SamplerInfo", "get_sampler", "list_samplers", "default_registry"]
+
+ENTRY_POINT_GROUP = "qhvae"
+
+
+@dataclass(frozen=True)
+class SamplerInfo:
+    """A row of ``qhvae samplers``: what a name resolves to and whether it works."""
+
+    name: str
+    origin: str
+    description: str
+    status: str  # "ok" or "error: ..."
+    plugin: str
+
+
+class SamplerRegistry:
+    """The samplers known to this process.
+
+    Args:
+        load_entry_points: discover installed plugins in the ``qhvae`` group.
+    """
+
+    def __init__(self, load_entry_points: bool = True):
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self._origins: dict[str, str] = {}
+        self._failures: list[SamplerInfo] = []
+        self._entries: dict[str, tuple[SamplerEntry, str, str]] | None = None
+        if load_entry_points:
+            self._load_entry_points()
+
+    def _load_entry_points(self) -> None:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist is not None else "unknown"
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self._failures.append(
+                    SamplerInfo(ep.name, dist, f"plugin {ep.value!r} failed to import",
+                                f"error: {type(exc).__name__}: {exc}", ep.name)
+                )
+                continue
+            if self.pm.is_registered(plugin) or self.pm.get_plugin(ep.name) is not None:
+                continue
+            self.register(plugin, name=ep.name, origin=dist)
+
+    def register(self, plugin: Any, name: str | None = None, origin: str = "local") -> None:
+        """Register a plugin object or module (for in-process plugins and tests)."""
+        name = self.pm.register(plugin, name=name)
+        self._origins[name] = origin
+        self._entries = None
+
+    def _collect(self) -> dict[str, tuple[SamplerEntry, str, str]]:
+        if self._entries is not None:
+            return self._entries
+        entries: dict[str, tuple[SamplerEntry, str, str]] = {}
+        for impl in self.pm.hook.qhvae_samplers.get_hookimpls():
+            plugin_name, origin = impl.plugin_name, self._origins.get(impl.plugin_name, "local")
+            try:
+                offered = list(impl.function())
+                for entry in offered:
+                    if not isinstance(entry, SamplerEntry):
+                        raise TypeError(f"qhvae_samplers returned {type(entry).__name__}, not SamplerEntry")
+            except Exception as exc:
+                self._failures.append(
+                    SamplerInfo(plugin_name, origin, "qhvae_samplers hook failed",
+                                f"error: {type(exc).__name__}: {exc}", plugin_name)
+                )
+                continue
+            for entry in offered:
+                if entry.name in entries:
+                    claims = sorted([(entries[entry.name][2], entries[entry.name][1]), (plugin_name, origin)])
+                    raise SamplerError(
+                        f"two plugins claim the sampler name {entry.name!r}: "
+                        + " and ".join(f"{p!r} (package {o})" for p, o in claims)
+                        + "; uninstall one of them"
+                    )
+                entries[entry.name] = (entry, origin, plugin_name)
+        self._entries = entries
+        return entries
+
+    def names(self) -> list[str]:
+        """Names of the samplers that can be built."""
+        return sorted(self._collect())
+
+    def list(self) -> list[SamplerInfo]:
+        """Every sampler and broken plugin, sorted by name."""
+        rows = []
+        for name, (entry, origin, plugin) in self._collect().items():
+            if entry.contract_version != CONTRACT_VERSION:
+                status = (f"error: implements sampler contract v{entry.contract_version}, "
+                          f"qhvae needs v{CONTRACT_VERSION}")
+            else:
+                status = "ok"
+            rows.append(SamplerInfo(name, origin, entry.description, status, plugin))
+        return sorted(rows + self._failures, key=lambda r: r.name)
+
+    def get(self, name: str, **config: Any) -> BoltzmannSampler:
+        """Build the sampler registered as ``name`` with ``config``.
+
+        Raises:
+            KeyError: for an unknown name, listing the known ones.
+            SamplerError: when the plugin's factory fails or returns a non-sampler.
+        """
+        entries = self._collect()
+        if name not in entries:
+            broken = [f.name for f in self._failures if f.name == name]
+            hint = f" (a plugin of that name failed to load: {self._failures[0].status})" if broken else ""
+            raise KeyError(f"unknown sampler {name!r}{hint}; known samplers: {', '.join(sorted(entries)) or 'none'}")
+        entry, origin, _ = entries[name]
+        if entry.contract_version != CONTRACT_VERSION:
+            raise SamplerError(
+                f"sampler {name!r} (from package {origin}) implements sampler contract "
+                f"v{entry.contract_version} but this qhvae needs v{CONTRACT_VERSION}; upgrade the plugin"
+            )
+        try:
+            sampler = entry.factory(**config)
+        except ValueError:
+            raise  # a configuration the sampler refused; its message names the sampler
+        except TypeError as exc:
+            raise TypeError(f"sampler {name!r} (from package {origin}) rejected its configuration: {exc}") from exc
+        except Exception as exc:
+            raise SamplerError(
+                f"sampler {name!r} (from package {origin}) failed to build: {type(exc).__name__}: {exc}"
+            ) from exc
+        if isinstance(sampler, dimod.Sampler) and not isinstance(sampler, BoltzmannSampler):
+            sampler = DimodSamplerAdapter(sampler, name=name)
+        if not isinstance(sampler, BoltzmannSampler):
+            raise SamplerError(
+                f"sampler {name!r} (from package {origin}) built a {type(sampler).__name__}, "
+                "not a qhvae.BoltzmannSampler or dimod.Sampler"
+            )
+        sampler.origin = origin
+        if sampler.name != name:
+            sampler.name = name
+        return sampler
+
+
+_default: SamplerRegistry | None = None
+_lock = threading.Lock()
+
+
+def default_registry() -> SamplerRegistry:
+    """The process-wide registry, built on first use."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = SamplerRegistry()
+        return _default
+
+
+def get_sampler(name: str, **config: Any) -> BoltzmannSampler:
+    """Build a registered sampler by name.
+
+    Example:
+        >>> get_sampler("gibbs", num_sweeps=5).name
+        'gibbs'
+    """
+    return default_registry().get(name, **config)
+
+
+def list_samplers() -> list[SamplerInfo]:
+    """All registered samplers and broken plugins (name, origin, description, status)."""
+    return default_registry().list()

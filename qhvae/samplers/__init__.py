@@ -1,0 +1,21 @@
+"""Boltzmann samplers: the contract and the built-in implementations."""
+
+from .base import (
+    BoltzmannMachine,
+    BoltzmannSampler,
+    DimodSamplerAdapter,
+    SampleResult,
+    SamplerError,
+    SamplerOutputError,
+    check_samples,
+)
+
+__all__ = [
+    "BoltzmannMachine",
+    "BoltzmannSampler",
+    "DimodSamplerAdapter",
+    "SampleResult",
+    "SamplerError",
+    "SamplerOutputError",
+    "check_samples",
+]

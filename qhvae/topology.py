@@ -1,0 +1,484 @@
+"""Latent graphs: which latent units of the Boltzmann-machine prior are coupled.
+
+A :class:`LatentGraph` is the structure of the prior ``p(z) = exp(-E(z)) / Z`` with
+``E(z) = sum_i b_i z_i + sum_(i<j in edges) W_ij z_i z_j``: the units ``0..L-1``, the
+coupled pairs, a proper colouring (units of one colour are conditionally independent
+given the others, so they can be updated together in block Gibbs sampling), the two
+hierarchical groups of the VAE's posterior, and the hardware coordinates of each unit
+on the device family the graph was cut from (needed to place the graph on a QPU).
+
+Constructors follow the paper (Vinci et al., App. D): :func:`chimera` (a 6x6 patch of
+Chimera unit cells, 288 units), :func:`pegasus` (36 Pegasus unit cells, 288 units),
+:func:`zephyr` (a compact 288-unit Zephyr patch), :func:`rbm` (complete bipartite),
+:func:`full` and :func:`bernoulli` (no couplings).
+
+Example:
+    >>> from qhvae import topology
+    >>> g = topology.chimera(6)
+    >>> g.num_nodes, g.num_edges, g.num_colors
+    (288, 816, 2)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Hashable, Iterable, Sequence
+
+import networkx as nx
+import numpy as np
+
+__all__ = [
+    "LatentGraph",
+    "HIERARCHY_MAPPINGS",
+    "bernoulli",
+    "chimera",
+    "pegasus",
+    "zephyr",
+    "rbm",
+    "full",
+    "from_networkx",
+    "from_edges",
+    "by_name",
+    "GRAPH_FAMILIES",
+]
+
+HIERARCHY_MAPPINGS = ("bipartite", "chains")
+
+
+@dataclass(frozen=True, eq=False)
+class LatentGraph:
+    """The coupling structure of a Boltzmann-machine prior over ``num_nodes`` binary units.
+
+    Attributes:
+        name: Human-readable name, e.g. ``"chimera(6)"``.
+        num_nodes: Number of latent units ``L``; units are labelled ``0..L-1``.
+        edges: ``(E, 2)`` int64 array of coupled pairs with ``i < j``, sorted.
+        colors: ``(L,)`` int64 proper colouring with colours ``0..k-1``.
+        family: Hardware family the graph was cut from (``"chimera"``, ``"pegasus"``,
+            ``"zephyr"``) or a structural kind (``"rbm"``, ``"full"``, ``"bernoulli"``,
+            ``"custom"``).
+        family_shape: Shape parameters of the family graph, e.g. ``(6, 6, 4)`` for
+            Chimera ``(m, n, t)``.
+        coordinates: Hardware coordinate tuple of every unit on its family graph
+            (Chimera ``(i, j, u, k)``, Pegasus nice ``(t, y, x, u, k)``, Zephyr
+            ``(u, w, k, j, z)``), or ``None`` when the graph has no hardware origin.
+        orientation: ``(L,)`` int64 qubit orientation ``u`` (0 vertical, 1 horizontal)
+            for hardware graphs, else ``None``; the "chains" hierarchy uses it.
+
+    Example:
+        >>> g = from_edges(3, [(0, 1), (1, 2)])
+        >>> g.num_colors, g.is_bipartite
+        (2, True)
+    """
+
+    name: str
+    num_nodes: int
+    edges: np.ndarray
+    colors: np.ndarray
+    family: str = "custom"
+    family_shape: tuple[int, ...] = ()
+    coordinates: tuple[tuple[int, ...], ...] | None = None
+    orientation: np.ndarray | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        colors = np.asarray(self.colors, dtype=np.int64).reshape(-1)
+        n = int(self.num_nodes)
+        if n < 1:
+            raise ValueError(f"a latent graph needs at least one unit, got num_nodes={n}")
+        if colors.shape != (n,):
+            raise ValueError(f"colors has shape {colors.shape}, expected ({n},)")
+        if edges.size:
+            if edges.min() < 0 or edges.max() >= n:
+                raise ValueError(f"edge endpoints must lie in 0..{n - 1}")
+            if np.any(edges[:, 0] == edges[:, 1]):
+                raise ValueError("self-loops are not allowed in a latent graph")
+            edges = np.sort(edges, axis=1)
+            edges = np.unique(edges, axis=0)
+            if np.any(colors[edges[:, 0]] == colors[edges[:, 1]]):
+                raise ValueError("colors is not a proper colouring: an edge joins two units of one colour")
+        # Relabel colours to 0..k-1 so that block samplers can index them densely.
+        _, colors = np.unique(colors, return_inverse=True)
+        object.__setattr__(self, "num_nodes", n)
+        object.__setattr__(self, "edges", edges)
+        object.__setattr__(self, "colors", colors.astype(np.int64))
+        if self.orientation is not None:
+            object.__setattr__(self, "orientation", np.asarray(self.orientation, dtype=np.int64))
+        if self.coordinates is not None and len(self.coordinates) != n:
+            raise ValueError(f"coordinates has {len(self.coordinates)} entries, expected {n}")
+        self.edges.setflags(write=False)
+        self.colors.setflags(write=False)
+
+    @property
+    def num_edges(self) -> int:
+        """Number of coupled pairs."""
+        return int(self.edges.shape[0])
+
+    @property
+    def num_colors(self) -> int:
+        """Number of colour classes (blocks of a block Gibbs sweep)."""
+        return int(self.colors.max()) + 1
+
+    @property
+    def is_bipartite(self) -> bool:
+        """Whether the colouring has at most two colours."""
+        return self.num_colors <= 2
+
+    def degrees(self) -> np.ndarray:
+        """Number of neighbours of every unit, shape ``(L,)``."""
+        return np.bincount(self.edges.ravel(), minlength=self.num_nodes)
+
+    def adjacency_mask(self, dtype=np.float32) -> np.ndarray:
+        """Symmetric ``(L, L)`` 0/1 matrix with ones on the edges.
+
+        Example:
+            >>> from_edges(2, [(0, 1)]).adjacency_mask().tolist()
+            [[0.0, 1.0], [1.0, 0.0]]
+        """
+        mask = np.zeros((self.num_nodes, self.num_nodes), dtype=dtype)
+        mask[self.edges[:, 0], self.edges[:, 1]] = 1
+        mask[self.edges[:, 1], self.edges[:, 0]] = 1
+        return mask
+
+    def hierarchy(self, mapping: str = "bipartite") -> np.ndarray:
+        """Assign every unit to hierarchical group 0 (``z1``) or 1 (``z2``).
+
+        Args:
+            mapping: ``"bipartite"``: the colour classes split in two halves; for a
+                bipartite graph this is its 2-colouring, so ``p(z2|z1)`` factorizes
+                (paper Fig. 7b). ``"chains"``: the qubit orientation, vertical units in
+                group 0 and horizontal ones in group 1 (paper Fig. 7c); needs a
+                hardware graph.
+
+        Returns:
+            ``(L,)`` int64 array of 0/1 group labels.
+
+        Raises:
+            ValueError: for an unknown mapping or "chains" on a graph without qubit
+                orientations.
+
+        Example:
+            >>> chimera(1).hierarchy("chains").tolist()
+            [0, 0, 0, 0, 1, 1, 1, 1]
+        """
+        if mapping == "bipartite":
+            k = self.num_colors
+            if k == 1:
+                # No couplings at all: any split works, alternate so both groups are mixed.
+                return (np.arange(self.num_nodes) % 2).astype(np.int64)
+            return (self.colors >= (k + 1) // 2).astype(np.int64)
+        if mapping == "chains":
+            if self.orientation is None:
+                raise ValueError(
+                    f"the 'chains' mapping needs qubit orientations, which {self.name} "
+                    f"({self.family}) does not have; use mapping='bipartite' or a hardware "
+                    "graph (chimera, pegasus, zephyr)"
+                )
+            return self.orientation.copy()
+        raise ValueError(f"unknown hierarchy mapping {mapping!r}; choose one of {HIERARCHY_MAPPINGS}")
+
+    def to_networkx(self) -> nx.Graph:
+        """The graph as a :class:`networkx.Graph` with ``color`` (and ``coordinate``) node data."""
+        g = nx.Graph()
+        for i in range(self.num_nodes):
+            data = {"color": int(self.colors[i])}
+            if self.coordinates is not None:
+                data["coordinate"] = self.coordinates[i]
+            g.add_node(i, **data)
+        g.add_edges_from(map(tuple, self.edges.tolist()))
+        return g
+
+    def neighbors_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Symmetric CSR adjacency ``(indptr, neighbors, edge_index)``.
+
+        ``edge_index[p]`` is the row of :attr:`edges` that the ``p``-th stored
+        neighbour comes from, so per-edge weights ``w`` map to CSR as ``w[edge_index]``.
+        """
+        if "csr" not in self._cache:
+            self._cache["csr"] = csr_from_edges(self.num_nodes, self.edges)
+        return self._cache["csr"]
+
+    def __repr__(self) -> str:
+        return (
+            f"LatentGraph({self.name!r}, num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
+            f"num_colors={self.num_colors})"
+        )
+
+
+def csr_from_edges(num_nodes: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetric CSR adjacency of an undirected edge list.
+
+    Args:
+        num_nodes: Number of nodes.
+        edges: ``(E, 2)`` integer array.
+
+    Returns:
+        ``(indptr, neighbors, edge_index)``: the neighbours of node ``i`` are
+        ``neighbors[indptr[i]:indptr[i+1]]`` and come from edge rows ``edge_index[...]``.
+
+    Example:
+        >>> indptr, nbrs, idx = csr_from_edges(3, np.array([[0, 1], [1, 2]]))
+        >>> indptr.tolist(), nbrs.tolist(), idx.tolist()
+        ([0, 1, 3, 4], [1, 0, 2, 1], [0, 0, 1, 1])
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    e = np.arange(edges.shape[0], dtype=np.int64)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    eidx = np.concatenate([e, e])
+    order = np.lexsort((cols, rows))
+    rows, cols, eidx = rows[order], cols[order], eidx[order]
+    indptr = np.searchsorted(rows, np.arange(num_nodes + 1)).astype(np.int64)
+    return indptr, cols.astype(np.int64), eidx.astype(np.int64)
+
+
+def greedy_coloring(num_nodes: int, edges: np.ndarray) -> np.ndarray:
+    """A proper colouring by networkx's DSATUR heuristic (few colours on sparse graphs).
+
+    Example:
+        >>> greedy_coloring(3, np.array([[0, 1], [1, 2], [0, 2]])).tolist()
+        [0, 1, 2]
+    """
+    g = nx.Graph()
+    g.add_nodes_from(range(num_nodes))
+    g.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2).tolist()))
+    coloring = nx.coloring.greedy_color(g, strategy="DSATUR")
+    return np.array([coloring[i] for i in range(num_nodes)], dtype=np.int64)
+
+
+def _from_labelled_graph(
+    g: nx.Graph,
+    nodes: Sequence[Hashable],
+    *,
+    name: str,
+    family: str,
+    family_shape: tuple[int, ...],
+    color_of: Callable[[Hashable], int],
+    orientation_of: Callable[[Hashable], int],
+) -> LatentGraph:
+    index = {n: i for i, n in enumerate(nodes)}
+    sub = g.subgraph(nodes)
+    edges = np.array([(index[a], index[b]) for a, b in sub.edges()], dtype=np.int64).reshape(-1, 2)
+    return LatentGraph(
+        name=name,
+        num_nodes=len(nodes),
+        edges=edges,
+        colors=np.array([color_of(n) for n in nodes], dtype=np.int64),
+        family=family,
+        family_shape=family_shape,
+        coordinates=tuple(tuple(int(c) for c in n) for n in nodes),
+        orientation=np.array([orientation_of(n) for n in nodes], dtype=np.int64),
+    )
+
+
+def chimera(m: int = 6, n: int | None = None, t: int = 4) -> LatentGraph:
+    """An ``m x n`` patch of Chimera unit cells (``K_{t,t}``), ``2 t m n`` units.
+
+    The default is the paper's latent graph: 6x6 cells, 288 units, 816 couplings.
+    Units are ordered by Chimera linear index; coordinates are ``(i, j, u, k)``.
+    Chimera is bipartite, so the colouring has 2 colours.
+
+    Example:
+        >>> g = chimera(2)
+        >>> g.num_nodes, g.coordinates[0]
+        (32, (0, 0, 0, 0))
+    """
+    import dwave.graphs as dg
+
+    n = m if n is None else n
+    g = dg.chimera_graph(m, n, t, coordinates=True)
+    coords = dg.chimera_coordinates(m, n, t)
+    nodes = sorted(g.nodes, key=coords.chimera_to_linear)
+    return _from_labelled_graph(
+        g,
+        nodes,
+        name=f"chimera({m},{n},{t})" if (n != m or t != 4) else f"chimera({m})",
+        family="chimera",
+        family_shape=(m, n, t),
+        color_of=dg.chimera_two_color,
+        orientation_of=lambda c: c[2],
+    )
+
+
+def pegasus(m: int = 5, rows: int = 3, cols: int = 4) -> LatentGraph:
+    """A patch of Pegasus unit cells: ``3 * rows * cols`` cells of 8 qubits.
+
+    Cells are taken in Pegasus "nice" coordinates ``(t, y, x, u, k)`` with
+    ``y < rows`` and ``x < cols`` from the Pegasus graph ``P_m``. The default is a
+    36-cell, 288-unit patch (the paper's App. D size) with 1812 couplings and
+    degree up to 15; it is quadripartite (Pegasus' 4-colouring).
+
+    Example:
+        >>> g = pegasus()
+        >>> g.num_nodes, g.num_colors
+        (288, 4)
+    """
+    import dwave.graphs as dg
+
+    if not (1 <= rows <= m - 1 and 1 <= cols <= m - 1):
+        raise ValueError(f"a Pegasus P_{m} has {m - 1}x{m - 1} nice cells; got rows={rows}, cols={cols}")
+    g = dg.pegasus_graph(m, nice_coordinates=True)
+    coords = dg.pegasus_coordinates(m)
+    nodes = sorted(
+        (q for q in g.nodes if q[1] < rows and q[2] < cols),
+        key=lambda q: (q[1], q[2], q[0], q[3], q[4]),
+    )
+    return _from_labelled_graph(
+        g,
+        nodes,
+        name=f"pegasus({m},{rows}x{cols})",
+        family="pegasus",
+        family_shape=(m,),
+        color_of=lambda q: dg.pegasus_four_color(coords.nice_to_pegasus(q)),
+        orientation_of=lambda q: q[3],
+    )
+
+
+def zephyr(m: int = 3, t: int = 4, num_units: int | None = 288) -> LatentGraph:
+    """A compact patch of the Zephyr graph ``Z_{m,t}``.
+
+    The patch is the ``num_units`` qubits closest (breadth-first, ties by
+    coordinate) to the central qubit of ``Z_{m,t}``, so it is connected and compact;
+    ``num_units=None`` takes the whole graph. Coordinates are ``(u, w, k, j, z)``;
+    the colouring is Zephyr's 4-colouring.
+
+    Example:
+        >>> g = zephyr()
+        >>> g.num_nodes, g.num_colors
+        (288, 4)
+    """
+    import dwave.graphs as dg
+
+    g = dg.zephyr_graph(m, t, coordinates=True)
+    total = g.number_of_nodes()
+    if num_units is None:
+        num_units = total
+    if not 1 <= num_units <= total:
+        raise ValueError(f"Z_({m},{t}) has {total} qubits; cannot cut a {num_units}-unit patch")
+    nodes = _bfs_ball(g, num_units)
+    return _from_labelled_graph(
+        g,
+        nodes,
+        name=f"zephyr({m},{t},{num_units})",
+        family="zephyr",
+        family_shape=(m, t),
+        color_of=dg.zephyr_four_color,
+        orientation_of=lambda q: q[0],
+    )
+
+
+def _bfs_ball(g: nx.Graph, size: int) -> list:
+    center = min(nx.center(g))
+    seen = {center}
+    order = [center]
+    queue = deque([center])
+    while queue and len(order) < size:
+        node = queue.popleft()
+        for nb in sorted(g.neighbors(node)):
+            if nb not in seen:
+                seen.add(nb)
+                order.append(nb)
+                queue.append(nb)
+    return sorted(order[:size])
+
+
+def rbm(n_left: int = 144, n_right: int | None = None) -> LatentGraph:
+    """A complete bipartite graph ``K_{n_left, n_right}`` (a restricted Boltzmann machine).
+
+    Units ``0..n_left-1`` form the left layer (colour 0, the "bipartite" group 0).
+
+    Example:
+        >>> g = rbm(2, 3)
+        >>> g.num_nodes, g.num_edges
+        (5, 6)
+    """
+    n_right = n_left if n_right is None else n_right
+    if n_left < 1 or n_right < 1:
+        raise ValueError(f"both RBM layers need at least one unit, got {n_left} and {n_right}")
+    left, right = np.meshgrid(np.arange(n_left), n_left + np.arange(n_right), indexing="ij")
+    edges = np.stack([left.ravel(), right.ravel()], axis=1)
+    colors = np.r_[np.zeros(n_left), np.ones(n_right)].astype(np.int64)
+    return LatentGraph(f"rbm({n_left},{n_right})", n_left + n_right, edges, colors, family="rbm")
+
+
+def full(num_nodes: int = 288) -> LatentGraph:
+    """The complete graph on ``num_nodes`` units (every unit its own colour).
+
+    Example:
+        >>> full(4).num_edges
+        6
+    """
+    i, j = np.triu_indices(num_nodes, k=1)
+    return LatentGraph(
+        f"full({num_nodes})", num_nodes, np.stack([i, j], axis=1), np.arange(num_nodes), family="full"
+    )
+
+
+def bernoulli(num_nodes: int = 288) -> LatentGraph:
+    """No couplings: the prior is a product of independent Bernoulli units.
+
+    Example:
+        >>> bernoulli(5).num_edges
+        0
+    """
+    return LatentGraph(
+        f"bernoulli({num_nodes})",
+        num_nodes,
+        np.zeros((0, 2), np.int64),
+        np.zeros(num_nodes, np.int64),
+        family="bernoulli",
+    )
+
+
+def from_edges(num_nodes: int, edges: Iterable[tuple[int, int]], name: str = "custom") -> LatentGraph:
+    """A latent graph from an edge list over units ``0..num_nodes-1`` (DSATUR colouring).
+
+    Example:
+        >>> from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]).num_colors
+        2
+    """
+    edges = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2)
+    return LatentGraph(name, num_nodes, edges, greedy_coloring(num_nodes, edges))
+
+
+def from_networkx(g: nx.Graph, name: str = "custom") -> LatentGraph:
+    """A latent graph from any networkx graph; nodes are relabelled ``0..L-1`` in sorted order.
+
+    Example:
+        >>> from_networkx(nx.path_graph(3)).num_edges
+        2
+    """
+    nodes = sorted(g.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    return from_edges(len(nodes), [(index[a], index[b]) for a, b in g.edges()], name=name)
+
+
+GRAPH_FAMILIES: dict[str, Callable[..., LatentGraph]] = {
+    "bernoulli": bernoulli,
+    "chimera": chimera,
+    "pegasus": pegasus,
+    "zephyr": zephyr,
+    "rbm": rbm,
+    "full": full,
+}
+
+
+def by_name(name: str, **kwargs) -> LatentGraph:
+    """Build a latent graph by family name (``"chimera"``, ``"pegasus"``, ...).
+
+    Raises:
+        ValueError: naming the known families when ``name`` is not one of them.
+
+    Example:
+        >>> by_name("chimera", m=2).num_nodes
+        32
+    """
+    try:
+        factory = GRAPH_FAMILIES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown latent graph {name!r}; known graphs: {', '.join(sorted(GRAPH_FAMILIES))}"
+        ) from None
+    return factory(**kwargs)

@@ -1,0 +1,194 @@
+"""The sampler contract: dimod API, vartypes, the array path and validation at the boundary."""
+
+import dimod
+import numpy as np
+import pytest
+
+import qhvae
+from qhvae import BoltzmannMachine
+from qhvae.samplers import DimodSamplerAdapter, SamplerOutputError, check_samples
+from qhvae.samplers.base import BoltzmannSampler, SampleResult
+
+BUILTINS = ["exact", "gibbs", "pa", "sa"]
+FAST = {"sa": {"num_sweeps": 50}, "gibbs": {"num_sweeps": 2, "burn_in": 5}, "pa": {"num_sweeps": 1}}
+
+
+@pytest.fixture(params=BUILTINS)
+def sampler(request):
+    return qhvae.get_sampler(request.param, **FAST.get(request.param, {}))
+
+
+def test_is_a_dimod_sampler(sampler):
+    assert isinstance(sampler, dimod.Sampler)
+    assert {"num_reads", "seed"} <= set(sampler.parameters)
+    assert sampler.properties["name"] == sampler.name
+
+
+@pytest.mark.parametrize("vartype", [dimod.SPIN, dimod.BINARY])
+def test_sampleset_keeps_vartype_labels_and_energies(sampler, vartype):
+    bqm = dimod.BinaryQuadraticModel({"a": 0.5, "b": -0.3, "c": 0.1}, {("a", "b"): 1.0, ("b", "c"): -0.7},
+                                     0.25, vartype)
+    ss = sampler.sample(bqm, num_reads=7, seed=11)
+    assert ss.vartype is vartype
+    assert set(ss.variables) == {"a", "b", "c"}
+    assert len(ss) == 7
+    np.testing.assert_allclose(ss.record.energy, bqm.energies(ss))
+    allowed = {-1, 1} if vartype is dimod.SPIN else {0, 1}
+    assert set(np.unique(ss.record.sample)) <= allowed
+
+
+def test_array_path_shapes_and_quadratic_forms(sampler):
+    b = np.array([0.2, -0.1, 0.3])
+    dense = np.array([[0, 1.0, 0], [1.0, 0, -0.5], [0, -0.5, 0]])
+    upper = np.triu(dense)
+    pairs = (np.array([[0, 1], [1, 2]]), np.array([1.0, -0.5]))
+    triple = (np.array([0, 1]), np.array([1, 2]), np.array([1.0, -0.5]))
+    for quadratic in (dense, upper, pairs, triple):
+        out = sampler.sample_arrays(b, quadratic, 5, seed=1)
+        assert out.shape == (5, 3) and out.dtype == np.uint8
+
+
+def test_same_seed_same_samples():
+    for name in BUILTINS:
+        a = qhvae.get_sampler(name, **FAST.get(name, {})).sample_arrays(np.zeros(6), None, 20, seed=5)
+        b = qhvae.get_sampler(name, **FAST.get(name, {})).sample_arrays(np.zeros(6), None, 20, seed=5)
+        assert np.array_equal(a, b), name
+
+
+def test_boltzmann_machine_forms_agree():
+    b = np.array([0.5, -1.0, 0.25])
+    dense = np.array([[0, 2.0, 0.5], [2.0, 0, 0], [0.5, 0, 0]])
+    bm = BoltzmannMachine.from_arrays(b, dense)
+    bqm = bm.to_bqm()
+    states = np.array([[1, 1, 1], [0, 1, 0], [1, 0, 1], [0, 0, 0]], dtype=np.uint8)
+    np.testing.assert_allclose(bm.energies(states), bqm.energies((states, [0, 1, 2])))
+    np.testing.assert_allclose(bm.energies(states), [2.25, -1.0, 1.25, 0.0])
+
+
+def test_dense_matrix_with_graph_keeps_zero_couplings():
+    g = qhvae.topology.chimera(1)
+    w = np.zeros((8, 8))
+    bm = BoltzmannMachine.from_arrays(np.zeros(8), w, graph=g)
+    assert bm.num_edges == g.num_edges
+
+
+@pytest.mark.parametrize(
+    "linear, quadratic, match",
+    [
+        ([0.0, np.nan], None, "linear biases has 1 non-finite"),
+        ([0.0, 1.0], ([[0, 1]], [np.inf]), "couplings has 1 non-finite"),
+        ([0.0, 1.0], np.array([[0, 1.0], [2.0, 0]]), "symmetric or upper triangular"),
+        ([0.0, 1.0], np.zeros((3, 3)), r"shape \(2, 2\)"),
+        ([0.0, 1.0], ([[0, 0]], [1.0]), "self-couplings"),
+        ([0.0, 1.0], ([[0, 2]], [1.0]), "lie in 0..1"),
+        ([0.0, 1.0], ([[0, 1]], [1.0, 2.0]), "1 edges but 2 weights"),
+        ([], None, "non-empty 1-D"),
+        ([[0.0]], None, "non-empty 1-D"),
+    ],
+)
+def test_bad_parameters_are_named(linear, quadratic, match):
+    with pytest.raises(ValueError, match=match):
+        qhvae.get_sampler("gibbs").sample_arrays(linear, quadratic, 3)
+
+
+def test_bad_call_arguments():
+    s = qhvae.get_sampler("gibbs")
+    with pytest.raises(ValueError, match="num_samples must be a positive integer"):
+        s.sample_arrays([0.0], None, 0)
+    with pytest.raises(ValueError, match=r"does not accept parameter\(s\) \['temperature'\]"):
+        s.sample_arrays([0.0], None, 2, temperature=3)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        s.sample_arrays([0.0], None, 2, seed=-1)
+    with pytest.raises(TypeError, match="expected a dimod.BinaryQuadraticModel"):
+        s.sample({"a": 1.0}, num_reads=2)
+
+
+def test_exact_refuses_large_components():
+    g = qhvae.topology.chimera(2)
+    with pytest.raises(ValueError, match="at most 20 units.*32 units.*'pa'"):
+        qhvae.get_sampler("exact").sample_arrays(np.zeros(32), (g.edges, np.ones(g.num_edges)), 3)
+
+
+def test_exact_is_exact_for_huge_bernoulli():
+    b = np.linspace(-3, 3, 5000)
+    out = qhvae.get_sampler("exact").sample_arrays(b, None, 400, seed=0)
+    assert out.shape == (400, 5000)
+    # unit means track sigmoid(-b): compare averaged over blocks of 500 units
+    p = 1 / (1 + np.exp(b))
+    block = lambda v: v.reshape(10, -1).mean(axis=1)
+    np.testing.assert_allclose(block(out.mean(axis=0)), block(p), atol=5 * 0.5 / np.sqrt(400 * 500))
+
+
+def test_sa_requires_final_beta_one():
+    with pytest.raises(ValueError, match=r"beta_range must be \(beta0, 1.0\)"):
+        qhvae.get_sampler("sa", beta_range=(0.1, 3.0))
+
+
+class _Garbage(BoltzmannSampler):
+    name = "garbage"
+
+    def __init__(self, produce):
+        self.produce = produce
+
+    def _sample(self, bm, num_samples, seed, **params):
+        return SampleResult(self.produce(num_samples, bm.num_variables))
+
+
+@pytest.mark.parametrize(
+    "produce, match",
+    [
+        (lambda n, l: np.zeros((n, l + 1)), r"shape \(4, 4\); expected \(4, 3\)"),
+        (lambda n, l: np.zeros((n - 1, l)), r"shape \(3, 3\); expected \(4, 3\)"),
+        (lambda n, l: -np.ones((n, l)), r"outside \{0, 1\} \(looks like spins"),
+        (lambda n, l: np.full((n, l), 0.5), r"values \[0.5\] outside"),
+        (lambda n, l: np.full((n, l), 7, np.uint8), r"values \[7\] outside"),
+        (lambda n, l: np.full((n, l), "x"), "dtype <U1"),
+    ],
+)
+def test_garbage_output_is_caught_and_names_the_sampler(produce, match):
+    s = _Garbage(produce)
+    s.origin = "evil-plugin"
+    with pytest.raises(SamplerOutputError, match=r"sampler 'garbage' \(from package evil-plugin\)") as info:
+        s.sample_arrays(np.zeros(3), None, 4)
+    assert info.match(match)
+
+
+def test_crash_inside_a_sampler_is_wrapped():
+    s = _Garbage(lambda n, l: 1 / 0)
+    with pytest.raises(qhvae.SamplerError, match="sampler 'garbage'.*ZeroDivisionError"):
+        s.sample_arrays(np.zeros(3), None, 4)
+
+
+def test_check_samples_accepts_bool_and_int():
+    assert check_samples(np.ones((2, 3), bool), 2, 3, "x").dtype == np.uint8
+    assert check_samples([[0, 1, 1]], 1, 3, "x").tolist() == [[0, 1, 1]]
+
+
+def test_dimod_adapter_wraps_any_sampler():
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    s = DimodSamplerAdapter(SimulatedAnnealingSampler(), name="sa-fixed", beta_range=(1, 1), num_sweeps=20)
+    ss = s.sample(dimod.BinaryQuadraticModel({"x": -10.0}, {}, 0, dimod.SPIN), num_reads=5, seed=0)
+    assert (ss.record.sample == 1).all()
+    # Samplers answering with aggregated samples are expanded to one row per read.
+    agg = DimodSamplerAdapter(dimod.ExactSolver(), name="exact-solver")
+    with pytest.raises(SamplerOutputError, match="shape"):
+        agg.sample_arrays(np.zeros(2), None, 3)
+
+
+def test_gibbs_state_round_trip():
+    g = qhvae.topology.chimera(1)
+    w = np.random.default_rng(0).uniform(-1, 1, g.num_edges)
+    a = qhvae.get_sampler("gibbs", graph=g, num_sweeps=3)
+    a.sample_arrays(np.zeros(8), (g.edges, w), 16, seed=1)
+    state = a.get_state()
+    b = qhvae.get_sampler("gibbs", graph=g, num_sweeps=3)
+    b.set_state(state)
+    assert np.array_equal(a.sample_arrays(np.zeros(8), (g.edges, w), 16, seed=2),
+                          b.sample_arrays(np.zeros(8), (g.edges, w), 16, seed=2))
+    with pytest.raises(ValueError, match="missing"):
+        b.set_state({"chains": state["chains"]})
+    with pytest.raises(ValueError, match=r"\(N, 8\) array of 0/1"):
+        b.set_state({**state, "chains": state["chains"] * 3})
+    with pytest.raises(ValueError, match="stateless"):
+        qhvae.get_sampler("pa").set_state(state)

@@ -1,0 +1,145 @@
+"""Plugin discovery through real entry points: good, broken, duplicate and incompatible plugins."""
+
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import qhvae
+from qhvae.registry import SamplerRegistry
+from qhvae.samplers import SamplerError
+
+GOOD = """
+    import numpy as np
+    from qhvae import SamplerEntry, hookimpl
+    from qhvae.samplers.base import BoltzmannSampler, SampleResult
+
+    class AllZeros(BoltzmannSampler):
+        name = "zeros"
+        def _sample(self, bm, num_samples, seed, **params):
+            return SampleResult(np.zeros((num_samples, bm.num_variables), np.uint8))
+
+    def boom(**config):
+        raise RuntimeError("no licence server")
+
+    @hookimpl
+    def qhvae_samplers():
+        return [SamplerEntry("zeros", AllZeros, "always zero"),
+                SamplerEntry("boom", boom, "raises in its factory"),
+                SamplerEntry("future", AllZeros, "needs contract v99", contract_version=99)]
+"""
+
+BROKEN = "import this_module_does_not_exist\n"
+
+DIMOD_ONLY = """
+    import dimod
+    from qhvae import SamplerEntry, hookimpl
+
+    @hookimpl
+    def qhvae_samplers():
+        return [SamplerEntry("plain-dimod", dimod.RandomSampler, "a plain dimod sampler")]
+"""
+
+CLAIMS_GIBBS = """
+    from qhvae import SamplerEntry, hookimpl
+
+    @hookimpl
+    def qhvae_samplers():
+        return [SamplerEntry("gibbs", object, "impostor")]
+"""
+
+HOOK_RAISES = """
+    from qhvae import hookimpl
+
+    @hookimpl
+    def qhvae_samplers():
+        raise RuntimeError("half-installed")
+"""
+
+
+def install_fake_distribution(tmp_path, monkeypatch, name, modules):
+    """A real dist-info with an entry_points.txt, found by importlib.metadata on sys.path."""
+    dist = tmp_path / f"{name}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    lines = ["[qhvae]"]
+    for ep_name, (module, source) in modules.items():
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        lines.append(f"{ep_name} = {module}")
+    (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module, _ in modules.values():
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def plugins(tmp_path, monkeypatch):
+    install_fake_distribution(
+        tmp_path, monkeypatch, "fake-plugins",
+        {"good": ("fake_good", GOOD), "broken": ("fake_broken", BROKEN), "plain": ("fake_plain", DIMOD_ONLY),
+         "hookfail": ("fake_hookfail", HOOK_RAISES)},
+    )
+    return SamplerRegistry()
+
+
+def test_builtins_are_registered_through_entry_points():
+    rows = {r.name: r for r in qhvae.list_samplers()}
+    for name in ("exact", "gibbs", "pa", "sa"):
+        assert rows[name].origin == "qhvae" and rows[name].status == "ok" and rows[name].plugin == "builtin"
+
+
+def test_good_plugin_works_and_broken_ones_are_listed(plugins):
+    rows = {r.name: r for r in plugins.list()}
+    assert rows["zeros"].status == "ok" and rows["zeros"].origin == "fake-plugins"
+    assert rows["broken"].status.startswith("error: ModuleNotFoundError")
+    assert "this_module_does_not_exist" in rows["broken"].status
+    assert rows["hookfail"].status == "error: RuntimeError: half-installed"
+    assert "v99" in rows["future"].status
+    # the built-ins still work beside the broken plugins
+    assert plugins.get("gibbs").sample_arrays(np.zeros(3), None, 2, seed=0).shape == (2, 3)
+    s = plugins.get("zeros")
+    assert s.origin == "fake-plugins"
+    assert s.sample_arrays(np.zeros(4), None, 3).sum() == 0
+
+
+def test_plugin_errors_name_the_plugin(plugins):
+    with pytest.raises(SamplerError, match=r"sampler 'boom' \(from package fake-plugins\) failed to build: "
+                                           r"RuntimeError: no licence server"):
+        plugins.get("boom")
+    with pytest.raises(SamplerError, match="contract v99 but this qhvae needs v1"):
+        plugins.get("future")
+    with pytest.raises(KeyError, match="unknown sampler 'broken'.*failed to load.*known samplers: .*gibbs"):
+        plugins.get("broken")
+    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, exact, future, gibbs"):
+        plugins.get("nope")
+    with pytest.raises(TypeError, match="sampler 'gibbs' .* rejected its configuration"):
+        plugins.get("gibbs", colour="blue")
+
+
+def test_plain_dimod_samplers_are_wrapped_and_validated(plugins):
+    s = plugins.get("plain-dimod")
+    assert isinstance(s, qhvae.BoltzmannSampler)
+    out = s.sample_arrays(np.zeros(5), None, 6, seed=1)
+    assert out.shape == (6, 5)
+
+
+def test_duplicate_names_name_both_plugins(tmp_path, monkeypatch):
+    install_fake_distribution(tmp_path, monkeypatch, "impostor-dist", {"impostor": ("fake_impostor", CLAIMS_GIBBS)})
+    registry = SamplerRegistry()
+    with pytest.raises(SamplerError, match=r"two plugins claim the sampler name 'gibbs': 'builtin' \(package qhvae\) "
+                                           r"and 'impostor' \(package impostor-dist\)"):
+        registry.list()
+
+
+def test_in_process_registration():
+    import types
+
+    from qhvae import SamplerEntry, hookimpl
+
+    mod = types.SimpleNamespace()
+    mod.qhvae_samplers = hookimpl(lambda: [SamplerEntry("mine", lambda: qhvae.get_sampler("exact"), "x")])
+    registry = SamplerRegistry(load_entry_points=False)
+    registry.register(mod, name="mine")
+    assert registry.names() == ["mine"]
+    assert registry.get("mine").name == "mine"
