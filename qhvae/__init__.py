@@ -10,8 +10,16 @@ Example:
 
 from . import topology
 from .hookspecs import CONTRACT_VERSION, SamplerEntry, hookimpl
-from .registry import SamplerRegistry, get_sampler, list_samplers
-from .samplers import BoltzmannMachine, BoltzmannSampler, DimodSamplerAdapter, SamplerError, SamplerOutputError
+from .registry import SamplerRegistry, configure_plugins, get_sampler, list_samplers
+from .samplers import (
+    BoltzmannMachine,
+    BoltzmannSampler,
+    DimodSamplerAdapter,
+    SampleResult,
+    SamplerError,
+    SamplerOutputError,
+    SamplerTimeoutError,
+)
 from .topology import LatentGraph
 
 __version__ = "0.1.0"
@@ -22,8 +30,11 @@ __all__ = [
     "CONTRACT_VERSION",
     "DimodSamplerAdapter",
     "LatentGraph",
+    "SampleResult",
     "SamplerEntry",
     "SamplerError",
+    "SamplerTimeoutError",
+    "configure_plugins",
     "SamplerOutputError",
     "SamplerRegistry",
     "get_sampler",

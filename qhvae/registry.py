@@ -12,21 +12,53 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Iterable
 
 import dimod
 import pluggy
 
 from . import hookspecs
 from .hookspecs import CONTRACT_VERSION, PROJECT_NAME, SamplerEntry
-from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError
+from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError, call_with_timeout
 
-__all__ = ["SamplerRegistry", "SamplerInfo", "get_sampler", "list_samplers", "default_registry"]
+__all__ = [
+    "SamplerRegistry",
+    "SamplerInfo",
+    "configure_plugins",
+    "get_sampler",
+    "list_samplers",
+    "default_registry",
+]
 
 ENTRY_POINT_GROUP = "qhvae"
+BUILTIN_DISTRIBUTION = "qhvae"
+ENV_DISABLE = "QHVAE_PLUGINS_DISABLE"
+ENV_ALLOW = "QHVAE_PLUGINS_ALLOW"
+ENV_TIMEOUT = "QHVAE_PLUGIN_TIMEOUT"
+
+
+def _names_from_env(var: str) -> frozenset[str] | None:
+    raw = os.environ.get(var)
+    if raw is None or not raw.strip():
+        return None
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+def _timeout_from_env() -> float | None:
+    raw = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_TIMEOUT} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{ENV_TIMEOUT} must be positive, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -43,11 +75,31 @@ class SamplerInfo:
 class SamplerRegistry:
     """The samplers known to this process.
 
+    Third-party plugins (every distribution but qhvae itself) can be filtered and
+    time-limited; qhvae's built-ins always load.
+
     Args:
         load_entry_points: discover installed plugins in the ``qhvae`` group.
+        allow: load only these third-party plugins (entry-point or distribution
+            names). Default: ``$QHVAE_PLUGINS_ALLOW`` (comma-separated), else all.
+        disable: never load these (entry-point or distribution names). Default:
+            ``$QHVAE_PLUGINS_DISABLE``.
+        timeout: seconds a third-party sampler may take to build or to answer a call
+            before :class:`~qhvae.samplers.base.SamplerTimeoutError`. Default:
+            ``$QHVAE_PLUGIN_TIMEOUT``, else no limit.
     """
 
-    def __init__(self, load_entry_points: bool = True):
+    def __init__(
+        self,
+        load_entry_points: bool = True,
+        *,
+        allow: Iterable[str] | None = None,
+        disable: Iterable[str] | None = None,
+        timeout: float | None = None,
+    ):
+        self.allow = frozenset(allow) if allow is not None else _names_from_env(ENV_ALLOW)
+        self.disable = frozenset(disable) if disable is not None else (_names_from_env(ENV_DISABLE) or frozenset())
+        self.timeout = timeout if timeout is not None else _timeout_from_env()
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self._origins: dict[str, str] = {}
@@ -59,6 +111,10 @@ class SamplerRegistry:
     def _load_entry_points(self) -> None:
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist.name if ep.dist is not None else "unknown"
+            skipped = self._skip_reason(ep.name, dist)
+            if skipped:
+                self._failures.append(SamplerInfo(ep.name, dist, f"plugin {ep.value!r}", skipped, ep.name))
+                continue
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not break the others
@@ -70,6 +126,15 @@ class SamplerRegistry:
             if self.pm.is_registered(plugin) or self.pm.get_plugin(ep.name) is not None:
                 continue
             self.register(plugin, name=ep.name, origin=dist)
+
+    def _skip_reason(self, plugin: str, dist: str) -> str | None:
+        if dist == BUILTIN_DISTRIBUTION:
+            return None
+        if self.disable & {plugin, dist}:
+            return f"disabled (by configuration or ${ENV_DISABLE})"
+        if self.allow is not None and not self.allow & {plugin, dist}:
+            return f"disabled (not in the allow list, ${ENV_ALLOW})"
+        return None
 
     def register(self, plugin: Any, name: str | None = None, origin: str = "local") -> None:
         """Register a plugin object or module (for in-process plugins and tests)."""
@@ -140,8 +205,13 @@ class SamplerRegistry:
                 f"sampler {name!r} (from package {origin}) implements sampler contract "
                 f"v{entry.contract_version} but this qhvae needs v{CONTRACT_VERSION}; upgrade the plugin"
             )
+        third_party = origin != BUILTIN_DISTRIBUTION
+        timeout = self.timeout if third_party else None
         try:
-            sampler = entry.factory(**config)
+            sampler = call_with_timeout(lambda: entry.factory(**config), timeout,
+                                        f"building sampler {name!r} (from package {origin})")
+        except SamplerError:
+            raise
         except ValueError:
             raise  # a configuration the sampler refused; its message names the sampler
         except TypeError as exc:
@@ -160,6 +230,8 @@ class SamplerRegistry:
         sampler.origin = origin
         if sampler.name != name:
             sampler.name = name
+        if timeout is not None:
+            sampler.call_timeout = timeout
         return sampler
 
 
@@ -173,6 +245,23 @@ def default_registry() -> SamplerRegistry:
     with _lock:
         if _default is None:
             _default = SamplerRegistry()
+        return _default
+
+
+def configure_plugins(
+    *, allow: Iterable[str] | None = None, disable: Iterable[str] | None = None, timeout: float | None = None
+) -> SamplerRegistry:
+    """Rebuild the process-wide registry with plugin filters and a timeout.
+
+    Example:
+        >>> configure_plugins(disable=["some-plugin"], timeout=30.0).timeout
+        30.0
+        >>> configure_plugins().timeout is None  # back to the environment's settings
+        True
+    """
+    global _default
+    with _lock:
+        _default = SamplerRegistry(allow=allow, disable=disable, timeout=timeout)
         return _default
 
 

@@ -143,3 +143,68 @@ def test_in_process_registration():
     registry.register(mod, name="mine")
     assert registry.names() == ["mine"]
     assert registry.get("mine").name == "mine"
+
+
+HANGS = """
+    import time
+    import numpy as np
+    from qhvae import SamplerEntry, hookimpl
+    from qhvae.samplers.base import BoltzmannSampler, SampleResult
+
+    class Sleepy(BoltzmannSampler):
+        name = "sleepy"
+        def _sample(self, bm, num_samples, seed, **params):
+            time.sleep(30)
+            return SampleResult(np.zeros((num_samples, bm.num_variables), np.uint8))
+
+    def slow_factory(**config):
+        time.sleep(30)
+
+    @hookimpl
+    def qhvae_samplers():
+        return [SamplerEntry("sleepy", Sleepy, "hangs in every call"),
+                SamplerEntry("slow-start", slow_factory, "hangs while building")]
+"""
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_disable_and_allow_lists(tmp_path, monkeypatch, how):
+    install_fake_distribution(tmp_path, monkeypatch, "fake-plugins", {"good": ("fake_good", GOOD)})
+    if how == "argument":
+        disabled, allowed_none = SamplerRegistry(disable=["good"]), SamplerRegistry(allow=["other"])
+        allowed = SamplerRegistry(allow=["fake-plugins"])
+    else:
+        monkeypatch.setenv("QHVAE_PLUGINS_DISABLE", "fake-plugins")
+        disabled = SamplerRegistry()
+        monkeypatch.delenv("QHVAE_PLUGINS_DISABLE")
+        monkeypatch.setenv("QHVAE_PLUGINS_ALLOW", "other, more")
+        allowed_none = SamplerRegistry()
+        monkeypatch.setenv("QHVAE_PLUGINS_ALLOW", "good")
+        allowed = SamplerRegistry()
+    rows = {r.name: r for r in disabled.list()}
+    assert "zeros" not in rows and rows["good"].status.startswith("disabled (by configuration")
+    assert "gibbs" in rows  # built-ins are never filtered
+    rows = {r.name: r for r in allowed_none.list()}
+    assert rows["good"].status.startswith("disabled (not in the allow list")
+    assert "zeros" in allowed.names()
+
+
+def test_hanging_plugin_times_out_and_names_itself(tmp_path, monkeypatch):
+    install_fake_distribution(tmp_path, monkeypatch, "sleepy-dist", {"sleepy": ("fake_sleepy", HANGS)})
+    monkeypatch.setenv("QHVAE_PLUGIN_TIMEOUT", "0.3")
+    registry = SamplerRegistry()
+    sampler = registry.get("sleepy")
+    with pytest.raises(qhvae.SamplerTimeoutError, match=r"sampler 'sleepy' \(from package sleepy-dist\) did not "
+                                                        r"return within 0.3 s"):
+        sampler.sample_arrays(np.zeros(3), None, 2)
+    with pytest.raises(qhvae.SamplerTimeoutError, match=r"building sampler 'slow-start'"):
+        registry.get("slow-start")
+    # built-ins are not time-limited, and still work
+    assert registry.get("gibbs").call_timeout is None
+    assert registry.get("exact").sample_arrays(np.zeros(2), None, 2, seed=0).shape == (2, 2)
+
+
+def test_bad_timeout_setting(monkeypatch):
+    monkeypatch.setenv("QHVAE_PLUGIN_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="QHVAE_PLUGIN_TIMEOUT must be a number of seconds, got 'soon'"):
+        SamplerRegistry()

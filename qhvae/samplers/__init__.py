@@ -7,6 +7,7 @@ from .base import (
     SampleResult,
     SamplerError,
     SamplerOutputError,
+    SamplerTimeoutError,
     check_samples,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "SampleResult",
     "SamplerError",
     "SamplerOutputError",
+    "SamplerTimeoutError",
     "check_samples",
 ]

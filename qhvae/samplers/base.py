@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Hashable, Mapping, Sequence
 
@@ -34,6 +35,7 @@ __all__ = [
     "SampleResult",
     "SamplerError",
     "SamplerOutputError",
+    "SamplerTimeoutError",
     "DimodSamplerAdapter",
     "as_boltzmann_machine",
     "check_samples",
@@ -47,6 +49,36 @@ class SamplerError(RuntimeError):
 
 class SamplerOutputError(SamplerError):
     """A sampler returned something that is not a valid set of binary samples."""
+
+
+class SamplerTimeoutError(SamplerError):
+    """A sampler call took longer than its ``call_timeout``."""
+
+
+def call_with_timeout(fn, timeout: float | None, what: str):
+    """Run ``fn()``; with a timeout, in a daemon thread so a hung plugin cannot hold the caller.
+
+    The thread of a call that timed out is abandoned (Python cannot kill it), but the
+    caller gets control back and the process can still exit.
+    """
+    if timeout is None:
+        return fn()
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name=f"qhvae:{what}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise SamplerTimeoutError(f"{what} did not return within {timeout:g} s (QHVAE_PLUGIN_TIMEOUT)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 SeedLike = int | np.random.SeedSequence | None
@@ -307,6 +339,7 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
     provides_log_z: ClassVar[bool] = False
     effective_beta: float = 1.0
     origin: str = "qhvae"
+    call_timeout: float | None = None
 
     @property
     def parameters(self) -> dict[str, list]:
@@ -347,7 +380,10 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
             raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
         self._check_params(params)
         try:
-            result = self._sample(bm, int(num_samples), seed_sequence(seed), **params)
+            seq = seed_sequence(seed)
+            result = call_with_timeout(
+                lambda: self._sample(bm, int(num_samples), seq, **params), self.call_timeout, self.label
+            )
         except (ValueError, TypeError, SamplerError):
             raise
         except Exception as exc:
