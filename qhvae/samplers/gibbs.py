@@ -62,6 +62,8 @@ class GibbsSampler(BoltzmannSampler):
     2 blocks; Pegasus and Zephyr: 4). Each call continues the chains from where the
     previous call left them (persistent contrastive divergence); the chains restart,
     with ``burn_in`` sweeps, when the model's graph or the number of samples changes.
+    A call's ``seed`` seeds the chains when they start; afterwards each chain continues
+    its own random stream, which :meth:`get_state` saves with the chains.
 
     Args:
         num_sweeps: sweeps per call.
@@ -89,6 +91,7 @@ class GibbsSampler(BoltzmannSampler):
         self.graph = graph
         self._colorings: dict = {}
         self._chains: np.ndarray | None = None  # (L, N) uint8
+        self._streams: np.ndarray | None = None  # (N,) uint64 xorshift64* states
         self._key: tuple | None = None
 
     def _sample(self, bm, num_samples, seed, num_sweeps=None, **params):
@@ -96,39 +99,52 @@ class GibbsSampler(BoltzmannSampler):
         if sweeps < 1:
             raise ValueError(f"num_sweeps must be >= 1, got {sweeps}")
         runner = ChainRunner(bm, coloring_for(bm, self.graph, self._colorings))
-        init_seed, stream_seed = seed.spawn(2)
-        rng = seed_streams(stream_seed, num_samples)
         key = bm.structure_key()
         fresh = self._chains is None or self._key != key
         if fresh or self._chains.shape[1] != num_samples:
+            # The seed only starts chains. Later calls continue each chain's own random
+            # stream (saved with the state): reseeding every call would replay the same
+            # random numbers whenever a training loop passes the same seed, freezing the chains.
+            init_seed, stream_seed = seed.spawn(2)
             init = np.random.default_rng(init_seed).integers(0, 2, (bm.num_variables, num_samples), np.uint8)
+            streams = seed_streams(stream_seed, num_samples)
             if not fresh:
                 keep = min(num_samples, self._chains.shape[1])
                 init[:, :keep] = self._chains[:, :keep]
-            self._chains, self._key = np.ascontiguousarray(init), key
-            runner.sweep(self._chains, rng, self.burn_in)
-        runner.sweep(self._chains, rng, sweeps)
+                streams[:keep] = self._streams[:keep]
+            self._chains, self._streams, self._key = np.ascontiguousarray(init), streams, key
+            runner.sweep(self._chains, self._streams, self.burn_in)
+        runner.sweep(self._chains, self._streams, sweeps)
         return SampleResult(self._chains.T.copy(), {"num_sweeps": sweeps})
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """The chains as ``{"chains": (N, L) uint8, "edges": (E, 2) int64}``, or ``{}`` before any call."""
+        """Chains, their random streams and the graph they belong to, or ``{}`` before any call.
+
+        Keys: ``chains`` (N, L) uint8, ``streams`` (N,) uint64, ``edges`` (E, 2) int64,
+        ``num_variables``. Restoring it with :meth:`set_state` continues the exact same chains.
+        """
         if self._chains is None:
             return {}
         n, edges = self._key[0], np.frombuffer(self._key[1], dtype=np.int64).reshape(-1, 2)
-        return {"chains": self._chains.T.copy(), "edges": edges.copy(), "num_variables": np.int64(n)}
+        return {"chains": self._chains.T.copy(), "streams": self._streams.copy(), "edges": edges.copy(),
+                "num_variables": np.int64(n)}
 
     def set_state(self, state: Mapping[str, np.ndarray]) -> None:
         """Restore chains saved by :meth:`get_state` (e.g. from a training checkpoint)."""
         if not state:
-            self._chains, self._key = None, None
+            self._chains, self._streams, self._key = None, None, None
             return
-        missing = {"chains", "edges", "num_variables"} - set(state)
+        missing = {"chains", "streams", "edges", "num_variables"} - set(state)
         if missing:
             raise ValueError(f"{self.label}: state is missing {sorted(missing)}")
         chains = np.asarray(state["chains"])
         n = int(state["num_variables"])
         if chains.ndim != 2 or chains.shape[1] != n or not np.isin(chains, (0, 1)).all():
             raise ValueError(f"{self.label}: saved chains must be an (N, {n}) array of 0/1")
+        streams = np.asarray(state["streams"])
+        if streams.shape != (chains.shape[0],) or streams.dtype != np.uint64 or np.any(streams == 0):
+            raise ValueError(f"{self.label}: saved streams must be {chains.shape[0]} non-zero uint64 states")
         edges = np.ascontiguousarray(np.asarray(state["edges"], np.int64).reshape(-1, 2))
         self._chains = np.ascontiguousarray(chains.T.astype(np.uint8))
+        self._streams = streams.copy()
         self._key = (n, edges.tobytes())
