@@ -12,11 +12,12 @@ and the module::
 
     @hookimpl
     def qhvae_samplers():
-        return [SamplerEntry("mysampler", MySampler, "what it does")]
+        return [SamplerEntry("mysampler", MySampler, "what it does", contract_version=1)]
 
 ``factory(**config)`` must return a :class:`qhvae.BoltzmannSampler` (or any
 ``dimod.Sampler``, which qhvae wraps). ``contract_version`` is the version of this
-contract the plugin implements; a plugin built for another major version is refused.
+contract the plugin implements, and must be declared: a sampler that declares none, or
+another version than :data:`CONTRACT_VERSION`, is listed with the reason and refused.
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ class SamplerEntry:
         name: unique name users pass to :func:`qhvae.get_sampler`.
         factory: ``factory(**config)`` builds the sampler.
         description: one line for ``qhvae samplers``.
-        contract_version: version of this contract the plugin implements.
+        contract_version: version of this contract the plugin implements (required:
+            ``None`` means undeclared, and the sampler is refused).
     """
 
     name: str
     factory: Callable[..., Any]
     description: str = ""
-    contract_version: int = CONTRACT_VERSION
+    contract_version: int | None = None
 
 
 @hookspec

@@ -105,6 +105,7 @@ class SamplerRegistry:
         self._origins: dict[str, str] = {}
         self._failures: list[SamplerInfo] = []
         self._entries: dict[str, tuple[SamplerEntry, str, str]] | None = None
+        self._problems: dict[str, str] = {}
         if load_entry_points:
             self._load_entry_points()
 
@@ -143,9 +144,11 @@ class SamplerRegistry:
         self._entries = None
 
     def _collect(self) -> dict[str, tuple[SamplerEntry, str, str]]:
+        """Ask every plugin for its samplers; record what cannot be used and why in ``_problems``."""
         if self._entries is not None:
             return self._entries
         entries: dict[str, tuple[SamplerEntry, str, str]] = {}
+        claims: dict[str, list[tuple[str, str]]] = {}
         for impl in self.pm.hook.qhvae_samplers.get_hookimpls():
             plugin_name, origin = impl.plugin_name, self._origins.get(impl.plugin_name, "local")
             try:
@@ -160,30 +163,36 @@ class SamplerRegistry:
                 )
                 continue
             for entry in offered:
-                if entry.name in entries:
-                    claims = sorted([(entries[entry.name][2], entries[entry.name][1]), (plugin_name, origin)])
-                    raise SamplerError(
-                        f"two plugins claim the sampler name {entry.name!r}: "
-                        + " and ".join(f"{p!r} (package {o})" for p, o in claims)
-                        + "; uninstall one of them"
-                    )
+                claims.setdefault(entry.name, []).append((plugin_name, origin))
                 entries[entry.name] = (entry, origin, plugin_name)
+        self._problems = {}
+        for name, (entry, origin, _) in entries.items():
+            if len(claims[name]) > 1:
+                # Neither claimant wins: picking one silently could run the wrong code.
+                who = " and ".join(f"{p!r} (package {o})" for p, o in sorted(claims[name]))
+                self._problems[name] = f"two plugins claim the sampler name {name!r}: {who}; uninstall one of them"
+            elif entry.contract_version is None:
+                self._problems[name] = (
+                    f"sampler {name!r} (from package {origin}) does not declare the sampler contract version "
+                    f"it implements; the plugin must pass SamplerEntry(..., contract_version={CONTRACT_VERSION})"
+                )
+            elif entry.contract_version != CONTRACT_VERSION:
+                self._problems[name] = (
+                    f"sampler {name!r} (from package {origin}) implements sampler contract "
+                    f"v{entry.contract_version} but this qhvae needs v{CONTRACT_VERSION}; upgrade the plugin"
+                )
         self._entries = entries
         return entries
 
     def names(self) -> list[str]:
         """Names of the samplers that can be built."""
-        return sorted(self._collect())
+        return sorted(set(self._collect()) - set(self._problems))
 
     def list(self) -> list[SamplerInfo]:
         """Every sampler and broken plugin, sorted by name."""
         rows = []
         for name, (entry, origin, plugin) in self._collect().items():
-            if entry.contract_version != CONTRACT_VERSION:
-                status = (f"error: implements sampler contract v{entry.contract_version}, "
-                          f"qhvae needs v{CONTRACT_VERSION}")
-            else:
-                status = "ok"
+            status = f"error: {self._problems[name]}" if name in self._problems else "ok"
             rows.append(SamplerInfo(name, origin, entry.description, status, plugin))
         return sorted(rows + self._failures, key=lambda r: r.name)
 
@@ -192,19 +201,18 @@ class SamplerRegistry:
 
         Raises:
             KeyError: for an unknown name, listing the known ones.
-            SamplerError: when the plugin's factory fails or returns a non-sampler.
+            SamplerError: when the name is claimed twice, the plugin implements another
+                contract version, or its factory fails or returns a non-sampler.
+            TypeError, ValueError: when the sampler refuses ``config``.
         """
         entries = self._collect()
         if name not in entries:
-            broken = [f.name for f in self._failures if f.name == name]
-            hint = f" (a plugin of that name failed to load: {self._failures[0].status})" if broken else ""
-            raise KeyError(f"unknown sampler {name!r}{hint}; known samplers: {', '.join(sorted(entries)) or 'none'}")
+            broken = [f for f in self._failures if f.name == name]
+            hint = f" (a plugin of that name failed to load: {broken[0].status})" if broken else ""
+            raise KeyError(f"unknown sampler {name!r}{hint}; known samplers: {', '.join(self.names()) or 'none'}")
+        if name in self._problems:
+            raise SamplerError(self._problems[name])
         entry, origin, _ = entries[name]
-        if entry.contract_version != CONTRACT_VERSION:
-            raise SamplerError(
-                f"sampler {name!r} (from package {origin}) implements sampler contract "
-                f"v{entry.contract_version} but this qhvae needs v{CONTRACT_VERSION}; upgrade the plugin"
-            )
         third_party = origin != BUILTIN_DISTRIBUTION
         timeout = self.timeout if third_party else None
         try:
@@ -212,10 +220,8 @@ class SamplerRegistry:
                                         f"building sampler {name!r} (from package {origin})")
         except SamplerError:
             raise
-        except ValueError:
-            raise  # a configuration the sampler refused; its message names the sampler
-        except TypeError as exc:
-            raise TypeError(f"sampler {name!r} (from package {origin}) rejected its configuration: {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"sampler {name!r} (from package {origin}) rejected its configuration: {exc}") from exc
         except Exception as exc:
             raise SamplerError(
                 f"sampler {name!r} (from package {origin}) failed to build: {type(exc).__name__}: {exc}"

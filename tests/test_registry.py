@@ -25,9 +25,10 @@ GOOD = """
 
     @hookimpl
     def qhvae_samplers():
-        return [SamplerEntry("zeros", AllZeros, "always zero"),
-                SamplerEntry("boom", boom, "raises in its factory"),
-                SamplerEntry("future", AllZeros, "needs contract v99", contract_version=99)]
+        return [SamplerEntry("zeros", AllZeros, "always zero", contract_version=1),
+                SamplerEntry("boom", boom, "raises in its factory", contract_version=1),
+                SamplerEntry("future", AllZeros, "needs contract v99", contract_version=99),
+                SamplerEntry("vague", AllZeros, "declares no contract version")]
 """
 
 BROKEN = "import this_module_does_not_exist\n"
@@ -38,7 +39,7 @@ DIMOD_ONLY = """
 
     @hookimpl
     def qhvae_samplers():
-        return [SamplerEntry("plain-dimod", dimod.RandomSampler, "a plain dimod sampler")]
+        return [SamplerEntry("plain-dimod", dimod.RandomSampler, "a plain dimod sampler", contract_version=1)]
 """
 
 CLAIMS_GIBBS = """
@@ -46,7 +47,7 @@ CLAIMS_GIBBS = """
 
     @hookimpl
     def qhvae_samplers():
-        return [SamplerEntry("gibbs", object, "impostor")]
+        return [SamplerEntry("gibbs", object, "impostor", contract_version=1)]
 """
 
 HOOK_RAISES = """
@@ -96,6 +97,7 @@ def test_good_plugin_works_and_broken_ones_are_listed(plugins):
     assert "this_module_does_not_exist" in rows["broken"].status
     assert rows["hookfail"].status == "error: RuntimeError: half-installed"
     assert "v99" in rows["future"].status
+    assert "does not declare the sampler contract version" in rows["vague"].status
     # the built-ins still work beside the broken plugins
     assert plugins.get("gibbs").sample_arrays(np.zeros(3), None, 2, seed=0).shape == (2, 3)
     s = plugins.get("zeros")
@@ -111,10 +113,16 @@ def test_plugin_errors_name_the_plugin(plugins):
         plugins.get("future")
     with pytest.raises(KeyError, match="unknown sampler 'broken'.*failed to load.*known samplers: .*gibbs"):
         plugins.get("broken")
-    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, exact, future, gibbs"):
+    with pytest.raises(SamplerError, match=r"'vague' \(from package fake-plugins\) does not declare .*"
+                                           r"contract_version=1"):
+        plugins.get("vague")
+    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, exact, gibbs, .*pa, plain-dimod, sa, .*zeros"):
         plugins.get("nope")
     with pytest.raises(TypeError, match="sampler 'gibbs' .* rejected its configuration"):
         plugins.get("gibbs", colour="blue")
+    with pytest.raises(ValueError, match=r"sampler 'sa' \(from package qhvae\) rejected its configuration: "
+                                         r"sa samples at beta = 1"):
+        plugins.get("sa", beta_range=(0.1, 2.0))
 
 
 def test_plain_dimod_samplers_are_wrapped_and_validated(plugins):
@@ -127,9 +135,15 @@ def test_plain_dimod_samplers_are_wrapped_and_validated(plugins):
 def test_duplicate_names_name_both_plugins(tmp_path, monkeypatch):
     install_fake_distribution(tmp_path, monkeypatch, "impostor-dist", {"impostor": ("fake_impostor", CLAIMS_GIBBS)})
     registry = SamplerRegistry()
-    with pytest.raises(SamplerError, match=r"two plugins claim the sampler name 'gibbs': 'builtin' \(package qhvae\) "
-                                           r"and 'impostor' \(package impostor-dist\)"):
-        registry.list()
+    message = (r"two plugins claim the sampler name 'gibbs': 'builtin' \(package qhvae\) "
+               r"and 'impostor' \(package impostor-dist\)")
+    rows = {r.name: r for r in registry.list()}
+    assert rows["gibbs"].status.startswith("error: two plugins claim")
+    with pytest.raises(SamplerError, match=message):
+        registry.get("gibbs")
+    # the rest keeps working
+    assert "gibbs" not in registry.names() and "pa" in registry.names()
+    assert registry.get("pa").sample_arrays(np.zeros(2), None, 4, seed=0).shape == (4, 2)
 
 
 def test_in_process_registration():
@@ -138,7 +152,8 @@ def test_in_process_registration():
     from qhvae import SamplerEntry, hookimpl
 
     mod = types.SimpleNamespace()
-    mod.qhvae_samplers = hookimpl(lambda: [SamplerEntry("mine", lambda: qhvae.get_sampler("exact"), "x")])
+    mod.qhvae_samplers = hookimpl(
+        lambda: [SamplerEntry("mine", lambda: qhvae.get_sampler("exact"), "x", qhvae.CONTRACT_VERSION)])
     registry = SamplerRegistry(load_entry_points=False)
     registry.register(mod, name="mine")
     assert registry.names() == ["mine"]
@@ -162,8 +177,8 @@ HANGS = """
 
     @hookimpl
     def qhvae_samplers():
-        return [SamplerEntry("sleepy", Sleepy, "hangs in every call"),
-                SamplerEntry("slow-start", slow_factory, "hangs while building")]
+        return [SamplerEntry("sleepy", Sleepy, "hangs in every call", contract_version=1),
+                SamplerEntry("slow-start", slow_factory, "hangs while building", contract_version=1)]
 """
 
 

@@ -20,7 +20,12 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-__all__ = ["gibbs_sweeps", "energies", "seed_streams", "FIELD_CLIP"]
+__all__ = ["gibbs_sweeps", "gibbs_sweeps_serial", "energies", "energies_serial", "seed_streams", "FIELD_CLIP",
+           "SERIAL_WORK"]
+
+# Below this many spin updates (or energy terms) per call, a thread-pool launch costs more
+# than it saves, and on a loaded machine it waits for a busy core: run on the calling thread.
+SERIAL_WORK = 200_000
 
 # exp(80) is finite in float32 and 1/(1+exp(80)) is below float32 resolution of u,
 # so clipping the field there changes no update and keeps inf/NaN out of fastmath code.
@@ -36,8 +41,7 @@ def seed_streams(seed_sequence: np.random.SeedSequence, n: int) -> np.ndarray:
     return state
 
 
-@nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, num_blocks):
+def _gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, num_blocks):
     """Run ``num_sweeps`` block-Gibbs sweeps at inverse temperature ``beta`` in place.
 
     Args:
@@ -89,8 +93,7 @@ def gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_sw
     return z
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
-def energies(z, linear, edges, weights):
+def _energies(z, linear, edges, weights):
     """Energies ``E(z) = b.z + sum_e w_e z_i z_j`` of ``(L, N)`` uint8 states, float64."""
     num_units, num_chains = z.shape
     out = np.zeros(num_chains, np.float64)
@@ -104,3 +107,15 @@ def energies(z, linear, edges, weights):
                 e += weights[k]
         out[c] = e
     return out
+
+
+gibbs_sweeps = nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
+gibbs_sweeps_serial = nb.njit(fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
+_energies_parallel = nb.njit(parallel=True, cache=True, nogil=True)(_energies)
+energies_serial = nb.njit(cache=True, nogil=True)(_energies)
+
+
+def energies(z: np.ndarray, linear: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Energies of ``(L, N)`` uint8 states; parallel over states when the work is large."""
+    work = z.shape[1] * (z.shape[0] + edges.shape[0])
+    return (_energies_parallel if work >= SERIAL_WORK else energies_serial)(z, linear, edges, weights)

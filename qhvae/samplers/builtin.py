@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..hookspecs import SamplerEntry, hookimpl
+from ..hookspecs import CONTRACT_VERSION, SamplerEntry, hookimpl
 
 __all__ = ["qhvae_samplers"]
 
@@ -30,8 +30,8 @@ def _sa(**config):
 @hookimpl
 def qhvae_samplers() -> list[SamplerEntry]:
     return [
-        SamplerEntry("exact", _exact, "exact enumeration (components up to 20 units; Bernoulli of any size)"),
-        SamplerEntry("gibbs", _gibbs, "persistent block Gibbs (PCD) over the graph colouring"),
-        SamplerEntry("pa", _pa, "population annealing beta 0 -> 1; log Z with error bar"),
-        SamplerEntry("sa", _sa, "dwave-samplers simulated annealing ending at beta = 1"),
+        SamplerEntry("exact", _exact, "exact enumeration (components up to 20 units; Bernoulli of any size)", CONTRACT_VERSION),
+        SamplerEntry("gibbs", _gibbs, "persistent block Gibbs (PCD) over the graph colouring", CONTRACT_VERSION),
+        SamplerEntry("pa", _pa, "population annealing beta 0 -> 1; log Z with error bar", CONTRACT_VERSION),
+        SamplerEntry("sa", _sa, "dwave-samplers simulated annealing ending at beta = 1", CONTRACT_VERSION),
     ]

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from ..topology import LatentGraph, greedy_coloring
-from ._kernels import gibbs_sweeps, seed_streams
+from ._kernels import SERIAL_WORK, gibbs_sweeps, gibbs_sweeps_serial, seed_streams
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
 
 __all__ = ["GibbsSampler", "ChainRunner"]
@@ -34,9 +34,12 @@ class ChainRunner:
         if num_sweeps <= 0:
             return
         n = z.shape[1]
-        # Enough blocks to balance the threads, each wide enough to vectorize.
-        blocks = max(1, min(2 * numba.get_num_threads(), n // 32))
-        gibbs_sweeps(
+        if n * z.shape[0] * num_sweeps < SERIAL_WORK:
+            kernel, blocks = gibbs_sweeps_serial, 1
+        else:
+            # Enough blocks to balance the threads, each wide enough to vectorize.
+            kernel, blocks = gibbs_sweeps, max(1, min(2 * numba.get_num_threads(), n // 32))
+        kernel(
             z, rng, self.linear, self.indptr, self.neighbors, self.weights, self.order,
             np.float32(beta), int(num_sweeps), blocks,
         )

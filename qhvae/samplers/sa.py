@@ -40,7 +40,7 @@ class SimulatedAnnealingSampler(DimodSamplerAdapter):
         lo, hi = (float(b) for b in beta_range)
         if hi != 1.0 or not 0.0 < lo <= hi:
             raise ValueError(
-                f"{self.label} samples at beta = 1: beta_range must be (beta0, 1.0) with 0 < beta0 <= 1, "
+                f"sa samples at beta = 1: beta_range must be (beta0, 1.0) with 0 < beta0 <= 1, "
                 f"got {tuple(beta_range)}"
             )
         return lo, hi

@@ -1,0 +1,9 @@
+"""qhvae's own conformance kit: the contract every sampler plugin must honour."""
+
+import qhvae
+from qhvae.testing import assert_conforms
+
+
+def test_conformance():
+    report = assert_conforms(qhvae.get_sampler("openjij-sqa"))
+    assert report.passed
