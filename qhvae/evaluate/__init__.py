@@ -1,5 +1,31 @@
-"""Evaluation: partition functions (and, with the VAE, likelihoods and active units)."""
+"""Evaluation: partition functions, importance-weighted likelihoods, active units.
+
+The likelihood functions need TensorFlow and are imported on first use, so that
+``qhvae.evaluate.log_partition`` stays light.
+"""
 
 from .partition import LOG_PARTITION_METHODS, LogPartition, log_partition
 
-__all__ = ["LOG_PARTITION_METHODS", "LogPartition", "log_partition"]
+__all__ = [
+    "LOG_PARTITION_METHODS",
+    "LogPartition",
+    "log_partition",
+    "prior_log_partition",
+    "importance_weighted_log_likelihood",
+    "elbo",
+    "active_units",
+    "posterior_means",
+    "weight_l1",
+    "evaluate_model",
+]
+
+_LAZY = {"prior_log_partition", "importance_weighted_log_likelihood", "elbo", "active_units", "posterior_means",
+         "weight_l1", "evaluate_model"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from . import likelihood
+
+        return getattr(likelihood, name)
+    raise AttributeError(f"module 'qhvae.evaluate' has no attribute {name!r}")

@@ -76,10 +76,12 @@ def _gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_s
                     field[c] = bi
                 for p in range(indptr[i], indptr[i + 1]):
                     w = weights[p]
-                    zj = z[neighbors[p]]
+                    # A 0-based slice lets numba prove the index is in range and vectorize
+                    # the load; z[j][c0 + c] compiles to a byte-by-byte gather (~2-5x slower).
+                    zj = z[neighbors[p], c0:c1]
                     for c in range(n):
-                        field[c] += w * zj[c0 + c]
-                zi = z[i]
+                        field[c] += w * zj[c]
+                zi = z[i, c0:c1]
                 for c in range(n):
                     x = streams[c]
                     x ^= x >> np.uint64(12)
@@ -89,25 +91,35 @@ def _gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_s
                     u = np.float32((x * _XS_MULT) >> np.uint64(40)) * np.float32(5.9604645e-08)
                     f = min(max(beta * field[c], -FIELD_CLIP), FIELD_CLIP)
                     # z_i = 1 with probability 1 / (1 + exp(f)).
-                    zi[c0 + c] = np.uint8(u * (np.float32(1.0) + math.exp(f)) < np.float32(1.0))
+                    zi[c] = np.uint8(u * (np.float32(1.0) + math.exp(f)) < np.float32(1.0))
     return z
 
 
-def _energies(z, linear, edges, weights):
-    """Energies ``E(z) = b.z + sum_e w_e z_i z_j`` of ``(L, N)`` uint8 states, float64."""
+def _energies(z, linear, edges, weights, num_blocks):
+    """Energies ``E(z) = b.z + sum_e w_e z_i z_j`` of ``(L, N)`` uint8 states, float64.
+
+    Unit-major like the chains: each bias or edge term is one contiguous pass over a
+    block of chains.
+    """
     num_units, num_chains = z.shape
     out = np.zeros(num_chains, np.float64)
-    for c in prange(num_chains):
-        e = 0.0
+    block = (num_chains + num_blocks - 1) // num_blocks
+    for blk in prange(num_blocks):
+        c0 = blk * block
+        c1 = min(num_chains, c0 + block)
+        acc = out[c0:c1]
         for i in range(num_units):
-            if z[i, c]:
-                e += linear[i]
+            bi = linear[i]
+            zi = z[i, c0:c1]
+            for c in range(c1 - c0):
+                acc[c] += bi * zi[c]
         for k in range(edges.shape[0]):
-            if z[edges[k, 0], c] and z[edges[k, 1], c]:
-                e += weights[k]
-        out[c] = e
+            w = weights[k]
+            zi = z[edges[k, 0], c0:c1]
+            zj = z[edges[k, 1], c0:c1]
+            for c in range(c1 - c0):
+                acc[c] += w * (zi[c] & zj[c])
     return out
-
 
 gibbs_sweeps = nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
 gibbs_sweeps_serial = nb.njit(fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
@@ -116,6 +128,8 @@ energies_serial = nb.njit(cache=True, nogil=True)(_energies)
 
 
 def energies(z: np.ndarray, linear: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Energies of ``(L, N)`` uint8 states; parallel over states when the work is large."""
+    """Energies of ``(L, N)`` uint8 states; parallel over blocks of states when the work is large."""
     work = z.shape[1] * (z.shape[0] + edges.shape[0])
-    return (_energies_parallel if work >= SERIAL_WORK else energies_serial)(z, linear, edges, weights)
+    if work < SERIAL_WORK:
+        return energies_serial(z, linear, edges, weights, 1)
+    return _energies_parallel(z, linear, edges, weights, max(1, min(2 * nb.get_num_threads(), z.shape[1] // 32)))

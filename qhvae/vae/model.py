@@ -1,0 +1,307 @@
+"""The QVAE: a convolutional VAE with relaxed discrete latents and a Boltzmann-machine prior.
+
+Objective (paper App. A, Eq. A2): for every image ``x``, ``K*D`` relaxed posterior
+samples ``zeta ~ q(zeta|x)`` give importance weights
+
+    log w = log p(x|zeta) - kl_weight * (E(zeta) + log q(zeta|x))
+
+and ``L_{K,D} = mean_d log mean_k w - kl_weight * log Z``. ``log Z`` is intractable; its
+gradient ``-E_model[dE/dtheta]`` is obtained by adding ``kl_weight * mean E(z_bar)`` over
+the sampler's model samples ``z_bar`` (held constant) to the loss. The resulting loss
+value is therefore not ``-L_{K,D}``: the training log reports ``bound_without_log_z``
+(the bound plus ``log Z``), and, for an edge-free prior whose ``log Z`` is exact, the bound
+itself as ``bound``.
+
+As in the paper (GumBolt), ``log q`` and ``E`` are evaluated at the relaxed ``zeta``
+(``log q(zeta|x) = sum_i zeta_i l_i - softplus(l_i)``); evaluation uses discrete ``z``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..samplers.base import BoltzmannSampler
+from ..topology import LatentGraph, by_name
+from .negative import NegativePhase, resolve_sampler
+from .networks import ConvDecoder, ConvEncoder
+from .prior import BoltzmannPrior, graph_from_config, graph_to_config
+
+__all__ = ["QVAE", "DEFAULT_TAU"]
+
+DEFAULT_TAU = 1.0 / 7.0
+
+
+def _as_graph(graph: LatentGraph | str | dict, graph_kwargs: dict | None) -> LatentGraph:
+    if isinstance(graph, LatentGraph):
+        return graph
+    if isinstance(graph, dict):
+        return graph_from_config(graph)
+    return by_name(graph, **(graph_kwargs or {}))
+
+
+@keras.saving.register_keras_serializable(package="qhvae")
+class QVAE(keras.Model):
+    """Discrete-latent VAE with a Boltzmann-machine prior on a (hardware) graph.
+
+    Plain ``model.compile(optimizer)`` then ``model.fit(dataset)`` trains it: every step
+    draws the negative phase from ``sampler`` for the current prior parameters.
+
+    Args:
+        image_shape: ``(H, W, 1)`` of the binary images.
+        graph: a :class:`~qhvae.topology.LatentGraph` or a family name (``"chimera"``,
+            ``"pegasus"``, ``"zephyr"``, ``"rbm"``, ``"full"``, ``"bernoulli"``).
+        graph_kwargs: arguments of the family constructor (e.g. ``{"m": 2}``).
+        mapping: hierarchical groups on the graph, ``"bipartite"`` or ``"chains"``.
+        sampler: a registered sampler name or instance; ``None``: ``"exact"`` for an
+            edge-free graph, ``"pa"`` otherwise.
+        sampler_config: configuration when ``sampler`` is a name.
+        num_negative_samples: model samples per training step (paper: 1000).
+        tau: relaxation temperature of Eq. 10 (paper: 1/7).
+        base_filters, hidden: widths of the convolutional and dense layers.
+        k, d: initial importance samples ``K`` and gradient samples ``D`` per image.
+        edge_mask, unit_mask: hardware masks for the prior (see :class:`BoltzmannPrior`).
+        prefetch: draw the next step's negative phase while this step trains.
+        seed: seed of the negative-phase sampler calls.
+
+    Example:
+        >>> model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs",
+        ...              base_filters=4, hidden=16, num_negative_samples=32)
+        >>> model.compile(optimizer="adam")
+        >>> model.predict(np.zeros((2, 8, 8, 1), "float32"), verbose=0).shape
+        (2, 8, 8, 1)
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (8, 8, 1),
+        graph: LatentGraph | str | dict = "chimera",
+        graph_kwargs: dict | None = None,
+        mapping: str = "bipartite",
+        sampler: BoltzmannSampler | str | None = None,
+        sampler_config: dict | None = None,
+        num_negative_samples: int = 1000,
+        tau: float = DEFAULT_TAU,
+        base_filters: int = 32,
+        hidden: int = 512,
+        k: int = 1,
+        d: int = 8,
+        edge_mask: Sequence[float] | None = None,
+        unit_mask: Sequence[float] | None = None,
+        prefetch: bool = False,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[2] != 1:
+            raise ValueError(f"image_shape must be (H, H, 1) for square grey images, got {image_shape}")
+        if not tau > 0:
+            raise ValueError(f"tau must be positive, got {tau}")
+        if k < 1 or d < 1 or num_negative_samples < 1:
+            raise ValueError(f"need k, d, num_negative_samples >= 1, got {k}, {d}, {num_negative_samples}")
+        self.image_shape = image_shape
+        self.graph = _as_graph(graph, graph_kwargs)
+        self.mapping = mapping
+        groups = self.graph.hierarchy(mapping)
+        self.group_units = [np.flatnonzero(groups == g) for g in (0, 1)]
+        if min(len(u) for u in self.group_units) == 0:
+            raise ValueError(f"the {mapping!r} mapping of {self.graph.name} leaves a hierarchical group empty")
+        order = np.concatenate(self.group_units)
+        self._unit_order = tf.constant(np.argsort(order), tf.int32)  # group-major -> unit order
+        self.tau = float(tau)
+        self.base_filters, self.hidden = int(base_filters), int(hidden)
+        self.num_negative_samples = int(num_negative_samples)
+        self.prefetch = bool(prefetch)
+        self.seed = seed
+        self.sampler_name = sampler if isinstance(sampler, str) or sampler is None else sampler.name
+        self.sampler_config = dict(sampler_config or {})
+
+        size = image_shape[0]
+        self.encoder = ConvEncoder(size, base_filters, hidden, name="encoder")
+        self.head1 = keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
+                                       keras.layers.Dense(len(self.group_units[0]))], name="q1")
+        self.head2 = keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
+                                       keras.layers.Dense(len(self.group_units[1]))], name="q2")
+        self.decoder = ConvDecoder(size, base_filters, hidden, name="decoder")
+        self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
+        self.kl_weight = keras.Variable(1.0, trainable=False, name="kl_weight")
+        self.iw_k = keras.Variable(int(k), dtype="int32", trainable=False, name="iw_k")
+        self.iw_d = keras.Variable(int(d), dtype="int32", trainable=False, name="iw_d")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.recon_tracker = keras.metrics.Mean(name="recon")
+        self.bound_tracker = keras.metrics.Mean(name="bound_without_log_z")
+        self.exact_bound_tracker = keras.metrics.Mean(name="bound") if self.graph.num_edges == 0 else None
+        self.negative_phase = NegativePhase(
+            resolve_sampler(sampler, self.graph, self.sampler_config), self.graph,
+            self.num_negative_samples, prefetch=self.prefetch, seed=seed,
+        )
+        self.build((None,) + image_shape)
+
+    # -- structure ---------------------------------------------------------------------
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        x = tf.zeros((1,) + self.image_shape)
+        self.prior.build((None, self.graph.num_nodes))
+        zeta, _, _ = self._posterior(x, 1, training=False, relaxed=False, deterministic=True)
+        self.decode_logits(zeta)
+        self.built = True
+
+    @property
+    def sampler(self) -> BoltzmannSampler:
+        """The sampler that draws the negative phase."""
+        return self.negative_phase.sampler
+
+    @property
+    def metrics(self):
+        trackers = [self.loss_tracker, self.recon_tracker, self.bound_tracker]
+        return trackers + ([self.exact_bound_tracker] if self.exact_bound_tracker is not None else [])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            image_shape=list(self.image_shape),
+            graph=graph_to_config(self.graph),
+            mapping=self.mapping,
+            sampler=self.sampler_name,
+            sampler_config=self.sampler_config,
+            num_negative_samples=self.num_negative_samples,
+            tau=self.tau,
+            base_filters=self.base_filters,
+            hidden=self.hidden,
+            k=int(self.iw_k.numpy()),
+            d=int(self.iw_d.numpy()),
+            edge_mask=self.prior.edge_mask_np.tolist(),
+            unit_mask=self.prior.unit_mask_np.tolist(),
+            prefetch=self.prefetch,
+            seed=self.seed,
+        )
+        return config
+
+    # -- the probabilistic model ---------------------------------------------------------
+
+    def _sample_group(self, logits, relaxed: bool, deterministic: bool):
+        if deterministic:
+            return tf.sigmoid(logits)
+        if relaxed:
+            # Eq. 10 written out: zeta = sigmoid((logit(rho) + l) / tau). Not
+            # tfp.distributions.RelaxedBernoulli: with tau = 1/7 its samples saturate to
+            # exactly 0 or 1 and its reparameterized gradient is then NaN (measured: ~1% of
+            # units per batch), which poisons the whole step. Clipping rho keeps logit(rho) finite.
+            rho = tf.random.uniform(tf.shape(logits), 1e-6, 1.0 - 1e-6)
+            return tf.sigmoid((tf.math.log(rho) - tf.math.log1p(-rho) + logits) / self.tau)
+        return tf.cast(tf.random.uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
+
+    def _posterior(self, x, num_samples, training, relaxed=True, deterministic=False):
+        """``num_samples`` latent draws per image: ``(zeta, log q(zeta|x))`` in unit order."""
+        h = self.encoder(x, training=training)
+        if not (isinstance(num_samples, int) and num_samples == 1):
+            h = tf.repeat(h, num_samples, axis=0)
+        logits1 = self.head1(h, training=training)
+        zeta1 = self._sample_group(logits1, relaxed, deterministic)
+        logits2 = self.head2(tf.concat([h, zeta1], axis=-1), training=training)
+        zeta2 = self._sample_group(logits2, relaxed, deterministic)
+        logits = tf.gather(tf.concat([logits1, logits2], -1), self._unit_order, axis=-1)
+        zeta = tf.gather(tf.concat([zeta1, zeta2], -1), self._unit_order, axis=-1)
+        log_q = tf.reduce_sum(zeta * logits - tf.nn.softplus(logits), axis=-1)
+        return zeta, log_q, logits
+
+    def decode_logits(self, z, training=False):
+        """Bernoulli logits of ``p(x|z)`` for latent configurations ``z`` of shape ``(N, L)``."""
+        return self.decoder(z, training=training)
+
+    def log_likelihood_given(self, x, z, training=False):
+        """``log p(x|z)`` for matching rows of images and latents."""
+        logits = self.decode_logits(z, training=training)
+        ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+        return -tf.reduce_sum(ce, axis=[1, 2, 3])
+
+    def importance_log_weights(self, x, num_samples, training=False, relaxed=True, kl_weight=1.0):
+        """``(B, num_samples)`` log weights ``log p(x|zeta) - kl_weight (E(zeta) + log q(zeta|x))``.
+
+        Returns:
+            ``(log_w, log_px_given_z)``, both ``(B, num_samples)``.
+        """
+        x = tf.convert_to_tensor(x, tf.float32)
+        zeta, log_q, _ = self._posterior(x, num_samples, training, relaxed=relaxed)
+        log_px = self.log_likelihood_given(tf.repeat(x, num_samples, axis=0), zeta, training=training)
+        log_w = log_px - kl_weight * (self.prior(zeta) + log_q)
+        batch = tf.shape(x)[0]
+        return tf.reshape(log_w, (batch, -1)), tf.reshape(log_px, (batch, -1))
+
+    def _bound(self, x, training):
+        """``L_{K,D} + kl_weight * log Z`` (the part computable without ``log Z``) and the reconstruction."""
+        k, d = tf.convert_to_tensor(self.iw_k.value), tf.convert_to_tensor(self.iw_d.value)
+        log_w, log_px = self.importance_log_weights(x, k * d, training=training, kl_weight=self.kl_weight.value)
+        log_w = tf.reshape(log_w, (tf.shape(x)[0], d, k))
+        bound = tf.reduce_logsumexp(log_w, axis=-1) - tf.math.log(tf.cast(k, tf.float32))
+        return tf.reduce_mean(bound), -tf.reduce_mean(log_px)
+
+    def exact_log_z(self):
+        """``log Z`` of an edge-free prior, exactly: ``sum_i softplus(-b_i)``."""
+        if self.graph.num_edges:
+            raise ValueError("log Z is exact in closed form only for an edge-free (Bernoulli) prior")
+        return tf.reduce_sum(tf.nn.softplus(-self.prior.b))
+
+    def call(self, x, training=False):
+        """Deterministic reconstruction: posterior means through the decoder, as probabilities."""
+        zeta, _, _ = self._posterior(x, 1, training, deterministic=True)
+        return tf.sigmoid(self.decode_logits(zeta, training=training))
+
+    # -- training ------------------------------------------------------------------------
+
+    @staticmethod
+    def _images(data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        return tf.cast(x, tf.float32)
+
+    def _model_samples(self):
+        samples = tf.numpy_function(
+            self.negative_phase, [self.prior.b, self.prior.masked_weights()], tf.float32, stateful=True,
+            name="negative_phase",
+        )
+        samples.set_shape((self.num_negative_samples, self.graph.num_nodes))
+        return tf.stop_gradient(samples)
+
+    def train_step(self, data):
+        x = self._images(data)
+        z_bar = self._model_samples()
+        with tf.GradientTape() as tape:
+            bound, recon = self._bound(x, training=True)
+            negative = tf.reduce_mean(self.prior(z_bar))
+            # d(-log Z)/dtheta = E_model[dE/dtheta]: the surrogate's gradient is positive
+            # phase (through the bound) minus negative phase (this term).
+            loss = -bound - self.kl_weight.value * negative
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self._update_metrics(loss, bound, recon)
+
+    def test_step(self, data):
+        x = self._images(data)
+        bound, recon = self._bound(x, training=False)
+        return self._update_metrics(-bound, bound, recon)
+
+    def _update_metrics(self, loss, bound, recon):
+        self.loss_tracker.update_state(loss)
+        self.recon_tracker.update_state(recon)
+        self.bound_tracker.update_state(bound)
+        if self.exact_bound_tracker is not None:
+            self.exact_bound_tracker.update_state(bound - self.kl_weight.value * self.exact_log_z())
+        return {m.name: m.result() for m in self.metrics}
+
+    # -- generation ----------------------------------------------------------------------
+
+    def generate(self, num_images: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``."""
+        b, quadratic = self.prior.numpy_parameters()
+        z = self.sampler.sample_arrays(b, quadratic, num_images, seed=seed)
+        return self.decode(z), z
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Pixel probabilities for latent configurations ``z`` ``(N, L)``."""
+        return tf.sigmoid(self.decode_logits(tf.convert_to_tensor(z, tf.float32))).numpy()

@@ -1,0 +1,126 @@
+"""The Boltzmann-machine prior as a Keras layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..topology import LatentGraph
+
+__all__ = ["BoltzmannPrior", "graph_to_config", "graph_from_config"]
+
+
+def graph_to_config(graph: LatentGraph) -> dict[str, Any]:
+    """A JSON-serializable description of a latent graph (enough to rebuild the prior)."""
+    return {
+        "name": graph.name,
+        "num_nodes": graph.num_nodes,
+        "edges": graph.edges.tolist(),
+        "colors": graph.colors.tolist(),
+        "family": graph.family,
+        "orientation": None if graph.orientation is None else graph.orientation.tolist(),
+    }
+
+
+def graph_from_config(config: dict[str, Any]) -> LatentGraph:
+    """Inverse of :func:`graph_to_config`."""
+    return LatentGraph(
+        name=config["name"],
+        num_nodes=int(config["num_nodes"]),
+        edges=np.asarray(config["edges"], np.int64).reshape(-1, 2),
+        colors=np.asarray(config["colors"], np.int64),
+        family=config.get("family", "custom"),
+        orientation=None if config.get("orientation") is None else np.asarray(config["orientation"], np.int64),
+    )
+
+
+@keras.saving.register_keras_serializable(package="qhvae")
+class BoltzmannPrior(keras.layers.Layer):
+    """``p(z) = exp(-E(z)) / Z`` with ``E(z) = b.z + sum_(i<j in edges) W_ij z_i z_j``.
+
+    The couplings live on the graph's edges only (one weight per edge), so the graph
+    masks ``W`` by construction. An optional hardware mask (per unit and per edge)
+    zeroes what a device lacks: units on dead qubits keep their bias but get no
+    couplings, and dead couplers are zero, so the model never relies on them.
+
+    Calling the layer on ``(..., L)`` inputs returns their energies ``(...,)``; it works
+    on relaxed ``zeta`` in [0, 1] as well as on binary ``z``.
+
+    Args:
+        graph: the latent graph.
+        edge_mask: ``(E,)`` 0/1 mask of usable couplings (default: all).
+        unit_mask: ``(L,)`` 0/1 mask of usable units; couplings touching a masked unit are zeroed.
+
+    Example:
+        >>> from qhvae import topology
+        >>> prior = BoltzmannPrior(topology.rbm(2, 2))
+        >>> prior.build((None, 4))
+        >>> float(prior(np.ones((1, 4), np.float32))[0])
+        0.0
+    """
+
+    def __init__(self, graph: LatentGraph | dict, edge_mask=None, unit_mask=None, **kwargs):
+        super().__init__(**kwargs)
+        self.graph = graph_from_config(graph) if isinstance(graph, dict) else graph
+        num_edges, num_units = self.graph.num_edges, self.graph.num_nodes
+        edge_mask = np.ones(num_edges, np.float32) if edge_mask is None else np.asarray(edge_mask, np.float32)
+        unit_mask = np.ones(num_units, np.float32) if unit_mask is None else np.asarray(unit_mask, np.float32)
+        if edge_mask.shape != (num_edges,) or unit_mask.shape != (num_units,):
+            raise ValueError(
+                f"hardware masks must have shapes ({num_edges},) and ({num_units},) for {self.graph.name}, "
+                f"got {edge_mask.shape} and {unit_mask.shape}"
+            )
+        if num_edges:
+            edge_mask = edge_mask * unit_mask[self.graph.edges[:, 0]] * unit_mask[self.graph.edges[:, 1]]
+        self.edge_mask_np = edge_mask
+        self.unit_mask_np = unit_mask
+        self._edges = tf.constant(self.graph.edges.reshape(-1, 2), tf.int64)
+
+    def build(self, input_shape=None):
+        n, e = self.graph.num_nodes, self.graph.num_edges
+        self.b = self.add_weight(shape=(n,), initializer="zeros", name="b")
+        self.w = self.add_weight(shape=(max(e, 1),), initializer="zeros", name="w", trainable=e > 0)
+        self.edge_mask = tf.constant(self.edge_mask_np if e else np.zeros(1, np.float32))
+        self.built = True
+
+    @property
+    def num_units(self) -> int:
+        return self.graph.num_nodes
+
+    def coupling_matrix(self) -> tf.Tensor:
+        """Upper-triangular ``(L, L)`` matrix of the masked couplings."""
+        n = self.graph.num_nodes
+        if self.graph.num_edges == 0:
+            return tf.zeros((n, n), self.b.dtype)
+        return tf.scatter_nd(self._edges, self.w * self.edge_mask, (n, n))
+
+    def masked_weights(self) -> tf.Tensor:
+        """Per-edge couplings with the hardware mask applied, ``(E,)``."""
+        return (self.w * self.edge_mask)[: self.graph.num_edges]
+
+    def call(self, z):
+        z = tf.convert_to_tensor(z, self.b.dtype)
+        energy = tf.reduce_sum(z * self.b, axis=-1)
+        if self.graph.num_edges:
+            w = self.coupling_matrix()
+            flat = tf.reshape(z, (-1, self.graph.num_nodes))
+            quad = tf.reduce_sum(tf.matmul(flat, w) * flat, axis=-1)
+            energy = energy + tf.reshape(quad, tf.shape(energy))
+        return energy
+
+    def numpy_parameters(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input."""
+        return (np.asarray(self.b.numpy(), np.float64),
+                (self.graph.edges, np.asarray(self.masked_weights().numpy(), np.float64)))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "graph": graph_to_config(self.graph),
+            "edge_mask": self.edge_mask_np.tolist(),
+            "unit_mask": self.unit_mask_np.tolist(),
+        })
+        return config
