@@ -84,9 +84,9 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -485,7 +485,9 @@ def _decompress(raw: bytes, path: Path) -> bytes:
     return raw
 
 
-def read_idx(data: bytes, path: str | os.PathLike = "<bytes>", ndim: int | None = None) -> np.ndarray:
+def read_idx(
+    data: bytes, path: str | os.PathLike = "<bytes>", ndim: int | None = None
+) -> np.ndarray:
     """Parse the bytes of an (uncompressed) IDX file, as used by MNIST and Fashion-MNIST.
 
     Format: two zero bytes, a type code (``0x08`` unsigned byte, ``0x09`` signed byte,
@@ -510,7 +512,9 @@ def read_idx(data: bytes, path: str | os.PathLike = "<bytes>", ndim: int | None 
         [7, 8, 9]
     """
     if len(data) < 4:
-        raise ValueError(f"{path}: not an IDX file: only {len(data)} byte(s), the header alone is 4+")
+        raise ValueError(
+            f"{path}: not an IDX file: only {len(data)} byte(s), the header alone is 4+"
+        )
     magic = struct.unpack(">I", data[:4])[0]
     code, dims_n = data[2], data[3]
     if data[0] != 0 or data[1] != 0 or code not in _IDX_DTYPES:
@@ -950,14 +954,18 @@ def _load_digits(split: str) -> Dataset:
 def _parse_idx_images(content: bytes, path: Path) -> np.ndarray:
     arr = read_idx(content, path, ndim=3)
     if arr.dtype != np.uint8:
-        raise ValueError(f"{path}: expected unsigned-byte IDX images (magic 0x00000803), got {arr.dtype}")
+        raise ValueError(
+            f"{path}: expected unsigned-byte IDX images (magic 0x00000803), got {arr.dtype}"
+        )
     return arr
 
 
 def _parse_idx_labels(content: bytes, path: Path) -> np.ndarray:
     arr = read_idx(content, path, ndim=1)
     if arr.dtype != np.uint8:
-        raise ValueError(f"{path}: expected unsigned-byte IDX labels (magic 0x00000801), got {arr.dtype}")
+        raise ValueError(
+            f"{path}: expected unsigned-byte IDX labels (magic 0x00000801), got {arr.dtype}"
+        )
     return arr
 
 
@@ -1001,7 +1009,9 @@ def _download(name: str) -> str:
     return ""
 
 
-def _load_idx_dataset(name: str, split: str, data_dir, verify: bool, allow_download: bool) -> Dataset:
+def _load_idx_dataset(
+    name: str, split: str, data_dir, verify: bool, allow_download: bool
+) -> Dataset:
     prefix = "test" if split == "test" else "train"
     wanted: dict[str, Sequence[str]] = {"idx": _idx_names(prefix, "images")}
     if name == "mnist":
@@ -1061,7 +1071,8 @@ def _load_binarized(split: str, data_dir, verify: bool, allow_download: bool) ->
     locations = search_locations("binarized_mnist", data_dir)
     arrays, sources = [], []
     for part in parts:
-        wanted = {"amat": [f"binarized_mnist_{part}.amat{ext}" for ext in (".gz", "", ".bz2", ".xz")]}
+        names = [f"binarized_mnist_{part}.amat{ext}" for ext in (".gz", "", ".bz2", ".xz")]
+        wanted = {"amat": names}
         try:
             _, path = _find("binarized_mnist", locations, wanted)
         except _NotFound as nf:
@@ -1074,7 +1085,8 @@ def _load_binarized(split: str, data_dir, verify: bool, allow_download: bool) ->
                     "binarized_mnist", split, nf, True, f" ({type(exc).__name__}: {exc})"
                 ) from exc
             try:
-                _, path = _find("binarized_mnist", search_locations("binarized_mnist", data_dir), wanted)
+                again = search_locations("binarized_mnist", data_dir)
+                _, path = _find("binarized_mnist", again, wanted)
             except _NotFound as nf2:
                 raise _not_found_error("binarized_mnist", split, nf2, True, note) from None
         rec = _read_file(path, _parse_amat, ("binarized_mnist", part) if verify else None)
