@@ -14,6 +14,7 @@ __all__ = [
     "ExponentialLearningRate",
     "StopOnNaN",
     "RichProgress",
+    "SamplerMonitor",
     "paper_schedules",
     "PAPER_KD_SCHEDULE",
 ]
@@ -161,6 +162,25 @@ class RichProgress(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self._progress is not None:
             self._progress.stop()
+
+
+class SamplerMonitor(keras.callbacks.Callback):
+    """Log the sampler's effective inverse temperature, the prior's weight norm and clipping each epoch.
+
+    Adds ``beta_eff`` (annealers: the current estimate; classical samplers: 1),
+    ``weight_l1`` and, for QPU samplers, ``clipped_h``/``clipped_j`` (cumulative) to the
+    epoch logs, so CSV logs and plots (the paper's Figs. 11 and 13) can show them.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        sampler = self.model.sampler
+        logs["beta_eff"] = float(getattr(sampler, "effective_beta", 1.0))
+        logs["weight_l1"] = float(np.abs(self.model.prior.masked_weights().numpy()).sum())
+        counts = getattr(sampler, "clip_counts", None)
+        if counts:
+            logs["clipped_h"], logs["clipped_j"] = counts["h"], counts["J"]
 
 
 def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float = 3e-3,

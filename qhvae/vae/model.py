@@ -63,7 +63,8 @@ class QVAE(keras.Model):
         tau: relaxation temperature of Eq. 10 (paper: 1/7).
         base_filters, hidden: widths of the convolutional and dense layers.
         k, d: initial importance samples ``K`` and gradient samples ``D`` per image.
-        edge_mask, unit_mask: hardware masks for the prior (see :class:`BoltzmannPrior`).
+        edge_mask, unit_mask: hardware masks for the prior (see :class:`BoltzmannPrior`);
+            by default taken from the sampler when it runs on hardware (``masks_for``).
         prefetch: draw the next step's negative phase while this step trains.
         seed: seed of the negative-phase sampler calls.
 
@@ -127,7 +128,6 @@ class QVAE(keras.Model):
         self.head2 = keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
                                        keras.layers.Dense(len(self.group_units[1]))], name="q2")
         self.decoder = ConvDecoder(size, base_filters, hidden, name="decoder")
-        self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
         self.kl_weight = keras.Variable(1.0, trainable=False, name="kl_weight")
         self.iw_k = keras.Variable(int(k), dtype="int32", trainable=False, name="iw_k")
         self.iw_d = keras.Variable(int(d), dtype="int32", trainable=False, name="iw_d")
@@ -135,10 +135,14 @@ class QVAE(keras.Model):
         self.recon_tracker = keras.metrics.Mean(name="recon")
         self.bound_tracker = keras.metrics.Mean(name="bound_without_log_z")
         self.exact_bound_tracker = keras.metrics.Mean(name="bound") if self.graph.num_edges == 0 else None
-        self.negative_phase = NegativePhase(
-            resolve_sampler(sampler, self.graph, self.sampler_config), self.graph,
-            self.num_negative_samples, prefetch=self.prefetch, seed=seed,
-        )
+        resolved = resolve_sampler(sampler, self.graph, self.sampler_config)
+        if edge_mask is None and unit_mask is None and hasattr(resolved, "masks_for"):
+            # A sampler on hardware knows which qubits and couplers exist: the prior
+            # never relies on the ones that do not (paper Sec. IV.A.1).
+            edge_mask, unit_mask = resolved.masks_for(self.graph)
+        self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
+        self.negative_phase = NegativePhase(resolved, self.graph, self.num_negative_samples,
+                                            prefetch=self.prefetch, seed=seed)
         self.build((None,) + image_shape)
 
     # -- structure ---------------------------------------------------------------------

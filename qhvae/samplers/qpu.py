@@ -1,0 +1,297 @@
+"""Boltzmann samples from a D-Wave QPU, or anything shaped like one (paper Sec. II, App. B, C).
+
+The prior ``exp(-E_{b,W}(z))`` is sampled by programming the device with the spin form
+of ``(b, W)`` divided by the current estimate of the device's effective inverse
+temperature: with ``z = (s + 1) / 2``,
+
+    h_i = (b_i / 2 + sum_(j ~ i) W_ij / 4) / beta_eff,   J_ij = (W_ij / 4) / beta_eff,
+
+so that the device's ``exp(-beta_eff H_{h,J})`` is ``exp(-E_{b,W})`` (up to a constant).
+Values outside the device's ``h_range``/``j_range`` are clipped and counted.
+``auto_scale=False`` (the scale carries ``beta_eff``), ``answer_mode="raw"`` (one row per
+read), client-side spin-reversal transforms through
+:class:`dwave.preprocessing.SpinReversalTransformComposite` (paper: 5 transforms of 200
+reads), and an anneal schedule from a named shape validated against the device's
+properties before any call. After each call ``beta_eff`` is re-estimated from the
+returned samples (:class:`qhvae.temperature.BetaEffEstimator`).
+
+The latent graph is placed on the device's working graph by :mod:`qhvae.hardware`;
+units on qubits the device lacks are sampled exactly from their bias (a masked prior
+gives them no couplings) and :meth:`QPUSampler.masks_for` gives the prior its masks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from typing import Any, Mapping
+
+import dimod
+import numpy as np
+from scipy.special import expit
+
+from ..topology import LatentGraph, from_edges
+from .base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError
+from .schedules import build_schedule
+
+__all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave"]
+
+
+class QPUError(SamplerError):
+    """The QPU could not be reached or refused the problem."""
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    try:
+        from dwave.cloud import exceptions as ex
+
+        errors += [ex.RequestTimeout, ex.PollingTimeout, ex.SolverOfflineError, ex.Timeout]
+    except ImportError:  # pragma: no cover - dwave-cloud-client is a dwave-system dependency
+        pass
+    try:
+        import requests
+
+        errors += [requests.exceptions.ConnectionError, requests.exceptions.Timeout]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+TRANSIENT_ERRORS = _transient_errors()
+
+
+def connect_dwave(**solver_config) -> dimod.Sampler:
+    """A :class:`dwave.system.DWaveSampler` from dwave-cloud-client's usual configuration.
+
+    Raises:
+        QPUError: with what to do when there are no credentials or no solver.
+    """
+    try:
+        from dwave.system import DWaveSampler
+
+        return DWaveSampler(**solver_config)
+    except Exception as exc:
+        kind = type(exc).__name__
+        hint = ("configure access with `dwave config create` or set DWAVE_API_TOKEN (and optionally "
+                "DWAVE_API_SOLVER / DWAVE_API_REGION)")
+        raise QPUError(f"could not connect to a D-Wave QPU ({kind}: {exc}); {hint}") from exc
+
+
+def spin_parameters(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray]:
+    """Spin-form ``(h, J)`` of a BINARY machine (unit-indexed ``h``, per-edge ``J``), no ``beta_eff``.
+
+    Example:
+        >>> bm = BoltzmannMachine.from_arrays([1.0, -2.0], ([[0, 1]], [4.0]))
+        >>> h, J = spin_parameters(bm)
+        >>> h.tolist(), J.tolist()
+        [[1.5, 0.0], [1.0]]
+    """
+    h = bm.linear / 2.0
+    np.add.at(h, bm.edges[:, 0], bm.weights / 4.0)
+    np.add.at(h, bm.edges[:, 1], bm.weights / 4.0)
+    return h, bm.weights / 4.0
+
+
+class QPUSampler(BoltzmannSampler):
+    """Boltzmann samples of the prior from a QPU-shaped dimod Structured sampler.
+
+    Args:
+        device: ``DWaveSampler``, ``MockDWaveSampler``, a :class:`~qhvae.samplers.emulator.QPUEmulator`,
+            any dimod Structured sampler with QPU properties, or ``"dwave"`` to connect
+            with dwave-cloud-client's configuration (``solver_config`` passed on).
+        graph: the latent graph (else built from each model's edges).
+        beta_eff: initial effective inverse temperature.
+        beta_estimator: ``"mpl"``, ``"c3"``, a :class:`~qhvae.temperature.BetaEffEstimator`
+            or ``None`` to keep ``beta_eff`` fixed.
+        num_spin_reversal_transforms: transforms per call (paper: 5); 0 disables them.
+        schedule: ``"pause-quench"`` (paper App. B), ``"forward"``, explicit ``(t, s)``
+            points, or ``None`` for the device default.
+        schedule_options: options of the named shape (``pause_point``, ``pause_us``,
+            ``ramp_us``, ``quench_slope``; ``annealing_time`` for ``"forward"``).
+        retries, backoff: transient failures (timeouts, connection errors, solver offline)
+            are retried ``retries`` times with exponential backoff starting at ``backoff`` s.
+        fallback: name of a classical sampler to use when the device keeps failing
+            (``None``: raise).
+        seed: seed of the spin-reversal transforms.
+    """
+
+    name = "qpu"
+    description = "D-Wave QPU (or a look-alike): spin-reversal transforms, pause-and-quench, beta_eff tracking"
+    sampler_parameters = {"num_spin_reversal_transforms": "transforms for this call"}
+
+    def __init__(self, device: Any = "dwave", graph: LatentGraph | None = None, beta_eff: float = 1.0,
+                 beta_estimator: Any = "mpl", num_spin_reversal_transforms: int = 5,
+                 schedule: Any = "pause-quench", schedule_options: Mapping | None = None, retries: int = 3,
+                 backoff: float = 1.0, fallback: str | None = None, seed: int | None = None,
+                 solver_config: Mapping | None = None):
+        from ..temperature import BetaEffEstimator
+
+        self.device = connect_dwave(**(solver_config or {})) if isinstance(device, str) else device
+        for attr in ("nodelist", "edgelist", "properties"):
+            if not hasattr(self.device, attr):
+                raise TypeError(f"the QPU device must be a dimod Structured sampler with QPU properties; "
+                                f"{type(self.device).__name__} has no {attr!r}")
+        if not beta_eff > 0:
+            raise ValueError(f"beta_eff must be positive, got {beta_eff}")
+        if num_spin_reversal_transforms < 0 or retries < 0 or backoff < 0:
+            raise ValueError("num_spin_reversal_transforms, retries and backoff must be >= 0")
+        self.graph = graph
+        self.effective_beta = float(beta_eff)
+        if isinstance(beta_estimator, str):
+            beta_estimator = BetaEffEstimator(method=beta_estimator)
+        self.beta_estimator = beta_estimator
+        self.num_spin_reversal_transforms = int(num_spin_reversal_transforms)
+        props = self.device.properties
+        self.h_range = tuple(float(v) for v in props.get("h_range", (-4.0, 4.0)))
+        self.j_range = tuple(float(v) for v in props.get("j_range", (-1.0, 1.0)))
+        self.schedule = build_schedule(schedule, props, **dict(schedule_options or {}))
+        self.retries, self.backoff, self.fallback = int(retries), float(backoff), fallback
+        self.seed = seed
+        self.clip_counts = {"h": 0, "J": 0, "calls": 0}
+        self.beta_history: list[float] = [self.effective_beta]
+        self._placements: dict = {}
+        self._fallback_sampler = None
+
+    # -- placement -----------------------------------------------------------------------
+
+    def _graph_for(self, bm: BoltzmannMachine) -> LatentGraph:
+        g = self.graph
+        if g is not None and g.num_nodes == bm.num_variables and np.array_equal(g.edges, np.unique(bm.edges, axis=0)):
+            return g
+        return from_edges(bm.num_variables, bm.edges)
+
+    def placement(self, graph: LatentGraph):
+        """Where ``graph`` sits on the device (computed once per graph)."""
+        from ..hardware import place
+
+        key = (graph.num_nodes, graph.edges.tobytes())
+        if key not in self._placements:
+            self._placements[key] = place(graph, self.device)
+        return self._placements[key]
+
+    def masks_for(self, graph: LatentGraph) -> tuple[np.ndarray, np.ndarray]:
+        """``(edge_mask, unit_mask)`` for a prior on ``graph``: what the device can realise."""
+        p = self.placement(graph)
+        return np.asarray(p.edge_mask, np.float32), np.asarray(p.unit_mask, np.float32)
+
+    # -- sampling ------------------------------------------------------------------------
+
+    def program(self, bm: BoltzmannMachine, placement) -> tuple[dict, dict, dict]:
+        """The Ising problem sent to the device, and what had to be changed to fit it."""
+        h, J = spin_parameters(bm)
+        h, J = h / self.effective_beta, J / self.effective_beta
+        usable_units = np.asarray(placement.unit_mask) > 0
+        usable_edges = np.asarray(placement.edge_mask) > 0
+        dropped = int(np.count_nonzero(J[~usable_edges]))
+        h_clipped = np.clip(h, *self.h_range)
+        J_clipped = np.clip(J, *self.j_range)
+        report = {
+            "clipped_h": int(np.count_nonzero((h_clipped != h) & usable_units)),
+            "clipped_j": int(np.count_nonzero((J_clipped != J) & usable_edges)),
+            "dropped_couplings": dropped,
+        }
+        qubits = np.asarray(placement.qubits)
+        h_dict = {int(qubits[i]): float(h_clipped[i]) for i in np.flatnonzero(usable_units)}
+        J_dict = {(int(qubits[a]), int(qubits[b])): float(J_clipped[e])
+                  for e, (a, b) in enumerate(bm.edges) if usable_edges[e]}
+        return h_dict, J_dict, report
+
+    def _call_device(self, h: dict, J: dict, reads: int, transforms: int, seed: int) -> dimod.SampleSet:
+        from dwave.preprocessing import SpinReversalTransformComposite
+
+        params: dict[str, Any] = {"auto_scale": False, "answer_mode": "raw"}
+        if self.schedule is not None:
+            params["anneal_schedule"] = self.schedule
+        allowed = set(self.device.parameters)
+        params = {k: v for k, v in params.items() if k in allowed}
+        if "seed" in allowed:
+            params["seed"] = seed
+        sampler = SpinReversalTransformComposite(self.device, seed=seed) if transforms else self.device
+        if transforms:
+            params["num_spin_reversal_transforms"] = transforms
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                sampleset = sampler.sample_ising(h, J, num_reads=reads, **params)
+                sampleset.resolve()
+                return sampleset
+            except TRANSIENT_ERRORS as exc:
+                if attempt == self.retries:
+                    raise QPUError(f"{self.label}: the device failed {attempt + 1} times "
+                                   f"({type(exc).__name__}: {exc})") from exc
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _sample(self, bm, num_samples, seed, num_spin_reversal_transforms=None, **params):
+        graph = self._graph_for(bm)
+        placement = self.placement(graph)
+        rng = np.random.default_rng(seed)
+        transforms = self.num_spin_reversal_transforms if num_spin_reversal_transforms is None \
+            else int(num_spin_reversal_transforms)
+        reads = math.ceil(num_samples / max(1, transforms))
+        start = time.perf_counter()
+        h, J, report = self.program(bm, placement)
+        call_seed = int(rng.integers(0, 2**31 - 1))
+        device_start = time.perf_counter()
+        try:
+            sampleset = self._call_device(h, J, reads, transforms, call_seed)
+        except QPUError as exc:
+            if self.fallback is None:
+                raise
+            return self._fall_back(bm, num_samples, seed, exc)
+        device_seconds = time.perf_counter() - device_start
+        qubits = np.asarray(placement.qubits)
+        usable = np.flatnonzero(np.asarray(placement.unit_mask) > 0)
+        spins = sampleset.record.sample
+        columns = [sampleset.variables.index(int(q)) for q in qubits[usable]]
+        spins = spins[:, columns]
+        if len(spins) < num_samples:
+            raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
+        order = rng.permutation(len(spins))[:num_samples]  # mix the transforms
+        samples = np.empty((num_samples, bm.num_variables), np.uint8)
+        samples[:, usable] = (spins[order] > 0)
+        missing = np.setdiff1d(np.arange(bm.num_variables), usable)
+        # Units on absent qubits have no couplings in a masked prior: their exact marginal.
+        samples[:, missing] = rng.random((num_samples, missing.size)) < expit(-bm.linear[missing])
+        programmed = dimod.BinaryQuadraticModel.from_ising(h, J)
+        beta_used = self.effective_beta
+        if self.beta_estimator is not None and len(usable):
+            self.effective_beta = self.beta_estimator.update(beta_used, programmed, spins,
+                                                             [int(q) for q in qubits[usable]], seed=call_seed)
+        self.beta_history.append(self.effective_beta)
+        self.clip_counts["h"] += report["clipped_h"]
+        self.clip_counts["J"] += report["clipped_j"]
+        self.clip_counts["calls"] += 1
+        client_seconds = time.perf_counter() - start - device_seconds
+        info = dict(report, beta_eff_used=beta_used, beta_eff=self.effective_beta,
+                    num_spin_reversal_transforms=transforms, reads_per_transform=reads,
+                    timing={"device_s": device_seconds, "client_s": client_seconds},
+                    device_info=dict(sampleset.info))
+        return SampleResult(samples, info)
+
+    def _fall_back(self, bm, num_samples, seed, error):
+        from ..registry import get_sampler
+
+        if self._fallback_sampler is None:
+            self._fallback_sampler = get_sampler(self.fallback)
+        warnings.warn(f"{error}; falling back to the classical sampler {self.fallback!r} for this call",
+                      RuntimeWarning, stacklevel=3)
+        result = self._fallback_sampler.sample_bm(bm, num_samples, seed=seed)
+        result.info["fallback"] = {"sampler": self.fallback, "error": str(error)}
+        return result
+
+    # -- state ---------------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """``beta_eff`` and its history (the device itself keeps no state we can save)."""
+        return {"effective_beta": np.float64(self.effective_beta),
+                "beta_history": np.asarray(self.beta_history, np.float64)}
+
+    def set_state(self, state: Mapping[str, np.ndarray]) -> None:
+        if not state:
+            return
+        self.effective_beta = float(state["effective_beta"])
+        self.beta_history = [float(v) for v in np.asarray(state.get("beta_history", [self.effective_beta]))]
