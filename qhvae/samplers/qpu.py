@@ -86,7 +86,7 @@ def spin_parameters(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray]:
         >>> bm = BoltzmannMachine.from_arrays([1.0, -2.0], ([[0, 1]], [4.0]))
         >>> h, J = spin_parameters(bm)
         >>> h.tolist(), J.tolist()
-        [[1.5, 0.0], [1.0]]
+        ([1.5, 0.0], [1.0])
     """
     h = bm.linear / 2.0
     np.add.at(h, bm.edges[:, 0], bm.weights / 4.0)
