@@ -86,7 +86,7 @@ def plugins(tmp_path, monkeypatch):
 
 def test_builtins_are_registered_through_entry_points():
     rows = {r.name: r for r in qhvae.list_samplers()}
-    for name in ("exact", "gibbs", "pa", "sa"):
+    for name in ("exact", "gibbs", "pa", "sa", "qpu", "emulator"):
         assert rows[name].origin == "qhvae" and rows[name].status == "ok" and rows[name].plugin == "builtin"
 
 
@@ -116,7 +116,7 @@ def test_plugin_errors_name_the_plugin(plugins):
     with pytest.raises(SamplerError, match=r"'vague' \(from package fake-plugins\) does not declare .*"
                                            r"contract_version=1"):
         plugins.get("vague")
-    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, exact, gibbs, .*pa, plain-dimod, sa, .*zeros"):
+    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, emulator, exact, gibbs, .*pa, plain-dimod, qpu, sa, .*zeros"):
         plugins.get("nope")
     with pytest.raises(TypeError, match="sampler 'gibbs' .* rejected its configuration"):
         plugins.get("gibbs", colour="blue")

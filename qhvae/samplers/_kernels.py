@@ -41,8 +41,44 @@ def seed_streams(seed_sequence: np.random.SeedSequence, n: int) -> np.ndarray:
     return state
 
 
-def _gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, num_blocks):
-    """Run ``num_sweeps`` block-Gibbs sweeps at inverse temperature ``beta`` in place.
+@nb.njit(fastmath=True, cache=True, nogil=True)
+def _sweep_block(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, c0, c1):
+    """``num_sweeps`` sweeps of chains ``c0:c1`` (see :func:`gibbs_sweeps`)."""
+    num_units = z.shape[0]
+    n = c1 - c0
+    if n <= 0:
+        return
+    field = np.empty(n, np.float32)
+    streams = rng[c0:c1]
+    for _ in range(num_sweeps):
+        for oi in range(num_units):
+            i = order[oi]
+            bi = linear[i]
+            for c in range(n):
+                field[c] = bi
+            for p in range(indptr[i], indptr[i + 1]):
+                w = weights[p]
+                # A 0-based slice lets numba prove the index is in range and vectorize
+                # the load; z[j][c0 + c] compiles to a byte-by-byte gather (~2-5x slower).
+                zj = z[neighbors[p], c0:c1]
+                for c in range(n):
+                    field[c] += w * zj[c]
+            zi = z[i, c0:c1]
+            for c in range(n):
+                x = streams[c]
+                x ^= x >> np.uint64(12)
+                x ^= x << np.uint64(25)
+                x ^= x >> np.uint64(27)
+                streams[c] = x
+                u = np.float32((x * _XS_MULT) >> np.uint64(40)) * np.float32(5.9604645e-08)
+                f = min(max(beta * field[c], -FIELD_CLIP), FIELD_CLIP)
+                # z_i = 1 with probability 1 / (1 + exp(f)).
+                zi[c] = np.uint8(u * (np.float32(1.0) + math.exp(f)) < np.float32(1.0))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, num_blocks):
+    """Run ``num_sweeps`` block-Gibbs sweeps at inverse temperature ``beta`` in place, chain blocks in parallel.
 
     Args:
         z: ``(L, N)`` uint8 chain states, updated in place.
@@ -58,73 +94,58 @@ def _gibbs_sweeps(z, rng, linear, indptr, neighbors, weights, order, beta, num_s
 
     ``P(z_i = 1 | rest) = sigmoid(-beta * (b_i + sum_j W_ij z_j))``.
     """
-    num_units, num_chains = z.shape
+    num_chains = z.shape[1]
     block = (num_chains + num_blocks - 1) // num_blocks
     for blk in prange(num_blocks):
         c0 = blk * block
-        c1 = min(num_chains, c0 + block)
-        n = c1 - c0
-        if n <= 0:
-            continue
-        field = np.empty(n, np.float32)
-        streams = rng[c0:c1]
-        for _ in range(num_sweeps):
-            for oi in range(num_units):
-                i = order[oi]
-                bi = linear[i]
-                for c in range(n):
-                    field[c] = bi
-                for p in range(indptr[i], indptr[i + 1]):
-                    w = weights[p]
-                    # A 0-based slice lets numba prove the index is in range and vectorize
-                    # the load; z[j][c0 + c] compiles to a byte-by-byte gather (~2-5x slower).
-                    zj = z[neighbors[p], c0:c1]
-                    for c in range(n):
-                        field[c] += w * zj[c]
-                zi = z[i, c0:c1]
-                for c in range(n):
-                    x = streams[c]
-                    x ^= x >> np.uint64(12)
-                    x ^= x << np.uint64(25)
-                    x ^= x >> np.uint64(27)
-                    streams[c] = x
-                    u = np.float32((x * _XS_MULT) >> np.uint64(40)) * np.float32(5.9604645e-08)
-                    f = min(max(beta * field[c], -FIELD_CLIP), FIELD_CLIP)
-                    # z_i = 1 with probability 1 / (1 + exp(f)).
-                    zi[c] = np.uint8(u * (np.float32(1.0) + math.exp(f)) < np.float32(1.0))
+        _sweep_block(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, c0,
+                     min(num_chains, c0 + block))
     return z
 
 
-def _energies(z, linear, edges, weights, num_blocks):
-    """Energies ``E(z) = b.z + sum_e w_e z_i z_j`` of ``(L, N)`` uint8 states, float64.
+# Separate functions, not one function compiled twice: numba's cache key ignores the
+# ``parallel`` flag, so two builds of one function would share (and clobber) one entry.
+@nb.njit(cache=True, nogil=True)
+def gibbs_sweeps_serial(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, num_blocks=1):
+    """:func:`gibbs_sweeps` on the calling thread (no thread-pool launch), for small work."""
+    _sweep_block(z, rng, linear, indptr, neighbors, weights, order, beta, num_sweeps, 0, z.shape[1])
+    return z
 
-    Unit-major like the chains: each bias or edge term is one contiguous pass over a
-    block of chains.
-    """
-    num_units, num_chains = z.shape
+
+@nb.njit(cache=True, nogil=True)
+def _energy_block(z, linear, edges, weights, out, c0, c1):
+    """Add the energies of chains ``c0:c1`` to ``out[c0:c1]``; unit-major like the chains."""
+    acc = out[c0:c1]
+    for i in range(z.shape[0]):
+        bi = linear[i]
+        zi = z[i, c0:c1]
+        for c in range(c1 - c0):
+            acc[c] += bi * zi[c]
+    for k in range(edges.shape[0]):
+        w = weights[k]
+        zi = z[edges[k, 0], c0:c1]
+        zj = z[edges[k, 1], c0:c1]
+        for c in range(c1 - c0):
+            acc[c] += w * (zi[c] & zj[c])
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _energies_parallel(z, linear, edges, weights, num_blocks):
+    num_chains = z.shape[1]
     out = np.zeros(num_chains, np.float64)
     block = (num_chains + num_blocks - 1) // num_blocks
     for blk in prange(num_blocks):
         c0 = blk * block
-        c1 = min(num_chains, c0 + block)
-        acc = out[c0:c1]
-        for i in range(num_units):
-            bi = linear[i]
-            zi = z[i, c0:c1]
-            for c in range(c1 - c0):
-                acc[c] += bi * zi[c]
-        for k in range(edges.shape[0]):
-            w = weights[k]
-            zi = z[edges[k, 0], c0:c1]
-            zj = z[edges[k, 1], c0:c1]
-            for c in range(c1 - c0):
-                acc[c] += w * (zi[c] & zj[c])
+        _energy_block(z, linear, edges, weights, out, c0, min(num_chains, c0 + block))
     return out
 
-gibbs_sweeps = nb.njit(parallel=True, fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
-gibbs_sweeps_serial = nb.njit(fastmath=True, cache=True, nogil=True)(_gibbs_sweeps)
-_energies_parallel = nb.njit(parallel=True, cache=True, nogil=True)(_energies)
-energies_serial = nb.njit(cache=True, nogil=True)(_energies)
+
+@nb.njit(cache=True, nogil=True)
+def energies_serial(z, linear, edges, weights, num_blocks=1):
+    """Energies ``E(z) = b.z + sum_e w_e z_i z_j`` of ``(L, N)`` uint8 states on the calling thread."""
+    out = np.zeros(z.shape[1], np.float64)
+    _energy_block(z, linear, edges, weights, out, 0, z.shape[1])
+    return out
 
 
 def energies(z: np.ndarray, linear: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -27,6 +27,27 @@ def _sa(**config):
     return SimulatedAnnealingSampler(**config)
 
 
+def _qpu(**config):
+    from .qpu import QPUSampler
+    return QPUSampler(**config)
+
+
+# Constructor arguments of the emulated device; the rest configure the QPU sampler over it.
+_EMULATOR_DEVICE_KEYS = ("topology_type", "topology_shape", "broken_nodes", "broken_edges", "qubit_yield",
+                         "coupler_yield", "noise", "num_sweeps", "chip_id")
+
+
+def _emulator(noise_profile=None, device_seed=None, **config):
+    from .emulator import QPUEmulator
+    from .qpu import QPUSampler
+
+    device_config = {k: config.pop(k) for k in _EMULATOR_DEVICE_KEYS if k in config}
+    if noise_profile is not None:
+        device_config["noise"] = noise_profile
+    device_config.setdefault("seed", device_seed if device_seed is not None else config.get("seed"))
+    return QPUSampler(device=QPUEmulator(**device_config), **config)
+
+
 @hookimpl
 def qhvae_samplers() -> list[SamplerEntry]:
     return [
@@ -34,4 +55,8 @@ def qhvae_samplers() -> list[SamplerEntry]:
         SamplerEntry("gibbs", _gibbs, "persistent block Gibbs (PCD) over the graph colouring", CONTRACT_VERSION),
         SamplerEntry("pa", _pa, "population annealing beta 0 -> 1; log Z with error bar", CONTRACT_VERSION),
         SamplerEntry("sa", _sa, "dwave-samplers simulated annealing ending at beta = 1", CONTRACT_VERSION),
+        SamplerEntry("qpu", _qpu, "D-Wave QPU via dwave-system: spin-reversal transforms, pause-and-quench, "
+                     "beta_eff tracking", CONTRACT_VERSION),
+        SamplerEntry("emulator", _emulator, "the qpu sampler on a noise-injecting QPU emulator "
+                     "(noise_profile: ideal, low, high)", CONTRACT_VERSION),
     ]

@@ -9,11 +9,8 @@ parameter takes it. Named shapes:
   for ``pause_us`` (paper: 10 us), then quench to ``s = 1`` as fast as the device
   allows (``quench_slope=None``: its maximum slope).
 
-Validation follows the documented QPU rules: the schedule starts at ``t = 0``, its
-times increase strictly, ``s`` stays in [0, 1], a forward anneal starts at ``s = 0``
-and ends at ``s = 1``, there are at most ``max_anneal_schedule_points`` points, the
-total time lies in ``annealing_time_range``, and no segment is steeper than the
-fastest allowed anneal, ``1 / annealing_time_range[0]`` per microsecond.
+Validation follows the QPU's documented rules (see :func:`validate_schedule`); the QPU
+sampler and the emulator both use it, so a schedule is refused before any call.
 
 Example:
     >>> props = {"annealing_time_range": [0.5, 2000.0], "max_anneal_schedule_points": 12}
@@ -23,13 +20,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 __all__ = ["ScheduleError", "forward", "pause_quench", "validate_schedule", "max_slope", "schedule_duration",
            "build_schedule", "SCHEDULE_SHAPES"]
 
 SCHEDULE_SHAPES = ("forward", "pause-quench")
-_EPS = 1e-9
 
 
 class ScheduleError(ValueError):
@@ -80,47 +78,69 @@ def schedule_duration(schedule: Sequence[Sequence[float]]) -> float:
     return float(schedule[-1][0])
 
 
-def validate_schedule(schedule: Sequence[Sequence[float]], properties: Mapping) -> list[tuple[float, float]]:
-    """Check a schedule against a device's properties; return it as a list of float pairs.
+def validate_schedule(schedule: Any, properties: Mapping) -> list[tuple[float, float]]:
+    """Check a schedule like a QPU does and return it as ``(t, s)`` float pairs.
+
+    Rules (those of the QPU's ``anneal_schedule`` parameter, forward anneals only; the
+    same as dwave-system's ``DWaveSampler.validate_anneal_schedule``): 2 to
+    ``max_anneal_schedule_points`` points, t in microseconds; the first point is
+    ``(0, 0)``; t strictly increasing; s in [0, 1] and non-decreasing; the last s is 1;
+    the last t lies in ``annealing_time_range``; no segment is steeper than
+    ``1 / min(annealing_time_range)`` per microsecond. Reverse anneals (starting at
+    s = 1) need ``initial_state`` and are refused.
 
     Raises:
-        ScheduleError: naming the rule broken and the offending point.
+        TypeError: if the schedule is not a sequence of pairs.
+        ScheduleError: (a ``ValueError``) naming the first rule it breaks.
     """
+    max_points = int(properties.get("max_anneal_schedule_points", 12))
+    t_min, t_max = (float(v) for v in properties.get("annealing_time_range", (0.5, 2000.0)))
+    if isinstance(schedule, (str, bytes, Mapping)) or not isinstance(schedule, (Sequence, np.ndarray)):
+        raise TypeError(f"anneal_schedule should be a list of (t, s) pairs, got {type(schedule).__name__}")
     try:
-        points = [(float(t), float(s)) for t, s in schedule]
-    except (TypeError, ValueError):
-        raise ScheduleError(f"an anneal schedule is a list of (t_us, s) pairs, got {schedule!r}") from None
-    limit = int(properties.get("max_anneal_schedule_points", 12))
-    if len(points) < 2:
-        raise ScheduleError("an anneal schedule needs at least two points")
-    if len(points) > limit:
-        raise ScheduleError(f"the schedule has {len(points)} points; this device allows at most {limit}")
-    if points[0][0] != 0.0:
-        raise ScheduleError(f"the schedule must start at t = 0, got t = {points[0][0]}")
-    for i, (t, s) in enumerate(points):
-        if not 0.0 <= s <= 1.0:
-            raise ScheduleError(f"point {i} has s = {s}, outside [0, 1]")
-    if points[0][1] != 0.0:
-        raise ScheduleError(f"a forward anneal starts at s = 0, got s = {points[0][1]} (reverse anneals need "
-                            "initial_state and are not supported here)")
-    if points[-1][1] != 1.0:
-        raise ScheduleError(f"the schedule must end at s = 1, got s = {points[-1][1]}")
-    slope_limit = max_slope(properties)
-    for i in range(1, len(points)):
-        (t0, s0), (t1, s1) = points[i - 1], points[i]
-        if t1 <= t0:
-            raise ScheduleError(f"times must increase strictly: point {i} at t = {t1} follows t = {t0}")
-        slope = abs(s1 - s0) / (t1 - t0)
-        if slope > slope_limit * (1 + _EPS):
-            raise ScheduleError(
-                f"segment {i} changes s by {s1 - s0:+g} in {t1 - t0:g} us (slope {slope:g}/us); this device allows "
-                f"at most {slope_limit:g}/us (1 / minimum annealing time)"
-            )
-    lo, hi = (float(v) for v in properties.get("annealing_time_range", [0.5, 2000.0]))
-    total = points[-1][0]
-    if not lo - _EPS <= total <= hi + _EPS:
-        raise ScheduleError(f"the schedule lasts {total:g} us; this device allows {lo:g} to {hi:g} us")
-    return points
+        pts = np.asarray(schedule, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"anneal_schedule should be a list of (t, s) pairs of numbers: {exc}") from exc
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise TypeError(f"anneal_schedule should be a list of (t, s) pairs, got shape {pts.shape}")
+    n = pts.shape[0]
+    if not 2 <= n <= max_points:
+        raise ScheduleError(f"anneal_schedule must contain between 2 and {max_points} points (contains {n})")
+    if not np.all(np.isfinite(pts)):
+        raise ScheduleError("anneal_schedule contains a non-finite value")
+    t, s = pts[:, 0], pts[:, 1]
+    if s[0] == 1.0:
+        raise ScheduleError("reverse annealing (a schedule starting at s=1) needs initial_state, which is not "
+                            "supported here; use a forward schedule starting at (0, 0)")
+    if t[0] != 0.0 or s[0] != 0.0:
+        raise ScheduleError(f"a forward anneal_schedule must start at (t, s) = (0, 0), got ({t[0]:g}, {s[0]:g})")
+    bad = np.flatnonzero(np.diff(t) <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ScheduleError(f"time t must increase strictly along the schedule: point {i + 1} (t={t[i + 1]:g}) "
+                            f"does not come after point {i} (t={t[i]:g})")
+    if np.any((s < 0) | (s > 1)):
+        raise ScheduleError(f"anneal fraction s must lie in [0, 1], got {s[(s < 0) | (s > 1)][0]:g}")
+    if np.any(np.diff(s) < 0):
+        i = int(np.flatnonzero(np.diff(s) < 0)[0])
+        raise ScheduleError(f"for forward anneals, anneal fraction s must not decrease (point {i} -> {i + 1}: "
+                            f"{s[i]:g} -> {s[i + 1]:g})")
+    if s[-1] != 1.0:
+        raise ScheduleError(f"in the final point, anneal fraction s must equal 1, got {s[-1]:g}")
+    if t[-1] > t_max:
+        raise ScheduleError(f"schedule cannot be longer than the maximum anneal time of {t_max:g} us "
+                            f"(ends at {t[-1]:g} us)")
+    if t[-1] < t_min:
+        raise ScheduleError(f"schedule cannot be shorter than the minimum anneal time of {t_min:g} us "
+                            f"(ends at {t[-1]:g} us)")
+    slopes = np.abs(np.diff(s) / np.diff(t))
+    limit = 1.0 / t_min
+    steep = np.flatnonzero(np.round(slopes, 10) > limit)
+    if steep.size:
+        i = int(steep[0])
+        raise ScheduleError(f"the maximum slope cannot exceed {limit:g} per us (1 / min annealing time); "
+                            f"segment {i} -> {i + 1} has slope {slopes[i]:g}")
+    return [(float(a), float(b)) for a, b in pts]
 
 
 def build_schedule(shape: str | Sequence[Sequence[float]] | None, properties: Mapping, **options) -> list | None:
