@@ -45,7 +45,13 @@ def mpl_inverse_temperature(bqm: dimod.BinaryQuadraticModel, spins: np.ndarray, 
 
     variables = list(bqm.variables) if variables is None else list(variables)
     spin_bqm = bqm.change_vartype(dimod.SPIN, inplace=False)
-    temperature, _ = maximum_pseudolikelihood_temperature(bqm=spin_bqm, sampleset=(np.asarray(spins), variables))
+    if not any(spin_bqm.linear.values()) and not any(spin_bqm.quadratic.values()):
+        return float("inf")  # an all-zero problem says nothing about the temperature
+    try:
+        temperature, _ = maximum_pseudolikelihood_temperature(bqm=spin_bqm,
+                                                              sampleset=(np.asarray(spins), variables))
+    except ZeroDivisionError:  # dwave-system divides by the estimate when every local field vanishes
+        return float("inf")
     return float("inf") if temperature <= 0 else 1.0 / float(temperature)
 
 

@@ -35,7 +35,7 @@ from ..topology import LatentGraph, from_edges
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError
 from .schedules import build_schedule
 
-__all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave"]
+__all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave", "balanced_transforms"]
 
 
 class QPUError(SamplerError):
@@ -92,6 +92,26 @@ def spin_parameters(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray]:
     np.add.at(h, bm.edges[:, 0], bm.weights / 4.0)
     np.add.at(h, bm.edges[:, 1], bm.weights / 4.0)
     return h, bm.weights / 4.0
+
+
+def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.Generator) -> np.ndarray:
+    """``(T, n)`` spin-reversal flips in which every qubit is flipped in half of the transforms.
+
+    Random transforms leave a fixed per-qubit offset ``o_i`` averaged over an unbalanced
+    number of flips (residual ~ ``o_i / sqrt(T)``); a balanced design cancels it exactly
+    for every even ``T`` (odd ``T``: one transform's worth remains). Which transforms
+    flip a given qubit is random and independent between qubits.
+
+    Example:
+        >>> flips = balanced_transforms(3, 4, np.random.default_rng(0))
+        >>> flips.shape, flips.sum(axis=0).tolist()
+        ((4, 3), [2, 2, 2])
+    """
+    # Each column: a random set of exactly T // 2 flipped transforms.
+    flips = rng.random((num_transforms, num_variables)).argsort(axis=0) < num_transforms // 2
+    if num_transforms % 2:  # the odd transform out is flipped for a random half of the qubits
+        flips[:, rng.random(num_variables) < 0.5] ^= True
+    return flips
 
 
 class QPUSampler(BoltzmannSampler):
@@ -208,9 +228,9 @@ class QPUSampler(BoltzmannSampler):
         params = {k: v for k, v in params.items() if k in allowed}
         if "seed" in allowed:
             params["seed"] = seed
-        sampler = SpinReversalTransformComposite(self.device, seed=seed) if transforms else self.device
+        sampler = SpinReversalTransformComposite(self.device) if transforms else self.device
         if transforms:
-            params["num_spin_reversal_transforms"] = transforms
+            params["srts"] = balanced_transforms(len(h), transforms, np.random.default_rng(seed))
         delay = self.backoff
         for attempt in range(self.retries + 1):
             try:

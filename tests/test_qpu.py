@@ -1,0 +1,218 @@
+"""The qpu sampler on dwave-system's MockDWaveSampler and on the emulator; beta_eff estimation."""
+
+import os
+import warnings
+
+import dimod
+import numpy as np
+import pytest
+
+import qhvae
+from qhvae import topology
+from qhvae.samplers.emulator import NoiseProfile, QPUEmulator
+from qhvae.samplers.qpu import QPUError, QPUSampler, spin_parameters
+from qhvae.samplers.schedules import ScheduleError
+from qhvae.temperature import BetaEffEstimator, mpl_inverse_temperature
+
+warnings.filterwarnings("ignore", message=".*parameter is valid for DWaveSampler.*")
+
+
+@pytest.fixture
+def mock():
+    from dwave.system.testing import MockDWaveSampler
+
+    return MockDWaveSampler(topology_type="chimera", topology_shape=[2, 2, 4], broken_nodes=[5],
+                            broken_edges=[(0, 4)])
+
+
+def test_spin_form_matches_dimod():
+    rng = np.random.default_rng(0)
+    g = topology.chimera(1)
+    bm = qhvae.BoltzmannMachine.from_arrays(rng.normal(size=8), (g.edges, rng.normal(size=g.num_edges)))
+    h, J = spin_parameters(bm)
+    spin = bm.to_bqm().change_vartype(dimod.SPIN, inplace=False)
+    assert np.allclose([spin.get_linear(i) for i in range(8)], h)
+    assert np.allclose([spin.get_quadratic(a, b) for a, b in g.edges], J)
+
+
+def test_schedules_are_validated_against_the_device_before_any_call(mock):
+    s = QPUSampler(mock, beta_estimator=None)
+    assert s.schedule == [(0.0, 0.0), (1.0, 0.5), (11.0, 0.5), (11.25, 1.0)]  # paper App. B, fastest quench
+    with pytest.raises(ScheduleError, match="maximum slope"):
+        QPUSampler(mock, schedule=[(0, 0), (1, 0.5), (1.1, 1.0)])
+    with pytest.raises(ScheduleError, match="longer than the maximum anneal time"):
+        QPUSampler(mock, schedule="forward", schedule_options={"annealing_time": 5000})
+    with pytest.raises(ScheduleError, match="between 2 and 12 points"):
+        QPUSampler(mock, schedule=[(float(i), i / 20) for i in range(21)])
+    with pytest.raises(ScheduleError, match="pause_point must lie in"):
+        QPUSampler(mock, schedule_options={"pause_point": 1.2})
+    with pytest.raises(ScheduleError, match="unknown schedule shape"):
+        QPUSampler(mock, schedule="zigzag")
+    with pytest.raises(TypeError, match="no 'nodelist'"):
+        QPUSampler(dimod.ExactSolver())
+
+
+def test_broken_qubits_are_masked_and_sampled_exactly(mock):
+    g = topology.chimera(1)
+    s = QPUSampler(mock, graph=g, beta_estimator=None)
+    edge_mask, unit_mask = s.masks_for(g)
+    placement = s.placement(g)
+    assert placement.num_missing_qubits + placement.num_missing_couplers == int((unit_mask == 0).sum()) + int(
+        (edge_mask == 0).sum()) or placement.num_defects == 0
+    out = s.sample_arrays(np.zeros(8), (g.edges, np.zeros(g.num_edges)), 40, seed=0)
+    assert out.shape == (40, 8) and set(np.unique(out)) <= {0, 1}
+
+
+def test_clipping_is_counted(mock):
+    g = topology.from_edges(2, [(0, 1)])
+    s = QPUSampler(mock, graph=g, beta_estimator=None, beta_eff=0.5)
+    # b = (20, 2), W = 8 -> h = (12, 3) / 0.5 = (24, 6) > 4 and J = 2 / 0.5 = 4 > 1
+    result = s.sample_bm(qhvae.BoltzmannMachine.from_arrays([20.0, 2.0], ([[0, 1]], [8.0])), 10, seed=0)
+    assert result.info["clipped_h"] == 2 and result.info["clipped_j"] == 1
+    assert s.clip_counts == {"h": 2, "J": 1, "calls": 1}
+
+
+class Flaky(dimod.Sampler, dimod.Structured):
+    """A QPU that times out ``failures`` times before answering (through the mock)."""
+
+    def __init__(self, mock, failures):
+        self.mock, self.failures, self.calls = mock, failures, 0
+
+    nodelist = property(lambda self: self.mock.nodelist)
+    edgelist = property(lambda self: self.mock.edgelist)
+    properties = property(lambda self: self.mock.properties)
+    parameters = property(lambda self: self.mock.parameters)
+
+    def sample(self, bqm, **kwargs):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise TimeoutError("SAPI did not answer")
+        return self.mock.sample(bqm, **kwargs)
+
+
+def test_transient_failures_retry_then_fall_back(mock):
+    g = topology.from_edges(2, [(0, 1)])
+    bm = qhvae.BoltzmannMachine.from_arrays([0.0, 0.0], ([[0, 1]], [1.0]))
+    flaky = Flaky(mock, failures=2)
+    s = QPUSampler(flaky, graph=g, beta_estimator=None, retries=3, backoff=0.0, num_spin_reversal_transforms=0)
+    assert s.sample_bm(bm, 5, seed=0).samples.shape == (5, 2) and flaky.calls == 3
+    dead = QPUSampler(Flaky(mock, failures=99), graph=g, beta_estimator=None, retries=2, backoff=0.0)
+    with pytest.raises(QPUError, match=r"the device failed 3 times \(TimeoutError: SAPI did not answer\)"):
+        dead.sample_bm(bm, 5, seed=0)
+    rescued = QPUSampler(Flaky(mock, failures=99), graph=g, beta_estimator=None, retries=1, backoff=0.0,
+                         fallback="exact")
+    with pytest.warns(RuntimeWarning, match="falling back to the classical sampler 'exact'"):
+        result = rescued.sample_bm(bm, 5, seed=0)
+    assert result.info["fallback"]["sampler"] == "exact"
+
+
+def test_real_qpu_without_credentials_is_a_clear_error(monkeypatch, tmp_path):
+    if os.environ.get("DWAVE_API_TOKEN"):
+        pytest.skip("D-Wave credentials are configured: this test checks the message without them")
+    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(tmp_path / "missing.conf"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(qhvae.SamplerError, match="could not connect to a D-Wave QPU.*dwave config create"):
+        qhvae.get_sampler("qpu")
+
+
+@pytest.mark.skipif(not os.environ.get("DWAVE_API_TOKEN"), reason="no D-Wave credentials (DWAVE_API_TOKEN)")
+def test_real_qpu_samples_a_chimera_cell():  # pragma: no cover - needs hardware
+    s = qhvae.get_sampler("qpu", graph=topology.chimera(1))
+    assert s.sample_arrays(np.zeros(8), None, 10, seed=0).shape == (10, 8)
+
+
+def offsets_only(sigma):
+    return NoiseProfile(name="offsets", fixed_beta=1.0, offset_sigma_h=sigma, sweeps=64)
+
+
+def test_spin_reversal_transforms_remove_fixed_qubit_offsets():
+    """Zero-bias independent units: offsets bias them; averaging over transforms does not."""
+    graph = topology.bernoulli(64)
+    device = QPUEmulator("chimera", (4, 4, 4), noise=offsets_only(0.3), seed=3)
+    reads = 4000
+    deviations = {}
+    for transforms in (0, 40):
+        s = QPUSampler(device, graph=graph, beta_estimator=None, num_spin_reversal_transforms=transforms, seed=1)
+        z = s.sample_arrays(np.zeros(64), None, reads, seed=2)
+        deviations[transforms] = z.mean(axis=0) - 0.5
+    # Sampling variance of a mean of `reads` fair bits: 1 / (4 reads). Offsets of sd 0.3 at beta 1
+    # shift p by ~ tanh(0.3) / 2 = 0.15, a mean squared deviation ~ 2e-2 without transforms.
+    sampling_var = 1 / (4 * reads)
+    assert np.mean(deviations[0] ** 2) > 20 * sampling_var
+    # With balanced transforms (each qubit flipped in half of them) a fixed offset cancels
+    # exactly, p(o) and 1 - p(o) averaging to 1/2; what is left is sampling noise, whose mean
+    # square over 64 units is sampling_var * chi2_64 / 64 (sd 0.18 sampling_var): 2x is > 5 sd.
+    assert np.mean(deviations[40] ** 2) < 2 * sampling_var
+    # and the offsets are what moved the means: they correlate with -offset
+    offsets = np.array([device.qubit_offsets[q] for q in s.placement(graph).qubits])
+    assert np.corrcoef(deviations[0], -offsets)[0, 1] > 0.8
+
+
+def test_mpl_recovers_the_emulators_true_beta_eff():
+    graph = topology.chimera(2)
+    device = QPUEmulator("chimera", (4, 4, 4), noise="ideal", seed=5)
+    schedule = [(0.0, 0.0), (1.0, 0.5), (11.0, 0.5), (11.25, 1.0)]
+    true_beta = device.true_beta_eff(schedule)
+    rng = np.random.default_rng(0)
+    b, w = rng.uniform(-1, 1, 32), rng.uniform(-1, 1, graph.num_edges)
+    s = QPUSampler(device, graph=graph, beta_eff=1.0, beta_estimator=BetaEffEstimator("mpl", smoothing=1.0),
+                   schedule=schedule, seed=0)
+    bm = qhvae.BoltzmannMachine.from_arrays(b, (graph.edges, w))
+    s.sample_bm(bm, 4000, seed=1)  # the first call measures the device's beta
+    estimate = s.effective_beta
+    # MPL's relative standard error with N samples of L units is about 1/sqrt(N L) times an O(1)
+    # factor; with N L = 128000 a 5% tolerance is > 10 standard errors and still sharp enough.
+    assert estimate == pytest.approx(true_beta, rel=0.05)
+    # after the update, programming (h, J) / beta_eff samples the prior itself: beta ~ 1
+    r = s.sample_bm(bm, 4000, seed=2)
+    h, J = spin_parameters(bm)
+    spins = 2 * r.samples.astype(int) - 1
+    spin_bqm = dimod.BinaryQuadraticModel.from_ising(dict(enumerate(h)), {tuple(e): j for e, j in zip(graph.edges, J)})
+    assert mpl_inverse_temperature(spin_bqm, spins, range(32)) == pytest.approx(1.0, rel=0.05)
+
+
+def test_paper_c3_update_moves_towards_the_true_beta():
+    device = QPUEmulator("chimera", (2, 2, 4), noise=NoiseProfile(name="fixed", fixed_beta=2.0, sweeps=256), seed=1)
+    graph = topology.chimera(1)
+    rng = np.random.default_rng(1)
+    bm = qhvae.BoltzmannMachine.from_arrays(rng.uniform(-1, 1, 8), (graph.edges, rng.uniform(-2, 2, 16)))
+    est = BetaEffEstimator("c3", learning_rate=0.05, aux_samples=2000)
+    s = QPUSampler(device, graph=graph, beta_eff=1.0, beta_estimator=est, seed=0)
+    for i in range(25):
+        s.sample_bm(bm, 1000, seed=i)
+    assert abs(s.effective_beta - 2.0) < abs(1.0 - 2.0) / 2
+    assert len(s.beta_history) == 26
+
+
+def test_emulator_sampler_from_the_registry():
+    s = qhvae.get_sampler("emulator", noise_profile="ideal", topology_type="chimera", topology_shape=[4, 4, 4],
+                          graph=topology.chimera(1), seed=0)
+    assert s.name == "emulator" and isinstance(s.device, QPUEmulator)
+    assert s.sample_arrays(np.zeros(8), None, 20, seed=0).shape == (20, 8)
+    with pytest.raises(ValueError, match="unknown noise profile|noise"):
+        qhvae.get_sampler("emulator", noise_profile="loud")
+
+
+def test_training_on_a_device_with_dead_qubits_masks_them():
+    tf = pytest.importorskip("tensorflow")
+    import keras
+
+    from qhvae.vae import QVAE
+
+    graph = topology.chimera(1)
+    # A device exactly the size of the patch, with one dead qubit and one dead coupler.
+    sampler = qhvae.get_sampler("emulator", noise_profile="low", topology_type="chimera", topology_shape=[1, 1, 4],
+                                broken_nodes=[2], broken_edges=[(0, 5)], graph=graph, seed=0)
+    model = QVAE((8, 8, 1), graph, sampler=sampler, base_filters=4, hidden=16, num_negative_samples=64, seed=0)
+    unit_mask, edge_mask = model.prior.unit_mask_np, model.prior.edge_mask_np
+    dead_unit = int(np.flatnonzero(unit_mask == 0)[0])
+    assert (unit_mask == 0).sum() == 1
+    touching = (graph.edges == dead_unit).any(axis=1)
+    assert np.all(edge_mask[touching] == 0) and (edge_mask == 0).sum() == touching.sum() + 1
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    x = (np.random.default_rng(0).random((32, 8, 8, 1)) < 0.3).astype(np.float32)
+    history = model.fit(x, batch_size=16, epochs=2, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    w = model.prior.masked_weights().numpy()
+    assert np.all(w[edge_mask == 0] == 0) and np.any(w[edge_mask == 1] != 0)
+    assert len(sampler.beta_history) == 1 + 4  # beta_eff re-estimated at every step
