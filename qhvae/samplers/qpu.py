@@ -213,9 +213,10 @@ class QPUSampler(BoltzmannSampler):
             "dropped_couplings": dropped,
         }
         qubits = np.asarray(placement.qubits)
-        h_dict = {int(qubits[i]): float(h_clipped[i]) for i in np.flatnonzero(usable_units)}
-        J_dict = {(int(qubits[a]), int(qubits[b])): float(J_clipped[e])
-                  for e, (a, b) in enumerate(bm.edges) if usable_edges[e]}
+        units = np.flatnonzero(usable_units)
+        h_dict = dict(zip(qubits[units].tolist(), h_clipped[units].tolist()))
+        pairs = qubits[bm.edges[usable_edges]].tolist()
+        J_dict = dict(zip(map(tuple, pairs), J_clipped[usable_edges].tolist()))
         return h_dict, J_dict, report
 
     def _call_device(self, h: dict, J: dict, reads: int, transforms: int, seed: int) -> dimod.SampleSet:
@@ -266,7 +267,8 @@ class QPUSampler(BoltzmannSampler):
         qubits = np.asarray(placement.qubits)
         usable = np.flatnonzero(np.asarray(placement.unit_mask) > 0)
         spins = sampleset.record.sample
-        columns = [sampleset.variables.index(int(q)) for q in qubits[usable]]
+        position = {v: i for i, v in enumerate(sampleset.variables)}
+        columns = [position[q] for q in qubits[usable].tolist()]
         spins = spins[:, columns]
         if len(spins) < num_samples:
             raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
