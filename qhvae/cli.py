@@ -4,11 +4,19 @@ Subcommands:
     samplers    list registered samplers (name, package, description, status)
     demo        sample a random Boltzmann machine on a hardware graph with several
                 samplers, estimate log Z, and write a comparison plot
+    train       train a QVAE into a run directory (checkpoints, plots, evaluation);
+                ``qhvae train`` alone trains a small model on the embedded 8x8 digits
+    evaluate    test log-likelihood, ELBO, active units of a run's checkpoint
+    sample      a PNG grid of images decoded from prior samples of a run
+    gibbs-chain one block-Gibbs chain on a run's prior, decoded frame by frame (Fig. 10)
+
+TensorFlow is imported only by the subcommands that need it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -131,6 +139,183 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- training runs (qhvae.runs; TensorFlow is imported inside these functions only) ----------
+
+_TRAIN_OPTIONS = {
+    # argparse dest -> TrainConfig field
+    "dataset": "dataset", "data_dir": "data_dir", "limit": "train_limit", "prior": "prior", "mapping": "mapping",
+    "sampler": "sampler", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
+    "final_learning_rate": "final_learning_rate", "kl_anneal_fraction": "kl_anneal_fraction",
+    "num_negative_samples": "num_negative_samples", "tau": "tau", "base_filters": "base_filters",
+    "hidden": "hidden", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
+    "eval_images": "eval_num_images", "eval_samples": "eval_num_samples",
+}
+
+
+def _free_run_dir(base: str) -> Path:
+    """``base``, or ``base-2``, ``base-3``... : the first that does not hold a run yet."""
+    from .runs import _holds_run
+
+    path, n = Path(base), 1
+    while _holds_run(path):
+        n += 1
+        path = Path(f"{base}-{n}")
+    return path
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .runs import DEFAULT_RUN_DIR, TrainConfig, resume_run, train_run
+
+    if args.resume:
+        from .runs import RESUME_OPTIONS
+
+        overrides = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items()
+                     if field in RESUME_OPTIONS and getattr(args, dest) is not None}
+        refused = [f"--{dest.replace('_', '-')}" for dest, field in _TRAIN_OPTIONS.items()
+                   if field not in RESUME_OPTIONS and getattr(args, dest) is not None]
+        refused += [flag for flag, value in (("--graph-option", args.graph_option),
+                                             ("--sampler-option", args.sampler_option), ("--prefetch", args.prefetch),
+                                             ("--noise-profile", args.noise_profile),
+                                             ("--out", args.out)) if value]
+        if refused:
+            raise ValueError(f"{', '.join(refused)} cannot change when resuming: {args.resume}/config.json holds the "
+                             "run's settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, "
+                             "--eval-images and --eval-samples may change)")
+        resume_run(args.resume, console=console, overrides=overrides)
+        return 0
+    values = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    if args.graph_option:
+        values["graph_options"] = _parse_params(args.graph_option)
+    if args.sampler_option:
+        values["sampler_options"] = _parse_params(args.sampler_option)
+    if args.noise_profile:
+        if (args.sampler or "") != "emulator":
+            raise ValueError("--noise-profile applies to --sampler emulator")
+        values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
+    if args.prefetch:
+        values["prefetch"] = True
+    config = TrainConfig(**values)
+    out = Path(args.out) if args.out else _free_run_dir(DEFAULT_RUN_DIR)
+    if not args.out:
+        console.print(f"no --out given: the run goes to [bold]{out.resolve()}[/bold]")
+        args.out = str(out)  # for the hint after Ctrl-C
+    train_run(config, out, console=console)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .runs import EVALUATION_FILE, evaluate_run
+
+    results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images, seed=args.seed,
+                           console=console)
+    table = Table(title=f"{args.run}: {results['prior']} prior, {results['dataset']} test split, "
+                        f"epoch {results['epoch']}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("test log-likelihood (nats)", f"{results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f}"),
+        ("ELBO (nats)", f"{results['elbo']:.3f}"),
+        ("importance samples K", str(results["num_samples"])),
+        ("test images", str(results["num_images"])),
+        ("active units", f"{results['active_units']} of {results['units']}"),
+        ("log Z", f"{results['log_z']:.3f} ± {results['log_z_stderr']:.3f} ({results['log_z_method']})"),
+        ("L1 norm of W", f"{results['weight_l1']:.3f}"),
+        ("seconds", f"{results['seconds']:.1f}"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"wrote {Path(args.run) / EVALUATION_FILE}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .runs import SAMPLES_FILE, load_run, write_samples
+
+    model, _, _ = load_run(args.run, console)
+    path = write_samples(model, args.out or Path(args.run) / SAMPLES_FILE, num=args.num, seed=args.seed)
+    console.print(f"wrote {path}")
+    return 0
+
+
+def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
+    from .runs import CHAIN_FILE, load_run, write_gibbs_chain
+
+    model, _, _ = load_run(args.run, console)
+    path = write_gibbs_chain(model, args.out or Path(args.run) / CHAIN_FILE, steps=args.steps, seed=args.seed)
+    console.print(f"wrote {path}")
+    return 0
+
+
+def _add_train_parser(sub) -> None:
+    from .runs import DEFAULT_RUN_DIR, TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser(
+        "train", help="train a QVAE into a run directory (checkpoints, plots, evaluation)",
+        description="Train a QVAE. With no arguments: a small model on the embedded 8x8 digits, a few minutes on "
+                    f"a laptop CPU, written to ./{DEFAULT_RUN_DIR}/. Interrupted runs continue with --resume.",
+    )
+    p.add_argument("--dataset", help=f"digits, mnist, binarized_mnist, fashion_mnist, or a .npy/.npz file of "
+                                     f"images (default {d.dataset})")
+    p.add_argument("--data-dir", help="folder to look for dataset files first")
+    p.add_argument("--limit", type=int, help="train on the first N training images only")
+    p.add_argument("--prior", help=f"latent graph: chimera, pegasus, zephyr, rbm, full, bernoulli (default {d.prior})")
+    p.add_argument("--graph-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="option of the latent graph, e.g. m=4 for a 4x4 Chimera (repeatable; default: ~32 units "
+                        "for images up to 16x16, the paper's 288 otherwise)")
+    p.add_argument("--mapping", help=f"hierarchical groups: bipartite or chains (default {d.mapping})")
+    p.add_argument("--sampler", help=f"negative-phase sampler, see `qhvae samplers` (default {d.sampler})")
+    p.add_argument("--noise-profile", help="with --sampler emulator: ideal, low or high (docs/emulator.md)")
+    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="sampler configuration (repeatable)")
+    p.add_argument("--epochs", type=int, help=f"default {d.epochs}; with --resume: a new total")
+    p.add_argument("--batch-size", type=int, help=f"default {d.batch_size}")
+    p.add_argument("--learning-rate", type=float, help=f"initial Adam rate (default {d.learning_rate})")
+    p.add_argument("--final-learning-rate", type=float, help=f"rate after 90%% of the epochs "
+                                                            f"(default {d.final_learning_rate})")
+    p.add_argument("--kl-anneal-fraction", type=float,
+                   help=f"fraction of the epochs over which the KL weight rises to 1 (default "
+                        f"{d.kl_anneal_fraction}; the paper's 0.1 suits long runs)")
+    p.add_argument("--num-negative-samples", type=int, help=f"model samples per step (default "
+                                                            f"{d.num_negative_samples}; paper 1000)")
+    p.add_argument("--tau", type=float, help="relaxation temperature (default 1/7)")
+    p.add_argument("--base-filters", type=int, help=f"convolution width (default {d.base_filters}; paper 32)")
+    p.add_argument("--hidden", type=int, help=f"dense width (default {d.hidden}; paper 512)")
+    p.add_argument("--seed", type=int, help=f"default {d.seed}")
+    p.add_argument("--prefetch", action="store_true", help="draw the next negative phase while a step trains")
+    p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                   help="also checkpoint every STEPS optimizer steps (default: at epoch ends only)")
+    p.add_argument("--eval-images", type=int, help=f"test images of the final evaluation, 0 skips it "
+                                                   f"(default {d.eval_num_images})")
+    p.add_argument("--eval-samples", type=int, help=f"importance samples per image (default {d.eval_num_samples})")
+    p.add_argument("--out", help=f"run directory (default ./{DEFAULT_RUN_DIR}, or -2, -3... if that holds a run)")
+    p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint (with "
+                                                   "--epochs, a new total; with --learning-rate, a new rate)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="test log-likelihood, ELBO and active units of a trained run")
+    p.add_argument("run", metavar="RUN", help="run directory")
+    p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
+    p.add_argument("--num-images", type=int, help="first N test images (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the test binarization and the log Z estimate")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("sample", help="PNG grid of images decoded from the prior of a trained run")
+    p.add_argument("run", metavar="RUN", help="run directory")
+    p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
+    p.add_argument("--out", help="PNG path (default RUN/samples.png)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("gibbs-chain", help="one block-Gibbs chain on a run's prior, decoded frame by frame")
+    p.add_argument("run", metavar="RUN", help="run directory")
+    p.add_argument("--steps", type=int, default=64, help="frames, one colour-class update each (default 64)")
+    p.add_argument("--out", help="PNG path (default RUN/gibbs_chain.png)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_gibbs_chain)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``qhvae`` argument parser."""
     from .topology import GRAPH_FAMILIES
@@ -152,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="qhvae-demo", help="folder for demo.png")
     p.set_defaults(func=_cmd_demo)
+
+    _add_train_parser(sub)
     return parser
 
 
@@ -162,8 +349,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command in ("train", "evaluate", "sample", "gibbs-chain"):
+        # TensorFlow's C++ notices (oneDNN, CUDA probing) are noise on a terminal; Python errors still show.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from .runs import RunError, TrainingDiverged
+
     try:
         return args.func(args)
+    except TrainingDiverged as exc:
+        err_console.print(f"[red]training diverged:[/red] {exc}")
+        return 3
+    except (RunError, FileNotFoundError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        resume = f" (continue with `qhvae train --resume {args.resume or args.out or 'RUN'}`)" \
+            if args.command == "train" else ""
+        err_console.print(f"[yellow]interrupted[/yellow]{resume}")
+        return 130
     except (ValueError, KeyError, TypeError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         err_console.print(f"[red]error:[/red] {message}")

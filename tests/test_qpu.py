@@ -216,3 +216,17 @@ def test_training_on_a_device_with_dead_qubits_masks_them():
     w = model.prior.masked_weights().numpy()
     assert np.all(w[edge_mask == 0] == 0) and np.any(w[edge_mask == 1] != 0)
     assert len(sampler.beta_history) == 1 + 4  # beta_eff re-estimated at every step
+
+
+def test_couplers_land_on_the_placed_qubits():
+    """Qubit labels differ from unit positions: every programmed coupler must exist on the device."""
+    graph = topology.chimera(1)
+    device = QPUEmulator("chimera", (2, 2, 4), noise="ideal", broken_nodes=[0], seed=0)
+    s = QPUSampler(device, graph=graph, beta_estimator=None, seed=0)
+    qubits = s.placement(graph).qubits
+    assert 0 not in set(np.asarray(qubits).tolist())
+    rng = np.random.default_rng(0)
+    out = s.sample_arrays(rng.uniform(-1, 1, 8), (graph.edges, rng.uniform(-1, 1, graph.num_edges)), 50, seed=1)
+    assert out.shape == (50, 8)
+    used = {tuple(sorted(c)) for c in device.last_call.couplers}
+    assert len(used) == graph.num_edges and used <= {tuple(sorted(e)) for e in device.edgelist}

@@ -45,6 +45,8 @@ def _emulator(noise_profile=None, device_seed=None, **config):
     if noise_profile is not None:
         device_config["noise"] = noise_profile
     device_config.setdefault("seed", device_seed if device_seed is not None else config.get("seed"))
+    if device_config.setdefault("topology_type", "pegasus") == "pegasus":
+        device_config.setdefault("topology_shape", [16])  # Advantage-sized: room for a 288-unit Chimera patch
     return QPUSampler(device=QPUEmulator(**device_config), **config)
 
 

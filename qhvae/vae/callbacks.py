@@ -184,7 +184,7 @@ class SamplerMonitor(keras.callbacks.Callback):
 
 
 def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float = 3e-3,
-                    final_lr: float = 1e-4) -> list[keras.callbacks.Callback]:
+                    final_lr: float = 1e-4, kl_fraction: float = 0.1) -> list[keras.callbacks.Callback]:
     """The paper's three schedules scaled to an ``epochs`` budget.
 
     The paper trains 2000 epochs: KL annealed over the first 200, ``(K, D)`` changed
@@ -197,7 +197,7 @@ def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float 
     """
     scale = epochs / paper_epochs
     return [
-        KLAnnealing(epochs=max(200 * scale, 1e-9)),
+        KLAnnealing(epochs=max(kl_fraction * epochs, 1e-9)),
         ImportanceSampleAnnealing(every=max(1, round(200 * scale))),
         ExponentialLearningRate(initial_lr, final_lr, epochs=max(1800 * scale, 1e-9)),
     ]

@@ -18,6 +18,7 @@ As in the paper (GumBolt), ``log q`` and ``E`` are evaluated at the relaxed ``ze
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Sequence
 
 import keras
@@ -303,7 +304,9 @@ class QVAE(keras.Model):
     def generate(self, num_images: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``."""
         b, quadratic = self.prior.numpy_parameters()
-        z = self.sampler.sample_arrays(b, quadratic, num_images, seed=seed)
+        # A persistent sampler's chains belong to training (PCD): generate from a copy.
+        sampler = copy.deepcopy(self.sampler) if self.sampler.persistent else self.sampler
+        z = sampler.sample_arrays(b, quadratic, num_images, seed=seed)
         return self.decode(z), z
 
     def decode(self, z: np.ndarray) -> np.ndarray:

@@ -92,7 +92,11 @@ class NegativePhase:
             self._pending = None
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """Sampler state plus the call counter, for checkpoints."""
+        """Sampler state plus the call counter, for checkpoints (waits for a prefetch in flight)."""
+        with self._lock:
+            pending = self._pending
+        if pending is not None:
+            pending.exception()  # the background draw must not move the chains while they are read
         state = {f"sampler/{k}": v for k, v in self.sampler.get_state().items()}
         state["calls"] = np.int64(self.calls)
         state["seed"] = np.int64(self.seed)
