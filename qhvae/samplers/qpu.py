@@ -300,12 +300,16 @@ class QPUSampler(BoltzmannSampler):
         usable = np.flatnonzero(np.asarray(placement.unit_mask) > 0)
         if len(spins) < num_samples:
             raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
-        order = rng.permutation(len(spins))[:num_samples]  # mix the transforms
-        samples = np.empty((num_samples, bm.num_variables), np.uint8)
-        samples[:, usable] = spins[order] > 0
-        missing = np.setdiff1d(np.arange(bm.num_variables), usable)
-        # Units on absent qubits have no couplings in a masked prior: their exact marginal.
-        samples[:, missing] = rng.random((num_samples, missing.size)) < expit(-bm.linear[missing])
+        if len(spins) > num_samples:  # keep a random subset, mixing the transforms
+            spins = spins[rng.permutation(len(spins))[:num_samples]]
+        if usable.size == bm.num_variables:
+            samples = (spins > 0).view(np.uint8)
+        else:
+            samples = np.empty((num_samples, bm.num_variables), np.uint8)
+            samples[:, usable] = spins > 0
+            missing = np.setdiff1d(np.arange(bm.num_variables), usable)
+            # Units on absent qubits have no couplings in a masked prior: their exact marginal.
+            samples[:, missing] = rng.random((num_samples, missing.size)) < expit(-bm.linear[missing])
         client_seconds = time.perf_counter() - start - device_seconds
         estimate_start = time.perf_counter()
         beta_used = self.effective_beta
