@@ -39,6 +39,7 @@ __all__ = [
     "DimodSamplerAdapter",
     "as_boltzmann_machine",
     "check_samples",
+    "samples_in_order",
     "seed_sequence",
 ]
 
@@ -243,6 +244,12 @@ class BoltzmannMachine:
             self._cache["csr"] = (indptr, nbrs, self.weights[eidx])
         return self._cache["csr"]
 
+    def matches(self, graph: LatentGraph | None) -> bool:
+        """Whether ``graph`` has exactly this machine's units and coupled pairs."""
+        return (graph is not None and graph.num_nodes == self.num_variables
+                and graph.edges.shape == self.edges.shape
+                and np.array_equal(graph.edges, np.unique(self.edges, axis=0)))
+
     def structure_key(self) -> tuple[int, bytes]:
         """A hashable fingerprint of ``(L, edges)``; samplers cache colourings on it."""
         return self.num_variables, self.edges.tobytes()
@@ -269,6 +276,25 @@ def as_boltzmann_machine(model: Any, quadratic: Any = None, graph: Any = None) -
     if isinstance(model, dimod.BinaryQuadraticModel):
         return BoltzmannMachine.from_bqm(model)[0]
     return BoltzmannMachine.from_arrays(model, quadratic, graph=graph)
+
+
+def samples_in_order(sampleset: dimod.SampleSet, labels: Sequence[Hashable]) -> np.ndarray:
+    """The sampleset's samples with columns in ``labels`` order, one row per read.
+
+    Aggregated answers (``num_occurrences > 1``) are expanded.
+
+    Raises:
+        KeyError: for a label the sampleset does not have.
+
+    Example:
+        >>> ss = dimod.SampleSet.from_samples([{"a": 0, "b": 1}], "BINARY", 0.0, num_occurrences=[2])
+        >>> samples_in_order(ss, ["b", "a"]).tolist()
+        [[1, 0], [1, 0]]
+    """
+    position = {v: i for i, v in enumerate(sampleset.variables)}
+    samples = sampleset.record.sample[:, [position[v] for v in labels]]
+    counts = sampleset.record.num_occurrences
+    return np.repeat(samples, counts, axis=0) if np.any(counts != 1) else samples
 
 
 def check_samples(samples: Any, num_samples: int, num_variables: int, who: str) -> np.ndarray:
@@ -485,12 +511,8 @@ class DimodSamplerAdapter(BoltzmannSampler):
         if sampleset.vartype is dimod.SPIN:
             sampleset = sampleset.change_vartype(dimod.BINARY, inplace=False)
         try:
-            samples = sampleset.record.sample
-            order = [sampleset.variables.index(v) for v in range(bm.num_variables)]
-        except ValueError as exc:
-            raise SamplerOutputError(f"{self.label} returned samples over the wrong variables: {exc}") from exc
-        samples = samples[:, order]
-        counts = sampleset.record.num_occurrences
-        if np.any(counts != 1):
-            samples = np.repeat(samples, counts, axis=0)
+            samples = samples_in_order(sampleset, range(bm.num_variables))
+        except KeyError as exc:
+            raise SamplerOutputError(f"{self.label} returned samples over the wrong variables: "
+                                     f"variable {exc} is missing") from exc
         return SampleResult(samples, dict(sampleset.info))

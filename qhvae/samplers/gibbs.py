@@ -46,14 +46,15 @@ class ChainRunner:
 
 
 def coloring_for(bm: BoltzmannMachine, graph: LatentGraph | None, cache: dict) -> np.ndarray:
-    """The graph's own colouring when it matches ``bm``'s structure, else a cached DSATUR one."""
-    key = bm.structure_key()
-    if graph is not None and graph.num_nodes == bm.num_variables and graph.edges.shape == bm.edges.shape:
-        if np.array_equal(graph.edges, np.unique(bm.edges, axis=0)):
-            return graph.colors
+    """The graph's own colouring when it matches ``bm``'s structure, else DSATUR; cached per structure.
+
+    The cache keeps the structure check (an ``np.unique`` over the edges) off the
+    per-call path of training, where the structure never changes.
+    """
+    key = (bm.structure_key(), id(graph))
     if key not in cache:
         cache.clear()  # one structure at a time is the training pattern; don't grow unbounded
-        cache[key] = greedy_coloring(bm.num_variables, bm.edges)
+        cache[key] = graph.colors if bm.matches(graph) else greedy_coloring(bm.num_variables, bm.edges)
     return cache[key]
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..topology import LatentGraph, from_edges
-from .base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError
+from .base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError, samples_in_order
 from .schedules import build_schedule
 
 __all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave", "balanced_transforms"]
@@ -179,10 +179,7 @@ class QPUSampler(BoltzmannSampler):
     def _graph_for(self, bm: BoltzmannMachine) -> LatentGraph:
         key = bm.structure_key()
         if key not in self._graphs:
-            g = self.graph
-            same = g is not None and g.num_nodes == bm.num_variables and \
-                np.array_equal(g.edges, np.unique(bm.edges, axis=0))
-            self._graphs[key] = g if same else from_edges(bm.num_variables, bm.edges)
+            self._graphs[key] = self.graph if bm.matches(self.graph) else from_edges(bm.num_variables, bm.edges)
         return self._graphs[key]
 
     def placement(self, graph: LatentGraph):
@@ -271,12 +268,7 @@ class QPUSampler(BoltzmannSampler):
             transformed = dimod.BinaryQuadraticModel.from_numpy_vectors(
                 linear * g, (rows, cols, quad * g[rows] * g[cols]), offset, dimod.SPIN, variable_order=labels)
             sampleset = self._device_call(transformed, reads, int(rng.integers(0, 2**31 - 1)))
-            position = {v: i for i, v in enumerate(sampleset.variables)}
-            spins = sampleset.record.sample[:, [position[v] for v in labels]]
-            counts = sampleset.record.num_occurrences
-            if np.any(counts != 1):
-                spins = np.repeat(spins, counts, axis=0)
-            blocks.append(spins * g)
+            blocks.append(samples_in_order(sampleset, labels) * g)
             info = dict(sampleset.info)
         return np.concatenate(blocks), info
 
