@@ -9,6 +9,8 @@ Subcommands:
     evaluate    test log-likelihood, ELBO, active units of a run's checkpoint
     sample      a PNG grid of images decoded from prior samples of a run
     gibbs-chain one block-Gibbs chain on a run's prior, decoded frame by frame (Fig. 10)
+    experiment  one of the paper's studies (connectivity, mapping, samplers, noise, datasets,
+                modes): trains its runs resumably, writes tables and plots
 
 TensorFlow is imported only by the subcommands that need it.
 """
@@ -247,6 +249,40 @@ def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .experiments import EXPERIMENTS, get_experiment, plan_runs, run_experiment
+
+    if args.list or not args.name:
+        table = Table(title="qhvae experiments (the paper's studies)")
+        for col in ("name", "paper", "arms", "cpu budget seeds"):
+            table.add_column(col)
+        for exp in EXPERIMENTS.values():
+            table.add_row(exp.name, exp.figure, ", ".join(a.label for a in exp.arms), str(exp.budget("cpu").seeds))
+        console.print(table)
+        return 0
+    overrides = _parse_params(args.set)
+    for key in ("graph_options", "sampler_options"):
+        if isinstance(overrides.get(key), str):
+            raise ValueError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
+    exp = get_experiment(args.name)
+    out = Path(args.out or f"experiments/{exp.name}")
+    if args.dry_run:
+        for run in plan_runs(exp, out, budget=args.budget, seeds=args.seeds, overrides=overrides,
+                             runs_dir=args.runs_dir, arms=args.arm or None):
+            console.print(f"{run.arm.label:<24} seed {run.seed}  {run.run_dir}")
+        return 0
+    console.print(f"[bold]{exp.title}[/bold] ({exp.figure}); budget [bold]{args.budget}[/bold]: "
+                  f"{exp.budget(args.budget).description}; output {out.resolve()}")
+    result = run_experiment(exp, out, budget=args.budget, seeds=args.seeds, overrides=overrides,
+                            runs_dir=args.runs_dir, arms=args.arm or None, console=console,
+                            train=not args.report_only)
+    from rich.markdown import Markdown
+
+    console.print(Markdown((out / "summary.md").read_text()))
+    unfinished = [r for r in result["rows"] if r["status"] not in ("finished", "diverged")]
+    return 0 if not unfinished or args.report_only else 1
+
+
 def _add_train_parser(sub) -> None:
     from .runs import DEFAULT_RUN_DIR, TrainConfig
 
@@ -339,6 +375,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     _add_train_parser(sub)
+
+    p = sub.add_parser("experiment", help="run one of the paper's studies: tables and plots, resumable",
+                       description="Train every run of one of the paper's studies (resuming what an earlier call "
+                                   "left), then write results.csv, summary.csv/.md (mean and spread over seeds, "
+                                   "the paper's findings checked) and PNG plots into --out. Without NAME: the list.")
+    p.add_argument("name", nargs="?", metavar="NAME",
+                   help="connectivity, mapping, samplers, noise, datasets or modes")
+    p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "paper"),
+                   help="smoke: seconds; cpu (default): under an hour on 2 cores; paper: the paper's scale (GPU)")
+    p.add_argument("--seeds", type=int, help="independent runs per arm (default: the budget's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "
+                        "(a TrainConfig field; an arm's own options still win; repeatable)")
+    p.add_argument("--arm", action="append", default=[], metavar="LABEL", help="run only this arm (repeatable)")
+    p.add_argument("--out", help="output folder (default ./experiments/NAME)")
+    p.add_argument("--runs-dir", help="where the training runs live (default OUT/runs); experiments sharing one "
+                                      "share identical runs")
+    p.add_argument("--report-only", action="store_true", help="write tables and plots from the runs on disk")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and their folders, train nothing")
+    p.add_argument("--list", action="store_true", help="list the experiments")
+    p.set_defaults(func=_cmd_experiment)
     return parser
 
 
@@ -349,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    if args.command in ("train", "evaluate", "sample", "gibbs-chain"):
+    if args.command in ("train", "evaluate", "sample", "gibbs-chain", "experiment"):
         # TensorFlow's C++ notices (oneDNN, CUDA probing) are noise on a terminal; Python errors still show.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from .runs import RunError, TrainingDiverged
@@ -365,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         resume = f" (continue with `qhvae train --resume {args.resume or args.out or 'RUN'}`)" \
             if args.command == "train" else ""
+        if args.command == "experiment":
+            resume = " (the same command continues where it stopped)"
         err_console.print(f"[yellow]interrupted[/yellow]{resume}")
         return 130
     except (ValueError, KeyError, TypeError) as exc:

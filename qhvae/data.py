@@ -20,16 +20,12 @@ Datasets (``DATASETS``):
 
 Splits (``SPLITS``), the same rule for every dataset:
 
-===========  ===================================================================
-split        content
-===========  ===================================================================
-train        the training file without its last sixth: MNIST/Fashion 50,000,
-             binarized MNIST 50,000 (its own file), digits 1,250 (images 0..1249)
-valid        the last sixth of the training file: 10,000 (binarized MNIST: its own
-             ``valid`` file), digits 250 (images 1250..1499)
-test         the test file: 10,000; digits 297 (images 1500..1796)
-train_full   ``train`` + ``valid``: 60,000; digits 1,500 (images 0..1499)
-===========  ===================================================================
+- ``train``: the training file without its last sixth: MNIST/Fashion 50,000, binarized
+  MNIST 50,000 (its own file), digits 1,250 (images 0..1249);
+- ``valid``: the last sixth of the training file: 10,000 (binarized MNIST: its own
+  ``valid`` file), digits 250 (images 1250..1499);
+- ``test``: the test file: 10,000; digits 297 (images 1500..1796);
+- ``train_full``: ``train`` + ``valid``: 60,000; digits 1,500 (images 0..1499).
 
 The 50,000 / 10,000 / 10,000 split is the paper's ("MNIST ... includes 50,000 ...
 images", Vinci et al. Sec. V) and the one binarized MNIST ships with, so ``"valid"``

@@ -2,26 +2,20 @@
 
 A *run directory* holds everything one training run needs and produces:
 
-=====================  ====================================================================
-file                   content
-=====================  ====================================================================
-``config.json``        the :class:`TrainConfig` (resolved: graph options filled in)
-``checkpoint.keras``   the model with its optimizer state (``keras.models.load_model``)
-``sampler_state.npz``  the negative phase's state (persistent chains, call counter), plus
-                       the checkpoint record (epoch, batch, step, history) as JSON under
-                       ``__record__``
-``progress.json``      the same record, readable: ``epoch`` (epochs completed), ``batch``
-                       (batches done in the epoch in progress, for step checkpoints),
-                       ``step`` (optimizer steps), ``history`` (per-epoch metrics),
-                       ``status`` (``training``, ``finished``, ``diverged``, ``stopped``),
-                       ``message``
-``history.csv``        Keras ``CSVLogger`` output, appended on resume (rows of epochs that
-                       were never checkpointed are dropped when a run resumes)
-``training_curves.png`` loss, bounds, reconstruction and schedules per epoch
-``samples.png``        images decoded from prior samples (``model.generate``)
-``gibbs_chain.png``    one block-Gibbs chain on the prior, one colour class per frame
-``evaluation.json``    test log-likelihood, ELBO, active units, ``log Z`` (quick settings)
-=====================  ====================================================================
+- ``config.json``: the :class:`TrainConfig` (resolved: graph options filled in)
+- ``checkpoint.keras``: the model with its optimizer state (``keras.models.load_model``)
+- ``sampler_state.npz``: the negative phase's state (persistent chains, call counter),
+  plus the checkpoint record (epoch, batch, step, history) as JSON under ``__record__``
+- ``progress.json``: the same record, readable: ``epoch`` (epochs completed), ``batch``
+  (batches done in the epoch in progress, for step checkpoints), ``step`` (optimizer
+  steps), ``history`` (per-epoch metrics), ``status`` (``training``, ``finished``,
+  ``diverged``, ``stopped``), ``message``
+- ``history.csv``: Keras ``CSVLogger`` output, appended on resume (rows of epochs that
+  were never checkpointed are dropped when a run resumes)
+- ``training_curves.png``: loss, bounds, reconstruction and schedules per epoch
+- ``samples.png``: images decoded from prior samples (``model.generate``)
+- ``gibbs_chain.png``: one block-Gibbs chain on the prior, one colour class per frame
+- ``evaluation.json``: test log-likelihood, ELBO, active units, ``log Z`` (quick settings)
 
 Checkpoints are written at the end of every epoch (and every
 ``checkpoint_every_steps`` optimizer steps if set), each file to a temporary name and
@@ -77,6 +71,7 @@ __all__ = [
     "evaluate_run",
     "write_samples",
     "gibbs_chain",
+    "block_gibbs_frames",
     "write_gibbs_chain",
     "plot_training_curves",
     "image_grid",
@@ -172,6 +167,10 @@ class TrainConfig:
         eval_log_z_replicas: population-annealing replicas of the ``log Z`` estimate.
         num_plot_samples: images in ``samples.png``; ``gibbs_chain_steps``: frames in
             ``gibbs_chain.png``.
+        track_every_epochs: evaluate ``track_num_images`` test images every this many
+            epochs during training (log-likelihood with ``track_num_samples`` importance
+            samples and ``log Z`` from ``track_log_z_replicas`` PA replicas, active units),
+            logged as ``test_*`` in the history; ``0`` turns it off.
     """
 
     dataset: str = "digits"
@@ -201,6 +200,10 @@ class TrainConfig:
     eval_log_z_replicas: int = 4000
     num_plot_samples: int = 64
     gibbs_chain_steps: int = 64
+    track_every_epochs: int = 0
+    track_num_images: int = 200
+    track_num_samples: int = 100
+    track_log_z_replicas: int = 1000
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -237,7 +240,9 @@ class TrainConfig:
         positive = {"epochs": self.epochs, "batch_size": self.batch_size,
                     "num_negative_samples": self.num_negative_samples, "k": self.k, "d": self.d,
                     "base_filters": self.base_filters, "hidden": self.hidden,
-                    "eval_num_samples": self.eval_num_samples, "eval_log_z_replicas": self.eval_log_z_replicas}
+                    "eval_num_samples": self.eval_num_samples, "eval_log_z_replicas": self.eval_log_z_replicas,
+                    "track_num_images": self.track_num_images, "track_num_samples": self.track_num_samples,
+                    "track_log_z_replicas": self.track_log_z_replicas}
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise RunError(f"{name} must be a positive integer, got {value!r}")
@@ -245,7 +250,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise RunError(f"{name} must be a positive integer or None, got {value!r}")
-        for name in ("eval_num_images", "num_plot_samples", "gibbs_chain_steps"):
+        for name in ("eval_num_images", "num_plot_samples", "gibbs_chain_steps", "track_every_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise RunError(f"{name} must be a non-negative integer, got {value!r}")
@@ -424,10 +429,20 @@ def build_model(config: TrainConfig, image_shape: Sequence[int]):
 
 
 def _schedules(config: TrainConfig) -> list:
-    from .vae.callbacks import SamplerMonitor, paper_schedules
+    """The paper's schedules, then the callbacks that add to the epoch logs (before any logger sees them)."""
+    from .vae.callbacks import SamplerMonitor, TestSetTracker, paper_schedules
 
-    return paper_schedules(config.epochs, initial_lr=config.learning_rate, final_lr=config.final_learning_rate,
-                           kl_fraction=config.kl_anneal_fraction) + [SamplerMonitor()]
+    callbacks = paper_schedules(config.epochs, initial_lr=config.learning_rate, final_lr=config.final_learning_rate,
+                                kl_fraction=config.kl_anneal_fraction) + [SamplerMonitor()]
+    if config.track_every_epochs:
+        try:
+            images = _test_images(config, config.track_num_images, seed=0)
+        except (ValueError, FileNotFoundError) as exc:
+            raise RunError(f"track_every_epochs needs the test split: {exc}") from None
+        callbacks.append(TestSetTracker(images, every=config.track_every_epochs,
+                                        num_samples=config.track_num_samples,
+                                        log_z_replicas=config.track_log_z_replicas, seed=0))
+    return callbacks
 
 
 # --------------------------------------------------------------------------------------
@@ -781,7 +796,8 @@ def _train_fresh(config: TrainConfig, run_dir: Path, console, callbacks: Iterabl
 
 #: Options that may change when a run resumes (they leave the model and its data alone).
 RESUME_OPTIONS = ("epochs", "learning_rate", "final_learning_rate", "checkpoint_every_steps", "eval_num_images",
-                  "eval_num_samples", "eval_log_z_replicas", "num_plot_samples", "gibbs_chain_steps")
+                  "eval_num_samples", "eval_log_z_replicas", "num_plot_samples", "gibbs_chain_steps",
+                  "track_every_epochs", "track_num_images", "track_num_samples", "track_log_z_replicas")
 
 
 def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (), epochs: int | None = None,
@@ -993,6 +1009,30 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
     """
     if steps < 1:
         raise RunError(f"need at least one step, got {steps}")
+    rng = np.random.default_rng(seed)
+    n = int(model.graph.num_nodes)
+    z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
+    frames = block_gibbs_frames(model, z[None, :], steps, rng)[:, 0, :]
+    return frames, model.decode(frames)
+
+
+def block_gibbs_frames(model, z: np.ndarray, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """Block-Gibbs updates of ``C`` chains on the model's prior, one colour class per update.
+
+    With ``E(z) = b.z + sum W_ij z_i z_j``, a unit's conditional is
+    ``P(z_i = 1 | rest) = sigmoid(-(b_i + sum_j W_ij z_j))``; the units of one colour
+    class are conditionally independent and updated together. Dense numpy on purpose:
+    it serves pictures and chain statistics of a few dozen chains, not training.
+
+    Args:
+        model: a :class:`~qhvae.vae.QVAE`.
+        z: ``(C, L)`` start states (not modified).
+        steps: block updates.
+        rng: the random stream.
+
+    Returns:
+        ``(steps, C, L)`` states after each update.
+    """
     b, (edges, w) = model.prior.numpy_parameters()
     n = len(b)
     coupling = np.zeros((n, n))
@@ -1002,16 +1042,15 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
         np.add.at(coupling, (edges[:, 1], edges[:, 0]), w)
     colors = np.asarray(model.graph.colors)
     classes = [np.flatnonzero(colors == c) for c in np.unique(colors)]
-    rng = np.random.default_rng(seed)
-    z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
-    frames = np.empty((steps, n), np.float64)
+    z = np.array(z, np.float64, ndmin=2)
+    frames = np.empty((steps, len(z), n), np.float64)
     for t in range(steps):
         idx = classes[t % len(classes)]
-        field_ = b[idx] + coupling[idx] @ z
+        field_ = b[idx] + z @ coupling[:, idx]
         p = 0.5 * (1.0 + np.tanh(-0.5 * field_))  # sigmoid(-field), without overflow
-        z[idx] = (rng.random(len(idx)) < p).astype(np.float64)
+        z[:, idx] = (rng.random(field_.shape) < p).astype(np.float64)
         frames[t] = z
-    return frames, model.decode(frames)
+    return frames
 
 
 def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int | None = 0) -> Path:
@@ -1055,7 +1094,8 @@ def plot_training_curves(history: dict[str, list], path: str | os.PathLike, titl
 
     draw(ax_loss, [("loss", "loss (surrogate: -bound - negative phase)")], "nats", "training objective")
     draw(ax_bound, [("bound", "bound L_{K,D} (exact log Z)"),
-                    ("bound_without_log_z", "bound without log Z (L_{K,D} + log Z)")],
+                    ("bound_without_log_z", "bound without log Z (L_{K,D} + log Z)"),
+                    ("test_log_likelihood", "test log-likelihood (tracked, fewer samples)")],
          "nats per image", "importance-weighted bound")
     draw(ax_recon, [("recon", "-log p(x|zeta)")], "nats per image", "reconstruction")
     xs, kl = series("kl_weight")

@@ -15,6 +15,7 @@ __all__ = [
     "StopOnNaN",
     "RichProgress",
     "SamplerMonitor",
+    "TestSetTracker",
     "paper_schedules",
     "PAPER_KD_SCHEDULE",
 ]
@@ -181,6 +182,75 @@ class SamplerMonitor(keras.callbacks.Callback):
         counts = getattr(sampler, "clip_counts", None)
         if counts:
             logs["clipped_h"], logs["clipped_j"] = counts["h"], counts["J"]
+
+
+class TestSetTracker(keras.callbacks.Callback):
+    """Evaluate held-out images every few epochs, so curves over training can be drawn (Figs. 5, 6, 8, 9, 11).
+
+    At the end of the first epoch it sees, of every ``every``-th epoch and of the last
+    epoch, it adds to the epoch logs:
+
+    - ``test_log_likelihood``: the importance-weighted log-likelihood with
+      ``num_samples`` discrete samples per image, ``log Z`` exact when feasible, else
+      from population annealing with ``log_z_replicas`` replicas;
+    - ``test_active_units``: units whose posterior mean varies by more than 0.01;
+    - ``test_log_z``: the ``log Z`` estimate used.
+
+    Other epochs carry no such keys (CSV logs show ``NA``). Evaluating the first epoch
+    of every ``fit`` call keeps the CSV columns the same when a run resumes. The
+    estimates are cheaper than the final evaluation's (fewer images and samples): they
+    show trends, the final ``evaluation.json`` gives the number to quote.
+
+    Args:
+        images: ``(N, H, W, 1)`` binary test images.
+        every: evaluate every this many epochs.
+        num_samples: importance samples per image.
+        log_z_replicas: PA replicas of the ``log Z`` estimate.
+        seed: seed of the ``log Z`` estimate.
+
+    Example:
+        >>> import numpy as np
+        >>> TestSetTracker(np.zeros((4, 8, 8, 1), np.float32), every=5).tracks(9, total=20)
+        True
+    """
+
+    KEYS = ("test_log_likelihood", "test_active_units", "test_log_z")
+
+    def __init__(self, images, every: int = 1, num_samples: int = 100, log_z_replicas: int = 1000,
+                 seed: int | None = 0):
+        super().__init__()
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4 or not len(images):
+            raise ValueError(f"need a non-empty (N, H, W, 1) array of test images, got shape {images.shape}")
+        if every < 1 or num_samples < 1 or log_z_replicas < 1:
+            raise ValueError("every, num_samples and log_z_replicas must be positive")
+        self.images, self.every = images, int(every)
+        self.num_samples, self.log_z_replicas, self.seed = int(num_samples), int(log_z_replicas), seed
+        self._first = True
+
+    def tracks(self, epoch: int, total: int | None = None) -> bool:
+        """Whether the end of (0-based) ``epoch`` is evaluated (the first epoch of a fit aside)."""
+        return (epoch + 1) % self.every == 0 or (total is not None and epoch + 1 >= total)
+
+    def on_train_begin(self, logs=None):
+        self._first = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        if not (self._first or self.tracks(epoch, (self.params or {}).get("epochs"))):
+            return
+        self._first = False
+        from ..evaluate import active_units, importance_weighted_log_likelihood, prior_log_partition
+
+        b, _ = self.model.prior.numpy_parameters()
+        if not np.all(np.isfinite(b)) or not np.all(np.isfinite(self.model.prior.masked_weights().numpy())):
+            return  # StopOnNaN and the checkpoint callback report a diverged run
+        log_z = prior_log_partition(self.model, seed=self.seed, num_replicas=self.log_z_replicas)
+        ll = importance_weighted_log_likelihood(self.model, self.images, log_z.value, num_samples=self.num_samples)
+        logs["test_log_likelihood"] = float(ll.mean())
+        logs["test_active_units"] = float(active_units(self.model, self.images)[0])
+        logs["test_log_z"] = float(log_z.value)
 
 
 def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float = 3e-3,

@@ -1,0 +1,345 @@
+"""The paper's studies as data: which runs each one trains, at which budget, and what the paper found.
+
+An :class:`Experiment` is a list of :class:`Arm` s (the configurations compared, each a
+set of :class:`~qhvae.runs.TrainConfig` fields), a number of seeds, and the paper's
+findings written as :class:`Claim` s that the runner checks against our numbers. A
+:class:`Budget` sets everything the arms leave alone (data, epochs, network widths,
+evaluation sizes), so one experiment runs in seconds (``smoke``), within an hour on two
+CPU cores (``cpu``, the default) or at the paper's scale (``paper``, which needs a GPU:
+2000 epochs of 50,000 MNIST images per run).
+
+Example:
+    >>> exp = EXPERIMENTS["mapping"]
+    >>> [arm.label for arm in exp.arms]
+    ['bipartite', 'chains']
+    >>> exp.base_config("cpu").prior
+    'chimera'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..runs import TrainConfig
+
+__all__ = ["Arm", "Budget", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "get_experiment"]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One configuration an experiment compares.
+
+    Attributes:
+        label: its name in tables and legends (also the run folder's prefix).
+        overrides: :class:`~qhvae.runs.TrainConfig` fields that make this arm what it is.
+        color: the matplotlib colour of its curves (arms sharing a colour are one model).
+        linestyle: the line style (e.g. ``"--"`` for the second dataset).
+    """
+
+    label: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    color: str | None = None
+    linestyle: str = "-"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How big every run of an experiment is.
+
+    Attributes:
+        name: ``smoke``, ``cpu`` or ``paper``.
+        config: :class:`~qhvae.runs.TrainConfig` fields shared by every arm.
+        seeds: independent runs per arm (the spread in the tables is over these).
+        description: one line for tables and docs.
+    """
+
+    name: str
+    config: dict[str, Any]
+    seeds: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A finding of the paper, stated as a comparison of two arms' final ``metric``.
+
+    ``relation`` is ``">"`` (``first`` beats ``second``) or ``"~"`` (they are the same
+    within the runs' spread). The runner's verdicts: *reproduced* (the difference has the
+    paper's sign and exceeds twice its standard error over seeds, or for ``~`` lies within
+    it), *same direction, within noise*, *not reproduced*, or *not run*.
+    """
+
+    text: str
+    metric: str
+    first: str
+    second: str
+    relation: str = ">"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One of the paper's studies.
+
+    Attributes:
+        name: the ``qhvae experiment NAME`` name.
+        title: a heading.
+        figure: where the paper shows it.
+        summary: what is compared, one paragraph.
+        arms: the configurations compared.
+        claims: the paper's findings, checked against our results.
+        curves: history keys drawn over training (``test_log_likelihood``, ...).
+        columns: final metrics in the summary table, in order.
+        config: :class:`~qhvae.runs.TrainConfig` fields shared by the arms (before the
+            budget's: e.g. the prior of the mapping study).
+        budget_config: per budget, fields that replace the budget's (e.g. MNIST for the
+            datasets study's ``cpu`` budget).
+        budget_seeds: per budget, seeds that replace the budget's.
+        analysis: extra per-run analysis the runner does: ``"modes"`` (block-Gibbs chains).
+    """
+
+    name: str
+    title: str
+    figure: str
+    summary: str
+    arms: tuple[Arm, ...]
+    claims: tuple[Claim, ...] = ()
+    curves: tuple[str, ...] = ("test_log_likelihood", "test_active_units")
+    columns: tuple[str, ...] = ("log_likelihood", "active_units", "elbo", "weight_l1")
+    config: dict[str, Any] = field(default_factory=dict)
+    budget_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget_seeds: dict[str, int] = field(default_factory=dict)
+    analysis: str | None = None
+
+    def budget(self, name: str) -> Budget:
+        """The budget ``name`` with this experiment's adjustments."""
+        if name not in BUDGETS:
+            raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
+        base = BUDGETS[name]
+        return Budget(name, {**base.config, **self.config, **self.budget_config.get(name, {})},
+                      self.budget_seeds.get(name, base.seeds), base.description)
+
+    def base_config(self, budget: str = "cpu", overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """The :class:`~qhvae.runs.TrainConfig` every arm starts from (``overrides`` last)."""
+        return TrainConfig.from_dict({**TrainConfig().to_dict(), **self.budget(budget).config, **(overrides or {})})
+
+    def arm(self, label: str) -> Arm:
+        for arm in self.arms:
+            if arm.label == label:
+                return arm
+        raise KeyError(f"experiment {self.name!r} has no arm {label!r}; its arms: "
+                       f"{', '.join(a.label for a in self.arms)}")
+
+
+# --------------------------------------------------------------------------------------
+# budgets
+# --------------------------------------------------------------------------------------
+
+_EVAL_SMOKE = dict(eval_num_images=24, eval_num_samples=16, eval_log_z_replicas=200, num_plot_samples=16,
+                   gibbs_chain_steps=8, track_every_epochs=1, track_num_images=24, track_num_samples=8,
+                   track_log_z_replicas=200)
+
+BUDGETS: dict[str, Budget] = {
+    "smoke": Budget("smoke", dict(dataset="digits", train_limit=96, epochs=2, batch_size=32,
+                                  num_negative_samples=64, base_filters=4, hidden=16, **_EVAL_SMOKE),
+                    seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny networks)"),
+    "cpu": Budget("cpu", dict(dataset="digits", epochs=40, batch_size=32, num_negative_samples=500,
+                              base_filters=16, hidden=128, kl_anneal_fraction=0.5, eval_num_images=297,
+                              eval_num_samples=1000, eval_log_z_replicas=4000, num_plot_samples=64,
+                              gibbs_chain_steps=64, track_every_epochs=4, track_num_images=200,
+                              track_num_samples=100, track_log_z_replicas=1000),
+                  seeds=3, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
+                                       "training images), ~32 latent units, 40 epochs"),
+    "paper": Budget("paper", dict(dataset="mnist", epochs=2000, batch_size=100, num_negative_samples=1000,
+                                  base_filters=32, hidden=512, kl_anneal_fraction=0.1, learning_rate=3e-3,
+                                  final_learning_rate=1e-4, eval_num_images=10000, eval_num_samples=1000,
+                                  eval_log_z_replicas=10000, track_every_epochs=20, track_num_images=1000,
+                                  track_num_samples=100, track_log_z_replicas=4000),
+                    seeds=5, description="the paper's scale (GPU): MNIST, 288 latent units, 2000 epochs of "
+                                         "batch 100, 5 seeds"),
+}
+
+# --------------------------------------------------------------------------------------
+# the paper's studies
+# --------------------------------------------------------------------------------------
+
+_CONNECTIVITY_ARMS = (
+    Arm("bernoulli", {"prior": "bernoulli"}, color="C0"),
+    Arm("chimera", {"prior": "chimera"}, color="C1"),
+    Arm("pegasus", {"prior": "pegasus"}, color="C2"),
+    Arm("rbm", {"prior": "rbm"}, color="C3"),
+)
+
+_MNIST_CPU = dict(dataset="mnist", train_limit=3000, epochs=6, batch_size=100, num_negative_samples=500,
+                  base_filters=8, hidden=128, graph_options=None, eval_num_images=300, eval_num_samples=200,
+                  track_every_epochs=2, track_num_images=200, track_num_samples=50, track_log_z_replicas=1000)
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def _add(exp: Experiment) -> None:
+    EXPERIMENTS[exp.name] = exp
+
+
+_add(Experiment(
+    name="connectivity",
+    title="Connectivity of the prior: Bernoulli vs Chimera vs Pegasus vs full RBM",
+    figure="Fig. 6 (and Table I, Fig. 5 for Chimera vs Bernoulli)",
+    summary=("The same encoder and decoder with four priors on the same number of latent units: independent "
+             "Bernoulli units, a Chimera graph, a Pegasus graph and a complete bipartite RBM. Test "
+             "log-likelihood and active units over training."),
+    arms=_CONNECTIVITY_ARMS,
+    claims=(
+        Claim("a denser prior gives a better log-likelihood: Pegasus beats Chimera", "log_likelihood",
+              "pegasus", "chimera", source="Fig. 6 left"),
+        Claim("a denser prior gives a better log-likelihood: the full RBM beats Chimera", "log_likelihood",
+              "rbm", "chimera", source="Fig. 6 left"),
+        Claim("Chimera beats the Bernoulli baseline", "log_likelihood", "chimera", "bernoulli",
+              source="Table I: -82.8 vs -84.2 nats (PA)"),
+        Claim("Pegasus uses more latent units than Chimera", "active_units", "pegasus", "chimera",
+              source="Fig. 6 right: well above vs well below 150 of 288"),
+        Claim("the full RBM uses more latent units than Chimera", "active_units", "rbm", "chimera",
+              source="Fig. 6 right"),
+        Claim("Chimera uses more latent units than Bernoulli", "active_units", "chimera", "bernoulli",
+              source="Fig. 5"),
+    ),
+    config={"sampler": "pa"},
+))
+
+_add(Experiment(
+    name="mapping",
+    title="Hierarchical posterior mapping on Chimera: chains vs bipartite",
+    figure="Fig. 8",
+    summary=("A Chimera prior with the two-group hierarchical posterior laid out two ways: the groups are the "
+             "two sides of the bipartite graph, or alternate along the chains. Test log-likelihood and active "
+             "units over training."),
+    arms=(Arm("bipartite", {"mapping": "bipartite"}, color="C1"),
+          Arm("chains", {"mapping": "chains"}, color="C4")),
+    claims=(
+        Claim("the chains mapping gives a better log-likelihood", "log_likelihood", "chains", "bipartite",
+              source="Fig. 8 left"),
+        Claim("the chains mapping uses more latent units", "active_units", "chains", "bipartite",
+              source="Fig. 8 right"),
+    ),
+    config={"prior": "chimera", "sampler": "pa"},
+))
+
+_add(Experiment(
+    name="samplers",
+    title="Samplers: population annealing vs the (emulated) quantum annealer, each with its Bernoulli baseline",
+    figure="Table I, Fig. 5",
+    summary=("A Chimera prior and its Bernoulli baseline, trained with negative phases from population annealing "
+             "or from the qpu path on the noise-injecting emulator (the 'low' profile, beta_eff estimated online). "
+             "The Bernoulli prior's samples come from the same sampler, so each pair shares everything but the "
+             "couplings."),
+    arms=(Arm("pa/chimera", {"prior": "chimera", "sampler": "pa"}, color="C1"),
+          Arm("pa/bernoulli", {"prior": "bernoulli", "sampler": "pa"}, color="C0"),
+          Arm("emulator/chimera", {"prior": "chimera", "sampler": "emulator"}, color="C1", linestyle="--"),
+          Arm("emulator/bernoulli", {"prior": "bernoulli", "sampler": "emulator"}, color="C0", linestyle="--")),
+    claims=(
+        Claim("with PA, Chimera beats its Bernoulli baseline", "log_likelihood", "pa/chimera", "pa/bernoulli",
+              source="Table I: -82.8 +- 0.3 vs -84.2 +- 0.05"),
+        Claim("with the annealer, Chimera beats its Bernoulli baseline", "log_likelihood", "emulator/chimera",
+              "emulator/bernoulli", source="Table I: -82.8 +- 0.3 vs -83.7 +- 0.2 (DW2000Q)"),
+        Claim("the annealer-trained Chimera model matches the PA-trained one", "log_likelihood",
+              "emulator/chimera", "pa/chimera", relation="~", source="Table I: -82.8 both"),
+        Claim("PA-trained Chimera uses more units than annealer-trained Chimera", "active_units", "pa/chimera",
+              "emulator/chimera", source="Fig. 5"),
+        Claim("annealer-trained Chimera uses more units than its Bernoulli baseline", "active_units",
+              "emulator/chimera", "emulator/bernoulli", source="Fig. 5"),
+    ),
+    curves=("test_log_likelihood", "test_active_units", "beta_eff"),
+    columns=("log_likelihood", "active_units", "elbo", "weight_l1", "beta_eff"),
+    budget_seeds={"cpu": 2},
+))
+
+_add(Experiment(
+    name="noise",
+    title="Noise: training on emulated annealers with different noise profiles",
+    figure="Fig. 11",
+    summary=("The Chimera model trained on the emulator with its 'ideal', 'low' and 'high' noise profiles "
+             "(docs/emulator.md lists every parameter) and with noiseless population annealing: log-likelihood, "
+             "weight L1 (W in units of beta_eff, Eq. 17), active units and the beta_eff estimate over training."),
+    arms=(Arm("pa", {"sampler": "pa"}, color="k"),
+          Arm("ideal", {"sampler": "emulator", "sampler_options": {"noise_profile": "ideal"}}, color="C2"),
+          Arm("low", {"sampler": "emulator", "sampler_options": {"noise_profile": "low"}}, color="C0"),
+          Arm("high", {"sampler": "emulator", "sampler_options": {"noise_profile": "high"}}, color="C3")),
+    claims=(
+        Claim("the low-noise annealer reaches the log-likelihood of PA", "log_likelihood", "low", "pa",
+              relation="~", source="Fig. 11(a)"),
+        Claim("the low-noise annealer beats the noisier one", "log_likelihood", "low", "high",
+              source="Fig. 11(a): the Baseline DW2000Q diverged"),
+        Claim("PA uses more latent units than the noisy annealer", "active_units", "pa", "high",
+              source="Fig. 11(c)"),
+        Claim("PA uses more latent units than the low-noise annealer", "active_units", "pa", "low",
+              source="Fig. 11(c)"),
+        Claim("the lower-noise annealer uses more latent units than the noisier one", "active_units", "low",
+              "high", source="Fig. 11(c)"),
+    ),
+    curves=("test_log_likelihood", "weight_l1", "test_active_units", "beta_eff"),
+    columns=("log_likelihood", "active_units", "weight_l1", "beta_eff", "elbo"),
+    config={"prior": "chimera"},
+    budget_seeds={"cpu": 2},
+))
+
+_add(Experiment(
+    name="datasets",
+    title="Datasets: active units on MNIST vs Fashion-MNIST",
+    figure="Fig. 9",
+    summary=("The connectivity study's four priors trained on MNIST and on Fashion-MNIST (Debian's "
+             "dataset-fashion-mnist), both 28x28 with dynamic binarization: active units over training. The "
+             "paper: every sparse prior uses many more units on the more complex Fashion-MNIST; the fully "
+             "connected one does not."),
+    arms=tuple(
+        Arm(f"{data}/{arm.label}", {**arm.overrides, "dataset": data}, color=arm.color, linestyle=style)
+        for data, style in (("mnist", "--"), ("fashion_mnist", "-")) for arm in _CONNECTIVITY_ARMS
+    ),
+    claims=tuple(
+        Claim(f"{label} uses more latent units on Fashion-MNIST than on MNIST", "active_units",
+              f"fashion_mnist/{label}", f"mnist/{label}", source="Fig. 9 right")
+        for label in ("bernoulli", "chimera", "pegasus")
+    ),
+    curves=("test_active_units", "test_log_likelihood"),
+    columns=("active_units", "log_likelihood", "elbo"),
+    config={"sampler": "gibbs"},
+    budget_config={"cpu": _MNIST_CPU, "smoke": {"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}},
+    budget_seeds={"cpu": 1},
+))
+
+_add(Experiment(
+    name="modes",
+    title="Modes: block-Gibbs chains on the trained priors, decoded to images",
+    figure="Fig. 10",
+    summary=("For each connectivity, block-Gibbs chains on the trained prior from uniformly random states, one "
+             "full sweep (every colour class once) per frame, decoded to images. Denser priors should develop "
+             "well-defined modes: consecutive frames stay similar for longer. Two statistics over many chains: "
+             "the lag-1 autocorrelation of the latent units between sweeps, and the distance between "
+             "consecutive decoded frames relative to frames of two different chains (1: uncorrelated)."),
+    arms=_CONNECTIVITY_ARMS,
+    claims=(
+        Claim("Chimera chains are more correlated than Bernoulli ones", "latent_autocorrelation", "chimera",
+              "bernoulli", source="Fig. 10(a), (b)"),
+        Claim("Pegasus chains are more correlated than Chimera ones", "latent_autocorrelation", "pegasus",
+              "chimera", source="Fig. 10(b), (c)"),
+        Claim("full-RBM chains are more correlated than Chimera ones", "latent_autocorrelation", "rbm", "chimera",
+              source="Fig. 10(d)"),
+    ),
+    columns=("latent_autocorrelation", "frame_distance_ratio", "active_units", "log_likelihood"),
+    config={"sampler": "pa"},
+    budget_seeds={"cpu": 2},
+    analysis="modes",
+))
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``; a clear error lists the others.
+
+    Example:
+        >>> get_experiment("noise").figure
+        'Fig. 11'
+    """
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        raise KeyError(f"unknown experiment {name!r}; known experiments: {', '.join(EXPERIMENTS)}") from None

@@ -1,0 +1,217 @@
+"""The paper's experiments: planning, resumable running, tables, claims, chain statistics, the CLI."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from qhvae.cli import main  # noqa: E402
+from qhvae.experiments import (  # noqa: E402
+    BUDGETS,
+    EXPERIMENTS,
+    Arm,
+    Claim,
+    Experiment,
+    check_claims,
+    modes_statistics,
+    plan_runs,
+    run_experiment,
+)
+from qhvae.experiments import runner as runner_module  # noqa: E402
+from qhvae.runs import TrainConfig, load_run, read_progress, train_run  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+FAST = {"sampler_options": {}, "train_limit": 64}
+
+
+def test_every_experiment_plans_valid_runs_at_every_budget(tmp_path):
+    for name, exp in EXPERIMENTS.items():
+        for budget in BUDGETS:
+            runs = plan_runs(name, tmp_path, budget=budget)
+            assert len(runs) == len(exp.arms) * exp.budget(budget).seeds
+            assert len({r.run_dir for r in runs}) == len(runs), f"{name}/{budget}: two runs share a folder"
+            for run in runs:
+                for key, value in run.arm.overrides.items():
+                    assert getattr(run.config, key) == value
+        labels = {a.label for a in exp.arms}
+        for claim in exp.claims:
+            assert {claim.first, claim.second} <= labels, f"{name}: a claim names an arm that does not exist"
+            assert claim.metric in exp.columns
+    paper = plan_runs("connectivity", tmp_path, budget="paper")[0].config
+    assert (paper.dataset, paper.epochs, paper.batch_size, paper.num_negative_samples) == ("mnist", 2000, 100, 1000)
+
+
+def test_plan_applies_overrides_under_the_arms_and_names_runs_by_configuration(tmp_path):
+    runs = plan_runs("datasets", tmp_path, budget="smoke", overrides={"dataset": "digits", "epochs": 3}, seeds=2)
+    assert {r.config.dataset for r in runs} == {"mnist", "fashion_mnist"}  # the arms' own dataset wins
+    assert {r.config.epochs for r in runs} == {3}
+    assert [r.seed for r in runs] == [0] * 8 + [1] * 8  # every arm's first seed comes first
+    again = plan_runs("datasets", tmp_path, budget="smoke", overrides={"dataset": "digits", "epochs": 3}, seeds=2)
+    assert [r.run_dir for r in again] == [r.run_dir for r in runs]
+    longer = plan_runs("datasets", tmp_path, budget="smoke", overrides={"epochs": 4}, seeds=2)
+    assert not {r.run_dir for r in longer} & {r.run_dir for r in runs}
+    # modes and connectivity train the same models: a shared runs folder shares them
+    conn = plan_runs("connectivity", tmp_path / "a", budget="cpu", runs_dir=tmp_path / "runs", seeds=2)
+    modes = plan_runs("modes", tmp_path / "b", budget="cpu", runs_dir=tmp_path / "runs")
+    assert [r.run_dir for r in modes] == [r.run_dir for r in conn]
+
+
+def test_plan_errors_say_what_is_wrong(tmp_path):
+    with pytest.raises(KeyError, match="unknown experiment 'nope'; known experiments: connectivity"):
+        plan_runs("nope", tmp_path)
+    with pytest.raises(ValueError, match="unknown budget 'gpu'"):
+        plan_runs("mapping", tmp_path, budget="gpu")
+    with pytest.raises(KeyError, match="has no arm 'dense'; its arms: bipartite, chains"):
+        plan_runs("mapping", tmp_path, arms=["dense"])
+    with pytest.raises(ValueError, match="unknown training options"):
+        plan_runs("mapping", tmp_path, overrides={"epochz": 3})
+    with pytest.raises(ValueError, match="arm 'bipartite'.*epochs must be a positive integer"):
+        plan_runs("mapping", tmp_path, overrides={"epochs": 0})
+    with pytest.raises(ValueError, match="at least one seed"):
+        plan_runs("mapping", tmp_path, seeds=0)
+
+
+def _summary(a, b, n=3):
+    return {"a": {"m": {"n": n, "mean": a[0], "std": a[1]}}, "b": {"m": {"n": n, "mean": b[0], "std": b[1]}}}
+
+
+@pytest.mark.parametrize("a, b, n, relation, verdict", [
+    ((2.0, 0.1), (1.0, 0.1), 3, ">", "reproduced"),
+    ((1.1, 0.5), (1.0, 0.5), 3, ">", "same direction, within noise"),
+    ((0.9, 0.5), (1.0, 0.5), 3, ">", "opposite direction, within noise"),
+    ((0.0, 0.1), (1.0, 0.1), 3, ">", "not reproduced"),
+    ((1.05, 0.1), (1.0, 0.1), 3, "~", "reproduced"),
+    ((2.0, 0.1), (1.0, 0.1), 3, "~", "not reproduced"),
+    ((2.0, float("nan")), (1.0, float("nan")), 1, ">", "same direction (one seed)"),
+])
+def test_claim_verdicts_use_the_spread_over_seeds(a, b, n, relation, verdict):
+    exp = Experiment("x", "", "", "", (Arm("a"), Arm("b")), (Claim("a vs b", "m", "a", "b", relation),),
+                     columns=("m",))
+    result = check_claims(exp, _summary(a, b, n))[0]
+    assert result["verdict"] == verdict
+    # the boundary: the difference against twice sqrt(s1^2/n1 + s2^2/n2)
+    if n > 1:
+        assert result["stderr"] == pytest.approx(np.sqrt(a[1] ** 2 / n + b[1] ** 2 / n))
+    assert check_claims(exp, {"a": _summary(a, b, n)["a"]})[0]["verdict"] == "not run"
+
+
+def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(tmp_path, monkeypatch):
+    out = tmp_path / "mapping"
+    real_train_run = runner_module.train_run
+    calls = {"train": 0, "resume": 0}
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt  # after the first epoch's checkpoint of the first run
+
+    def interrupted_train_run(config, run_dir, console=None):
+        calls["train"] += 1
+        return real_train_run(config, run_dir, console=console,
+                              callbacks=[Interrupt()] if calls["train"] == 1 else [])
+
+    monkeypatch.setattr(runner_module, "train_run", interrupted_train_run)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("mapping", out, budget="smoke", overrides=FAST)
+    first = plan_runs("mapping", out, budget="smoke", overrides=FAST)
+    assert read_progress(first[0].run_dir)["epoch"] == 1  # the checkpoint of epoch 1 survived
+
+    real_resume = runner_module.resume_run
+
+    def counting_resume(run_dir, console=None):
+        calls["resume"] += 1
+        return real_resume(run_dir, console=console)
+
+    monkeypatch.setattr(runner_module, "resume_run", counting_resume)
+    result = run_experiment("mapping", out, budget="smoke", overrides=FAST)
+    assert calls == {"train": 2, "resume": 1}
+    assert [r["status"] for r in result["rows"]] == ["finished", "finished"]
+    for row in result["rows"]:
+        assert row["epochs"] == 2
+        assert np.isfinite(row["log_likelihood"]) and row["log_likelihood"] < 0
+        # tracked every epoch (the smoke budget): the curves have a point per epoch
+        assert len([v for v in row["history"]["test_log_likelihood"] if v is not None]) == 2
+    for name in ("results.csv", "summary.csv", "summary.md", "experiment.json"):
+        assert (out / name).is_file(), name
+    for name in ("curves.png", "samples.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["arm"] for r in rows] == ["bipartite", "chains"]
+    assert float(rows[0]["log_likelihood"]) == pytest.approx(result["rows"][0]["log_likelihood"])
+    text = (out / "summary.md").read_text()
+    assert "| bipartite | 1/1 |" in text and "The paper's findings, checked" in text
+    manifest = json.loads((out / "experiment.json").read_text())
+    assert manifest["budget"] == "smoke" and len(manifest["runs"]) == 2
+
+    # a third call trains nothing and rewrites the same report
+    before = (first[0].run_dir / "checkpoint.keras").stat().st_mtime_ns
+    again = run_experiment("mapping", out, budget="smoke", overrides=FAST)
+    assert calls == {"train": 2, "resume": 1}
+    assert (first[0].run_dir / "checkpoint.keras").stat().st_mtime_ns == before
+    assert again["summary"]["chains"]["log_likelihood"]["mean"] == result["summary"]["chains"]["log_likelihood"]["mean"]
+
+
+def test_history_tracks_the_test_set_at_the_chosen_epochs(tmp_path):
+    config = TrainConfig(dataset="digits", train_limit=64, epochs=3, base_filters=4, hidden=16,
+                         num_negative_samples=32, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0,
+                         track_every_epochs=2, track_num_images=16, track_num_samples=4, track_log_z_replicas=100)
+    run = train_run(config, tmp_path / "run")
+    history = read_progress(run)["history"]
+    tracked = [v is not None for v in history["test_log_likelihood"]]
+    assert tracked == [True, True, True]  # the first epoch, every 2nd, and the last
+    config.epochs, config.track_every_epochs = 5, 3
+    run = train_run(config, tmp_path / "run5")
+    tracked = [v is not None for v in read_progress(run)["history"]["test_active_units"]]
+    assert tracked == [True, False, True, False, True]
+    with open(run / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["test_log_likelihood"] == "NA" for r in rows] == [False, True, False, True, False]
+
+
+def _set_prior(model, b, w):
+    model.prior.b.assign(np.asarray(b, np.float32))
+    model.prior.w.assign(np.asarray(w, np.float32))
+
+
+def test_modes_statistics_against_known_chains(tmp_path):
+    """Independent units: no autocorrelation; strongly coupled units: chains stay put."""
+    config = TrainConfig(dataset="digits", prior="chimera", graph_options={"m": 1}, train_limit=32, epochs=1,
+                         base_filters=4, hidden=16, num_negative_samples=16, eval_num_images=0,
+                         num_plot_samples=0, gibbs_chain_steps=0)
+    run = train_run(config, tmp_path / "run")
+    model, _, _ = load_run(run)
+    n, e = model.graph.num_nodes, model.graph.num_edges
+
+    def stats_for(b, w, name):
+        _set_prior(model, b, w)
+        model.save(run / "checkpoint.keras")
+        (run / "modes.json").unlink(missing_ok=True)
+        stats = modes_statistics(run, chains=64, sweeps=64)
+        return stats
+
+    free = stats_for(np.zeros(n), np.zeros(e), "free")
+    # 64 chains x 55 kept sweeps x 8 units: the pooled lag-1 estimate has stderr ~ 1/sqrt(28k) < 0.01
+    assert abs(free["latent_autocorrelation"]) < 0.05
+    assert free["frame_distance_ratio"] == pytest.approx(1.0, abs=0.1)
+    # ferromagnetic in this energy (E = b.z + W z z, negative W rewards units on together), balanced by
+    # fields so both all-on and all-off are modes: chains stay in one mode for many sweeps
+    stuck = stats_for(np.full(n, 8.0), np.full(e, -4.0), "stuck")
+    assert stuck["latent_autocorrelation"] > 0.8
+    assert stuck["frame_distance_ratio"] < 0.5  # chains sit in different modes, each in its own
+    assert json.loads((run / "modes.json").read_text())["latent_autocorrelation"] == stuck["latent_autocorrelation"]
+
+
+def test_cli_lists_plans_and_refuses_unknown_names(tmp_path, capsys):
+    assert main(["experiment"]) == 0
+    assert "connectivity" in capsys.readouterr().out
+    assert main(["experiment", "modes", "--budget", "smoke", "--dry-run", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("seed 0") == 4 and "bernoulli" in out
+    assert main(["experiment", "nope"]) == 2
+    assert "unknown experiment 'nope'" in capsys.readouterr().err
+    assert main(["experiment", "mapping", "--set", "epochz=2", "--dry-run"]) == 2
+    assert "unknown training options" in capsys.readouterr().err
