@@ -23,7 +23,7 @@ from typing import Any
 
 from ..runs import TrainConfig
 
-__all__ = ["Arm", "Budget", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "get_experiment"]
+__all__ = ["Arm", "Budget", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "EQUAL_48_UNITS", "get_experiment"]
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,16 @@ class Budget:
         config: :class:`~qhvae.runs.TrainConfig` fields shared by every arm.
         seeds: independent runs per arm (the spread in the tables is over these).
         description: one line for tables and docs.
+        graphs: latent-graph options per prior family, used when a run sets no
+            ``graph_options`` (so priors compared at this budget have the same number of
+            units); empty: the defaults (the paper's 288 units for 28x28 images).
     """
 
     name: str
     config: dict[str, Any]
     seeds: int
     description: str
+    graphs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class Experiment:
         budget_config: per budget, fields that replace the budget's (e.g. MNIST for the
             datasets study's ``cpu`` budget).
         budget_seeds: per budget, seeds that replace the budget's.
+        budget_graphs: per budget, graph options that replace the budget's ``graphs``.
         analysis: extra per-run analysis the runner does: ``"modes"`` (block-Gibbs chains).
     """
 
@@ -110,6 +115,7 @@ class Experiment:
     config: dict[str, Any] = field(default_factory=dict)
     budget_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_seeds: dict[str, int] = field(default_factory=dict)
+    budget_graphs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     analysis: str | None = None
 
     def budget(self, name: str) -> Budget:
@@ -118,7 +124,8 @@ class Experiment:
             raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
         base = BUDGETS[name]
         return Budget(name, {**base.config, **self.config, **self.budget_config.get(name, {})},
-                      self.budget_seeds.get(name, base.seeds), base.description)
+                      self.budget_seeds.get(name, base.seeds), base.description,
+                      self.budget_graphs.get(name, base.graphs))
 
     def base_config(self, budget: str = "cpu", overrides: dict[str, Any] | None = None) -> TrainConfig:
         """The :class:`~qhvae.runs.TrainConfig` every arm starts from (``overrides`` last)."""
@@ -136,6 +143,18 @@ class Experiment:
 # budgets
 # --------------------------------------------------------------------------------------
 
+#: 48 units in every family, for 8x8 images: the paper compares priors on equal unit counts
+#: (288), and 48 is the smallest count that Chimera (2x3 cells), Pegasus (1x2 nice-cell
+#: positions) and a balanced RBM share. Couplings: 0, 124, 220 and 576.
+EQUAL_48_UNITS: dict[str, dict[str, Any]] = {
+    "bernoulli": {"num_nodes": 48},
+    "chimera": {"m": 2, "n": 3},
+    "pegasus": {"m": 3, "rows": 1, "cols": 2},
+    "zephyr": {"m": 1, "num_units": 48},
+    "rbm": {"n_left": 24},
+    "full": {"num_nodes": 48},
+}
+
 _EVAL_SMOKE = dict(eval_num_images=24, eval_num_samples=16, eval_log_z_replicas=200, num_plot_samples=16,
                    gibbs_chain_steps=8, track_every_epochs=1, track_num_images=24, track_num_samples=8,
                    track_log_z_replicas=200)
@@ -143,14 +162,16 @@ _EVAL_SMOKE = dict(eval_num_images=24, eval_num_samples=16, eval_log_z_replicas=
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget("smoke", dict(dataset="digits", train_limit=96, epochs=2, batch_size=32,
                                   num_negative_samples=64, base_filters=4, hidden=16, **_EVAL_SMOKE),
-                    seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny networks)"),
+                    seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny networks)",
+                    graphs=EQUAL_48_UNITS),
     "cpu": Budget("cpu", dict(dataset="digits", epochs=40, batch_size=32, num_negative_samples=500,
                               base_filters=16, hidden=128, kl_anneal_fraction=0.5, eval_num_images=297,
                               eval_num_samples=1000, eval_log_z_replicas=4000, num_plot_samples=64,
                               gibbs_chain_steps=64, track_every_epochs=4, track_num_images=200,
                               track_num_samples=100, track_log_z_replicas=1000),
-                  seeds=3, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
-                                       "training images), ~32 latent units, 40 epochs"),
+                  seeds=2, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
+                                       "training images), 48 latent units, 40 epochs",
+                  graphs=EQUAL_48_UNITS),
     "paper": Budget("paper", dict(dataset="mnist", epochs=2000, batch_size=100, num_negative_samples=1000,
                                   base_filters=32, hidden=512, kl_anneal_fraction=0.1, learning_rate=3e-3,
                                   final_learning_rate=1e-4, eval_num_images=10000, eval_num_samples=1000,
@@ -170,6 +191,8 @@ _CONNECTIVITY_ARMS = (
     Arm("pegasus", {"prior": "pegasus"}, color="C2"),
     Arm("rbm", {"prior": "rbm"}, color="C3"),
 )
+
+_LOW_NOISE = {"noise_profile": "low"}  # the same runs as the noise study's "low" arm
 
 _MNIST_CPU = dict(dataset="mnist", train_limit=3000, epochs=6, batch_size=100, num_negative_samples=500,
                   base_filters=8, hidden=128, graph_options=None, eval_num_images=300, eval_num_samples=200,
@@ -235,8 +258,10 @@ _add(Experiment(
              "couplings."),
     arms=(Arm("pa/chimera", {"prior": "chimera", "sampler": "pa"}, color="C1"),
           Arm("pa/bernoulli", {"prior": "bernoulli", "sampler": "pa"}, color="C0"),
-          Arm("emulator/chimera", {"prior": "chimera", "sampler": "emulator"}, color="C1", linestyle="--"),
-          Arm("emulator/bernoulli", {"prior": "bernoulli", "sampler": "emulator"}, color="C0", linestyle="--")),
+          Arm("emulator/chimera", {"prior": "chimera", "sampler": "emulator", "sampler_options": _LOW_NOISE},
+              color="C1", linestyle="--"),
+          Arm("emulator/bernoulli", {"prior": "bernoulli", "sampler": "emulator", "sampler_options": _LOW_NOISE},
+              color="C0", linestyle="--")),
     claims=(
         Claim("with PA, Chimera beats its Bernoulli baseline", "log_likelihood", "pa/chimera", "pa/bernoulli",
               source="Table I: -82.8 +- 0.3 vs -84.2 +- 0.05"),
@@ -251,7 +276,6 @@ _add(Experiment(
     ),
     curves=("test_log_likelihood", "test_active_units", "beta_eff"),
     columns=("log_likelihood", "active_units", "elbo", "weight_l1", "beta_eff"),
-    budget_seeds={"cpu": 2},
 ))
 
 _add(Experiment(
@@ -280,7 +304,6 @@ _add(Experiment(
     curves=("test_log_likelihood", "weight_l1", "test_active_units", "beta_eff"),
     columns=("log_likelihood", "active_units", "weight_l1", "beta_eff", "elbo"),
     config={"prior": "chimera"},
-    budget_seeds={"cpu": 2},
 ))
 
 _add(Experiment(
@@ -305,6 +328,7 @@ _add(Experiment(
     config={"sampler": "gibbs"},
     budget_config={"cpu": _MNIST_CPU, "smoke": {"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}},
     budget_seeds={"cpu": 1},
+    budget_graphs={"cpu": {}},  # 28x28 images: the paper's 288 units in every family
 ))
 
 _add(Experiment(
@@ -327,7 +351,6 @@ _add(Experiment(
     ),
     columns=("latent_autocorrelation", "frame_distance_ratio", "active_units", "log_likelihood"),
     config={"sampler": "pa"},
-    budget_seeds={"cpu": 2},
     analysis="modes",
 ))
 

@@ -108,7 +108,8 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
         base = exp.base_config(budget, overrides)
     except RunError as exc:
         raise ValueError(str(exc)) from None
-    n_seeds = exp.budget(budget).seeds if seeds is None else int(seeds)
+    budget_info = exp.budget(budget)
+    n_seeds = budget_info.seeds if seeds is None else int(seeds)
     if n_seeds < 1:
         raise ValueError(f"need at least one seed, got {n_seeds}")
     runs_dir = Path(out) / "runs" if runs_dir is None else Path(runs_dir)
@@ -116,6 +117,8 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     for seed in range(n_seeds):
         for arm in chosen:
             data = {**base.to_dict(), **arm.overrides, "seed": base.seed + seed}
+            if data.get("graph_options") is None and data["prior"] in budget_info.graphs:
+                data["graph_options"] = dict(budget_info.graphs[data["prior"]])
             try:
                 config = TrainConfig.from_dict(data).validate()
             except RunError as exc:
@@ -185,10 +188,12 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             if console is not None:
                 console.rule(f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
                              f"({state})")
-            if state in ("finished", "diverged"):
+            if state == "diverged":
                 continue
             try:
-                if state == "new":
+                if state == "finished":
+                    pass
+                elif state == "new":
                     if run.run_dir.exists():  # a run killed before its first checkpoint: nothing to keep
                         shutil.rmtree(run.run_dir)
                     train_run(run.config, run.run_dir, console=console)
@@ -242,6 +247,7 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "arm": run.arm.label, "seed": run.seed, "status": _run_state(run.run_dir),
             "epochs": int(progress.get("epoch", 0)), "of_epochs": run.config.epochs,
             "train_minutes": round(float(progress.get("train_seconds", 0.0)) / 60.0, 2),
+            "eval_minutes": round(float(evaluation.get("seconds", 0.0)) / 60.0, 2),
             "log_likelihood": evaluation.get("log_likelihood", float("nan")),
             "log_likelihood_stderr": evaluation.get("log_likelihood_stderr", float("nan")),
             "elbo": evaluation.get("elbo", float("nan")),
@@ -394,7 +400,7 @@ def modes_statistics(run_dir: str | os.PathLike, chains: int = 32, sweeps: int =
 # the report
 # --------------------------------------------------------------------------------------
 
-_CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "log_likelihood",
+_CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "eval_minutes", "log_likelihood",
                 "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff", "log_z",
                 "latent_autocorrelation", "frame_distance_ratio", "run_dir")
 
@@ -447,6 +453,10 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
         runs = f"{entry['finished']}/{entry['planned']}" + (f" ({entry['diverged']} diverged)"
                                                              if entry["diverged"] else "")
         lines.append(f"| {label} | {runs} | " + " | ".join(_fmt_stats(entry[m]) for m in metrics) + " |")
+    minutes = sum(r["train_minutes"] + r["eval_minutes"] for r in rows)
+    lines += ["", f"Compute: {len(rows)} runs, {minutes:.0f} minutes of training (with the tracked test metrics) and "
+                  "final evaluation in all, on the machine that ran them (runs shared with another study through "
+                  "`--runs-dir` were trained once)."]
     if claims:
         lines += ["", "## The paper's findings, checked", "",
                   "| finding | paper | ours (first vs second) | verdict |", "|---|---|---|---|"]
