@@ -230,3 +230,102 @@ def test_couplers_land_on_the_placed_qubits():
     assert out.shape == (50, 8)
     used = {tuple(sorted(c)) for c in device.last_call.couplers}
     assert len(used) == graph.num_edges and used <= {tuple(sorted(e)) for e in device.edgelist}
+
+
+class GroundStateDevice(dimod.Sampler, dimod.Structured):
+    """Answers every problem with its exact ground state (couplings must be zero), with the
+    columns in a chosen order: ``sorted`` (dimod's default), ``submitted``, ``shuffled``, or
+    ``histogram`` (one aggregated row)."""
+
+    def __init__(self, order):
+        self.qpu = QPUEmulator("chimera", (2, 2, 4), noise="ideal", seed=0)
+        self.order, self.received = order, []
+
+    nodelist = property(lambda self: self.qpu.nodelist)
+    edgelist = property(lambda self: self.qpu.edgelist)
+    properties = property(lambda self: self.qpu.properties)
+    parameters = property(lambda self: self.qpu.parameters)
+
+    def sample(self, bqm, num_reads=1, **kwargs):
+        self.received.append(bqm)
+        labels = list(bqm.variables)
+        if self.order == "shuffled":
+            labels = [labels[i] for i in np.random.default_rng(len(self.received)).permutation(len(labels))]
+        state = np.array([[-1 if bqm.get_linear(v) > 0 else 1 for v in labels]], np.int8)
+        if self.order == "histogram":
+            return dimod.SampleSet.from_samples((state, labels), "SPIN", 0.0, num_occurrences=[num_reads])
+        return dimod.SampleSet.from_samples((np.repeat(state, num_reads, 0), labels), "SPIN", 0.0,
+                                            sort_labels=self.order == "sorted")
+
+
+@pytest.mark.parametrize("order", ["sorted", "submitted", "shuffled", "histogram"])
+def test_transforms_are_undone_whatever_the_column_order(order):
+    """The read-back's fast paths (sorted or submitted columns) and its general path give the same spins."""
+    graph = topology.chimera(1)
+    device = GroundStateDevice(order)
+    s = QPUSampler(device, graph=graph, beta_estimator=None, num_spin_reversal_transforms=5, seed=0)
+    b = np.array([1.0, -2.0, 0.5, -0.5, 3.0, -1.0, 2.0, -3.0])
+    out = s.sample_bm(qhvae.BoltzmannMachine.from_arrays(b, (graph.edges, np.zeros(graph.num_edges))), 50, seed=1)
+    assert out.samples.flags.c_contiguous
+    # the ground state of E = b z is z_i = 1 exactly where b_i < 0, in every read and every transform
+    assert np.array_equal(out.samples, np.tile(b < 0, (50, 1)).astype(np.uint8))
+    flipped = [np.sign([bqm.get_linear(v) for v in bqm.variables]) for bqm in device.received]
+    assert len(flipped) == 5 and not all(np.array_equal(f, flipped[0]) for f in flipped)  # transforms differ
+
+
+def test_the_device_gets_the_programmed_problem_without_transforms():
+    graph = topology.chimera(1)
+    device = GroundStateDevice("sorted")
+    s = QPUSampler(device, graph=graph, beta_estimator=None, num_spin_reversal_transforms=0, beta_eff=2.0, seed=0)
+    rng = np.random.default_rng(0)
+    bm = qhvae.BoltzmannMachine.from_arrays(rng.uniform(-1, 1, 8), (graph.edges, rng.uniform(-1, 1, graph.num_edges)))
+    s.sample_bm(bm, 10, seed=0)
+    programmed, report = s.program(bm, s.placement(graph))
+    (received,) = device.received
+    assert list(received.variables) == list(programmed.variables) and received == programmed
+    assert report == {"clipped_h": 0, "clipped_j": 0, "dropped_couplings": 0}
+
+
+def test_dead_couplers_are_masked_whatever_the_machines_edge_order():
+    """The placement's edge mask follows the graph's edge order; a machine listing its couplings in
+    another order must still lose exactly the dead coupler."""
+    graph = topology.chimera(1)
+    device = QPUEmulator("chimera", (1, 1, 4), noise="ideal", broken_edges=[(0, 4)], seed=0)
+    s = QPUSampler(device, graph=graph, beta_estimator=None, num_spin_reversal_transforms=0, seed=0)
+    placement = s.placement(graph)
+    dead = {tuple(sorted(e)) for e, ok in zip(graph.edges.tolist(), placement.edge_mask) if not ok}
+    assert len(dead) == 1
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.5, 1.0, graph.num_edges)
+    order = np.arange(graph.num_edges)[::-1]  # same couplings, reversed
+    bm = qhvae.BoltzmannMachine.from_arrays(rng.uniform(-1, 1, 8), (graph.edges[order], w[order]))
+    bqm, report = s.program(bm, placement)
+    assert report["dropped_couplings"] == 1
+    qubit_of = dict(enumerate(np.asarray(placement.qubits).tolist()))
+    programmed = {tuple(sorted((u, v))) for u, v in bqm.quadratic}
+    expected = {tuple(sorted((qubit_of[i], qubit_of[j]))) for i, j in graph.edges.tolist()
+                if tuple(sorted((i, j))) not in dead}
+    assert programmed == expected
+    assert s.sample_bm(bm, 20, seed=1).samples.shape == (20, 8)
+
+
+class BinaryAnswers(GroundStateDevice):
+    """A broken device (or plugin) that answers 0/1 samples to a SPIN problem, labelled ``vartype``."""
+
+    def __init__(self, vartype):
+        super().__init__("sorted")
+        self.vartype = vartype
+
+    def sample(self, bqm, num_reads=1, **kwargs):
+        labels = list(bqm.variables)
+        values = np.random.default_rng(0).integers(0, 2, (num_reads, len(labels))).astype(np.int8)
+        return dimod.SampleSet.from_samples((values, labels), self.vartype, 0.0)
+
+
+@pytest.mark.parametrize("vartype", ["BINARY", "SPIN"])
+def test_answers_that_are_not_spins_are_refused(vartype):
+    graph = topology.chimera(1)
+    s = QPUSampler(BinaryAnswers(vartype), graph=graph, beta_estimator=None, num_spin_reversal_transforms=2, seed=0)
+    bm = qhvae.BoltzmannMachine.from_arrays(np.zeros(8), (graph.edges, np.zeros(graph.num_edges)))
+    with pytest.raises(qhvae.samplers.SamplerError, match="other than -1/\\+1"):
+        s.sample_bm(bm, 10, seed=0)

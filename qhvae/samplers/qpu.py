@@ -10,10 +10,11 @@ so that the device's ``exp(-beta_eff H_{h,J})`` is ``exp(-E_{b,W})`` (up to a co
 Values outside the device's ``h_range``/``j_range`` are clipped and counted.
 ``auto_scale=False`` (the scale carries ``beta_eff``), ``answer_mode="raw"`` (one row per
 read), client-side spin-reversal transforms (paper: 5 transforms of 200 reads; a balanced
-design, done on numpy arrays because dwave.preprocessing's composite costs most of the
-client-side time budget, see :meth:`QPUSampler._sample_transformed`), and an anneal schedule from a named shape validated against the device's
-properties before any call. After each call ``beta_eff`` is re-estimated from the
-returned samples (:class:`qhvae.temperature.BetaEffEstimator`).
+design, done on numpy arrays because dwave.preprocessing's composite costs more than the
+whole client-side time budget, see :meth:`QPUSampler._sample_transformed`), and an anneal
+schedule from a named shape validated against the device's properties before any call.
+After each call ``beta_eff`` is re-estimated from the returned samples
+(:class:`qhvae.temperature.BetaEffEstimator`).
 
 The latent graph is placed on the device's working graph by :mod:`qhvae.hardware`;
 units on qubits the device lacks are sampled exactly from their bias (a masked prior
@@ -25,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import dimod
@@ -113,6 +115,53 @@ def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.
     return flips
 
 
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """How a machine's units and couplings map onto the usable qubits and couplers.
+
+    It depends only on the machine's structure and its placement, so it is built once
+    per structure (:meth:`QPUSampler._layout_for`) instead of on every call: the masks,
+    the index arrays and above all the list of qubit labels (a Python list of a few
+    hundred ints) were otherwise rebuilt for every negative phase.
+    """
+
+    placement: Any
+    usable_units: np.ndarray  # (L,) bool: the unit's qubit works
+    usable_edges: np.ndarray  # (E,) bool over bm.edges: the coupler works
+    units: np.ndarray  # indices of the usable units (the BQM's variables, in this order)
+    missing: np.ndarray  # indices of the units on absent qubits
+    rows: np.ndarray  # usable couplings as positions among `units`
+    cols: np.ndarray
+    labels: list  # the qubit of every usable unit, in unit order
+    sorted_labels: list  # the same qubits sorted: the column order of a dimod SampleSet
+    from_sorted: np.ndarray  # columns of `sorted_labels` that give `labels` order
+
+    @classmethod
+    def build(cls, bm: BoltzmannMachine, placement) -> "_Layout":
+        usable_units = np.asarray(placement.unit_mask) > 0
+        usable_edges = np.asarray(placement.edge_mask) > 0
+        placed_edges = np.asarray(placement.graph.edges).reshape(-1, 2)
+        if not np.array_equal(placed_edges, bm.edges):
+            # The mask follows the placed graph's edge order; the machine may list the same
+            # couplings in another order (or orientation): match them by their units.
+            works = {(min(i, j), max(i, j)): bool(ok) for (i, j), ok in zip(placed_edges.tolist(), usable_edges)}
+            usable_edges = np.array([works[(min(i, j), max(i, j))] for i, j in bm.edges.tolist()], bool)
+        units = np.flatnonzero(usable_units)
+        position = np.full(bm.num_variables, -1)
+        position[units] = np.arange(units.size)
+        edges = bm.edges[usable_edges]
+        labels = np.asarray(placement.qubits)[units].tolist()
+        sorted_labels = sorted(labels)
+        column = {v: i for i, v in enumerate(sorted_labels)}
+        layout = cls(placement, usable_units, usable_edges, units,
+                     np.setdiff1d(np.arange(bm.num_variables), units),
+                     position[edges[:, 0]], position[edges[:, 1]], labels, sorted_labels,
+                     np.array([column[v] for v in labels], np.intp))
+        for name in ("usable_units", "usable_edges", "units", "missing", "rows", "cols", "from_sorted"):
+            getattr(layout, name).setflags(write=False)  # shared by every call: never modified
+        return layout
+
+
 class QPUSampler(BoltzmannSampler):
     """Boltzmann samples of the prior from a QPU-shaped dimod Structured sampler.
 
@@ -172,6 +221,8 @@ class QPUSampler(BoltzmannSampler):
         self.beta_history: list[float] = [self.effective_beta]
         self._placements: dict = {}
         self._graphs: dict = {}
+        self._layouts: dict = {}
+        self._device_seconds = 0.0
         self._fallback_sampler = None
 
     # -- placement -----------------------------------------------------------------------
@@ -196,6 +247,19 @@ class QPUSampler(BoltzmannSampler):
         p = self.placement(graph)
         return np.asarray(p.edge_mask, np.float32), np.asarray(p.unit_mask, np.float32)
 
+    def _layout_for(self, bm: BoltzmannMachine) -> _Layout:
+        """The layout of ``bm``'s structure: one dict lookup per call once the structure is known."""
+        key = bm.structure_key()
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._layouts[key] = _Layout.build(bm, self.placement(self._graph_for(bm)))
+        return layout
+
+    def _layout(self, bm: BoltzmannMachine, placement) -> _Layout:
+        """The cached layout when ``placement`` is the one this sampler found, else a fresh one."""
+        layout = self._layouts.get(bm.structure_key())
+        return layout if layout is not None and layout.placement is placement else _Layout.build(bm, placement)
+
     # -- sampling ------------------------------------------------------------------------
 
     def program(self, bm: BoltzmannMachine, placement) -> tuple[dimod.BinaryQuadraticModel, dict]:
@@ -203,35 +267,47 @@ class QPUSampler(BoltzmannSampler):
 
         The BQM's variables are the usable qubits in unit order.
         """
+        layout = self._layout(bm, placement)
+        linear, quadratic, report = self._scaled_parameters(bm, layout)
+        return self._ising(layout, linear, quadratic), report
+
+    def _scaled_parameters(self, bm: BoltzmannMachine, layout: _Layout) -> tuple[np.ndarray, np.ndarray, dict]:
+        """``h / beta_eff`` over the usable units and ``J / beta_eff`` over the usable couplings,
+        clipped to the device's ranges, and the counts of what was clipped or dropped."""
         h, J = spin_parameters(bm)
         h, J = h / self.effective_beta, J / self.effective_beta
-        usable_units = np.asarray(placement.unit_mask) > 0
-        usable_edges = np.asarray(placement.edge_mask) > 0
         h_clipped = np.clip(h, *self.h_range)
         J_clipped = np.clip(J, *self.j_range)
         report = {
-            "clipped_h": int(np.count_nonzero((h_clipped != h) & usable_units)),
-            "clipped_j": int(np.count_nonzero((J_clipped != J) & usable_edges)),
-            "dropped_couplings": int(np.count_nonzero(J[~usable_edges])),
+            "clipped_h": int(np.count_nonzero((h_clipped != h) & layout.usable_units)),
+            "clipped_j": int(np.count_nonzero((J_clipped != J) & layout.usable_edges)),
+            "dropped_couplings": int(np.count_nonzero(J[~layout.usable_edges])),
         }
-        units = np.flatnonzero(usable_units)
-        position = np.full(bm.num_variables, -1)
-        position[units] = np.arange(units.size)
-        edges = bm.edges[usable_edges]
-        bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
-            h_clipped[units], (position[edges[:, 0]], position[edges[:, 1]], J_clipped[usable_edges]), 0.0,
-            dimod.SPIN, variable_order=np.asarray(placement.qubits)[units].tolist(),
-        )
-        return bqm, report
+        return h_clipped[layout.units], J_clipped[layout.usable_edges], report
 
-    def _device_call(self, bqm: dimod.BinaryQuadraticModel, reads: int, seed: int) -> dimod.SampleSet:
+    @staticmethod
+    def _ising(layout: _Layout, linear: np.ndarray, quadratic: np.ndarray) -> dimod.BinaryQuadraticModel:
+        # Most of the ~0.1 ms this takes is dimod relabelling range(n) to the qubit labels;
+        # dimod has no public way to set the biases of a labelled BQM from arrays.
+        return dimod.BinaryQuadraticModel.from_numpy_vectors(
+            linear, (layout.rows, layout.cols, quadratic), 0.0, dimod.SPIN, variable_order=layout.labels)
+
+    def _call_parameters(self, reads: int) -> tuple[dict[str, Any], bool]:
+        """The device's keyword arguments for ``reads`` reads, and whether it takes a ``seed``.
+
+        Computed once per negative phase rather than once per transform.
+        """
         params: dict[str, Any] = {"auto_scale": False, "answer_mode": "raw", "num_reads": reads}
         if self.schedule is not None:
             params["anneal_schedule"] = self.schedule
         allowed = set(self.device.parameters)
-        params = {k: v for k, v in params.items() if k in allowed}
-        if "seed" in allowed:
-            params["seed"] = seed
+        return {k: v for k, v in params.items() if k in allowed}, "seed" in allowed
+
+    def _device_call(self, bqm: dimod.BinaryQuadraticModel, params: Mapping[str, Any], seed: int | None
+                     ) -> dimod.SampleSet:
+        """One device call with ``params`` (plus ``seed`` unless None), retrying transient failures."""
+        if seed is not None:
+            params = {**params, "seed": seed}
         delay = self.backoff
         for attempt in range(self.retries + 1):
             t0 = time.perf_counter()
@@ -249,64 +325,106 @@ class QPUSampler(BoltzmannSampler):
                 self._device_seconds += time.perf_counter() - t0
         raise AssertionError("unreachable")
 
-    def _sample_transformed(self, bqm: dimod.BinaryQuadraticModel, reads: int, transforms: int,
-                            rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-        """Spins ``(reads * T, n)`` over ``bqm``'s variables, gathered from ``T`` spin-reversal transforms.
+    @staticmethod
+    def _read_back(sampleset: dimod.SampleSet, bqm: dimod.BinaryQuadraticModel, layout: _Layout) -> np.ndarray:
+        """The sampleset's rows (one per read) with columns in ``bqm``'s variable (unit) order.
+
+        dimod sorts a SampleSet's labels by default, so the emulator's and
+        DWaveSampler's answers come back with the qubits sorted: the column gather for
+        that order is precomputed in the layout, instead of a label dict and a list of
+        positions built per transform (:func:`samples_in_order`, used for any other order).
+        The comparisons of ``variables`` are exact and in order. ``np.take`` rather than
+        ``sample[:, columns]``: the latter comes out Fortran-ordered and the final output
+        would then be copied once more to make it C-contiguous.
+        """
+        variables = sampleset.variables
+        if variables == layout.sorted_labels:
+            samples = np.take(sampleset.record.sample, layout.from_sorted, axis=1)
+        elif variables == bqm.variables:
+            samples = sampleset.record.sample
+        else:
+            return samples_in_order(sampleset, bqm.variables)
+        counts = sampleset.record.num_occurrences
+        return np.repeat(samples, counts, axis=0) if np.any(counts != 1) else samples
+
+    def _sample_transformed(self, layout: _Layout, linear: np.ndarray, quadratic: np.ndarray, reads: int,
+                            transforms: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        """Spins ``(reads * T, n)`` over the usable qubits, gathered from ``T`` spin-reversal transforms.
 
         Written here rather than through dwave.preprocessing's
         SpinReversalTransformComposite, which flips the BQM one variable at a time in
-        Python: measured 4-8 ms per call for 288 qubits and 5 transforms, most of the
-        5 ms budget of the client side; these numpy flips take well under 1 ms. The
-        transforms are the balanced design of :func:`balanced_transforms`.
+        Python (``bqm.flip_variable``) and rebuilds a SampleSet to undo the flips: about
+        2.5-3x our whole client overhead per call for 288 qubits and 5 transforms
+        (``benchmarks/bench_qpu.py`` prints the ratio). The composite also passes the
+        same ``seed`` to every transform. Here each transform is one BQM built from
+        flipped numpy vectors. The transforms are the balanced design of
+        :func:`balanced_transforms`.
+
+        Every transformed problem is built before the first device call and every answer
+        read back after the last: code that runs right after a device call finds the CPU
+        caches cold (the emulator's sweeps, or another process during a real QPU's wait)
+        and took about twice as long as the same code run in one burst.
+
+        The flips are int8 and the device's int8 spins stay int8: multiplying them by an
+        int64 vector made every block (and their concatenation) eight times larger, and
+        allocating and filling those fresh arrays was half of the client's time.
         """
-        labels = list(bqm.variables)
-        linear, (rows, cols, quad), offset = bqm.to_numpy_vectors(variable_order=labels)
-        flips = balanced_transforms(len(labels), transforms, rng) if transforms else np.zeros((1, len(labels)), bool)
-        blocks, info = [], {}
+        n = len(layout.labels)
+        flips = balanced_transforms(n, transforms, rng) if transforms else np.zeros((1, n), bool)
+        params, seeded = self._call_parameters(reads)
+        rows, cols = layout.rows, layout.cols
+        problems = []
         for flip in flips:
-            g = np.where(flip, -1, 1)
-            transformed = dimod.BinaryQuadraticModel.from_numpy_vectors(
-                linear * g, (rows, cols, quad * g[rows] * g[cols]), offset, dimod.SPIN, variable_order=labels)
-            sampleset = self._device_call(transformed, reads, int(rng.integers(0, 2**31 - 1)))
-            blocks.append(samples_in_order(sampleset, labels) * g)
-            info = dict(sampleset.info)
-        return np.concatenate(blocks), info
+            g = np.where(flip, np.int8(-1), np.int8(1))
+            seed = int(rng.integers(0, 2**31 - 1))  # drawn even when unused: same stream either way
+            problems.append((g, self._ising(layout, linear * g, quadratic * g[rows] * g[cols]), seed))
+        samplesets = [self._device_call(bqm, params, seed if seeded else None) for _, bqm, seed in problems]
+        blocks = [self._read_back(sampleset, bqm, layout) * g for (g, bqm, _), sampleset in zip(problems, samplesets)]
+        spins = np.concatenate(blocks)
+        not_spins = spins.size and np.count_nonzero(np.abs(spins) != 1)
+        if not_spins or any(ss.vartype is not dimod.SPIN for ss in samplesets):
+            # A 0/1 answer would otherwise pass as spins -1 -> 0 and bias every unit
+            raise SamplerError(f"sampler {self.name!r}: the device returned values other than -1/+1 "
+                               f"(vartype {samplesets[-1].vartype.name}); a QPU answers SPIN samples")
+        return spins, dict(samplesets[-1].info)
 
     def _sample(self, bm, num_samples, seed, num_spin_reversal_transforms=None, **params):
-        graph = self._graph_for(bm)
-        placement = self.placement(graph)  # computed once per graph, not part of the per-call cost
+        layout = self._layout_for(bm)  # placement and index arrays: once per structure, not per call
         rng = np.random.default_rng(seed)
         transforms = self.num_spin_reversal_transforms if num_spin_reversal_transforms is None \
             else int(num_spin_reversal_transforms)
         reads = math.ceil(num_samples / max(1, transforms))
         start = time.perf_counter()
-        bqm, report = self.program(bm, placement)
+        linear, quadratic, report = self._scaled_parameters(bm, layout)
+        estimate = self.beta_estimator is not None and layout.units.size > 0
+        # The programmed problem, for the beta_eff estimate only; built with the transformed
+        # ones, before the device calls (see _sample_transformed), and counted as client time.
+        bqm = self._ising(layout, linear, quadratic) if estimate else None
         self._device_seconds = 0.0
         try:
-            spins, device_info = self._sample_transformed(bqm, reads, transforms, rng)
+            spins, device_info = self._sample_transformed(layout, linear, quadratic, reads, transforms, rng)
         except QPUError as exc:
             if self.fallback is None:
                 raise
             return self._fall_back(bm, num_samples, seed, exc)
         device_seconds = self._device_seconds
-        usable = np.flatnonzero(np.asarray(placement.unit_mask) > 0)
         if len(spins) < num_samples:
             raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
         if len(spins) > num_samples:  # keep a random subset, mixing the transforms
             spins = spins[rng.permutation(len(spins))[:num_samples]]
-        if usable.size == bm.num_variables:
+        if layout.missing.size == 0:
             samples = (spins > 0).view(np.uint8)
         else:
             samples = np.empty((num_samples, bm.num_variables), np.uint8)
-            samples[:, usable] = spins > 0
-            missing = np.setdiff1d(np.arange(bm.num_variables), usable)
+            samples[:, layout.units] = spins > 0
+            missing = layout.missing
             # Units on absent qubits have no couplings in a masked prior: their exact marginal.
             samples[:, missing] = rng.random((num_samples, missing.size)) < expit(-bm.linear[missing])
         client_seconds = time.perf_counter() - start - device_seconds
         estimate_start = time.perf_counter()
         beta_used = self.effective_beta
-        if self.beta_estimator is not None and len(usable):
-            self.effective_beta = self.beta_estimator.update(beta_used, bqm, spins, list(bqm.variables),
+        if estimate:
+            self.effective_beta = self.beta_estimator.update(beta_used, bqm, spins, list(layout.labels),
                                                              seed=int(rng.integers(0, 2**31 - 1)))
         self.beta_history.append(self.effective_beta)
         estimate_seconds = time.perf_counter() - estimate_start
