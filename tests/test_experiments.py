@@ -147,6 +147,10 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
     manifest = json.loads((out / "experiment.json").read_text())
     assert manifest["budget"] == "smoke" and len(manifest["runs"]) == 2
 
+    # the modes study's Fig. 10 strips work on any finished runs
+    from qhvae.experiments.runner import plot_chains
+    assert plot_chains(EXPERIMENTS["mapping"], result["rows"], out / "chains.png", frames=6).read_bytes()[:8] == PNG
+
     # a third call trains nothing and rewrites the same report
     before = (first[0].run_dir / "checkpoint.keras").stat().st_mtime_ns
     again = run_experiment("mapping", out, budget="smoke", overrides=FAST)

@@ -549,54 +549,49 @@ def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tup
     return chosen
 
 
-def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
-    """Decoded prior samples of each arm's first finished seed, one row per arm (from each run's ``samples.png`` model)."""
+def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, width: int,
+                draw) -> Path | None:
+    """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
+    returns the ``(N, H, W, 1)`` images and the strip's caption."""
     chosen = _first_finished(exp, rows)
     if not chosen:
         return None
-    from ..runs import load_run
+    from ..runs import image_grid, load_run
 
     plt = _pyplot()
-    fig, axes = plt.subplots(len(chosen), 1, figsize=(per_arm * 0.6 + 1.5, 0.9 * len(chosen) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(len(chosen), 1, figsize=(width * 0.55 + 1.5, 0.95 * len(chosen) + 0.7), squeeze=False)
     for ax, (arm, row) in zip(axes[:, 0], chosen):
         model, config, _ = load_run(row["run_dir"])
-        images, _ = model.generate(per_arm, seed=config.seed)
-        ax.imshow(_strip(images), cmap="gray", vmin=0, vmax=1)
+        images, caption = draw(arm, row, model, config)
+        ax.imshow(image_grid(np.asarray(images), cols=len(images), pad=1), cmap="gray", vmin=0, vmax=1)
         ax.set_axis_off()
-        ax.set_title(f"{arm.label} (seed {row['seed']})", fontsize=8, loc="left")
-    fig.suptitle(f"{exp.name}: images decoded from prior samples", fontsize=9)
+        ax.set_title(caption, fontsize=8, loc="left")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, path, plt)
 
 
-def _strip(images: np.ndarray, pad: int = 1) -> np.ndarray:
-    from ..runs import image_grid
+def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
+    """Images decoded from prior samples, one row per arm (its first finished seed)."""
+    def draw(arm, row, model, config):
+        images, _ = model.generate(per_arm, seed=config.seed)
+        return images, f"{arm.label} (seed {row['seed']})"
 
-    return image_grid(np.asarray(images), cols=len(images), pad=pad)
+    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", per_arm, draw)
 
 
 def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
                 seed: int = 0) -> Path | None:
     """The paper's Fig. 10: one block-Gibbs chain per arm from a random state, one full sweep per frame."""
-    chosen = _first_finished(exp, rows)
-    if not chosen:
-        return None
-    from ..runs import block_gibbs_frames, load_run
+    from ..runs import block_gibbs_frames
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(chosen), 1, figsize=(frames * 0.55 + 1.5, 1.0 * len(chosen) + 0.7), squeeze=False)
-    for ax, (arm, row) in zip(axes[:, 0], chosen):
-        model, _, _ = load_run(row["run_dir"])
+    def draw(arm, row, model, config):
         rng = np.random.default_rng(seed)
         n, colors = int(model.graph.num_nodes), int(model.graph.num_colors)
         z = block_gibbs_frames(model, rng.integers(0, 2, (1, n)).astype(np.float64), frames * colors, rng)
-        images = np.asarray(model.decode(z[colors - 1::colors, 0, :]))
-        ax.imshow(_strip(images), cmap="gray", vmin=0, vmax=1)
-        ax.set_axis_off()
         auto = row.get("latent_autocorrelation", float("nan"))
-        ax.set_title(f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}",
-                     fontsize=8, loc="left")
-    fig.suptitle("Block-Gibbs chains on the trained priors, decoded (left to right, one full sweep per frame)",
-                 fontsize=9)
-    fig.tight_layout()
-    return _save(fig, path, plt)
+        return (model.decode(z[colors - 1::colors, 0, :]),
+                f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}")
+
+    return _image_rows(exp, rows, path, "Block-Gibbs chains on the trained priors, decoded (left to right, one full "
+                       "sweep per frame)", frames, draw)
