@@ -55,7 +55,7 @@ def test_plan_applies_overrides_under_the_arms_and_names_runs_by_configuration(t
     longer = plan_runs("datasets", tmp_path, budget="smoke", overrides={"epochs": 4}, seeds=2)
     assert not {r.run_dir for r in longer} & {r.run_dir for r in runs}
     # modes and connectivity train the same models: a shared runs folder shares them
-    conn = plan_runs("connectivity", tmp_path / "a", budget="cpu", runs_dir=tmp_path / "runs", seeds=2)
+    conn = plan_runs("connectivity", tmp_path / "a", budget="cpu", runs_dir=tmp_path / "runs")
     modes = plan_runs("modes", tmp_path / "b", budget="cpu", runs_dir=tmp_path / "runs")
     assert [r.run_dir for r in modes] == [r.run_dir for r in conn]
 

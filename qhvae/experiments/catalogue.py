@@ -169,7 +169,7 @@ BUDGETS: dict[str, Budget] = {
                               eval_num_samples=1000, eval_log_z_replicas=4000, num_plot_samples=64,
                               gibbs_chain_steps=64, track_every_epochs=4, track_num_images=200,
                               track_num_samples=100, track_log_z_replicas=1000),
-                  seeds=2, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
+                  seeds=3, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
                                        "training images), 48 latent units, 40 epochs",
                   graphs=EQUAL_48_UNITS),
     "paper": Budget("paper", dict(dataset="mnist", epochs=2000, batch_size=100, num_negative_samples=1000,
