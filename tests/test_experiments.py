@@ -58,6 +58,10 @@ def test_plan_applies_overrides_under_the_arms_and_names_runs_by_configuration(t
     conn = plan_runs("connectivity", tmp_path / "a", budget="cpu", runs_dir=tmp_path / "runs")
     modes = plan_runs("modes", tmp_path / "b", budget="cpu", runs_dir=tmp_path / "runs")
     assert [r.run_dir for r in modes] == [r.run_dir for r in conn]
+    # folders are named by what they train, not by the arm: mapping's bipartite arm is connectivity's chimera
+    bipartite = plan_runs("mapping", tmp_path / "c", budget="cpu", runs_dir=tmp_path / "runs", arms=["bipartite"])
+    assert [r.run_dir for r in bipartite] == [r.run_dir for r in conn if r.arm.label == "chimera"]
+    assert bipartite[0].run_dir.name.startswith("digits-chimera-pa-seed0-")
 
 
 def test_plan_errors_say_what_is_wrong(tmp_path):

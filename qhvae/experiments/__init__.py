@@ -11,8 +11,8 @@ Example:
 """
 
 from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, Claim, Experiment, get_experiment
-from .runner import (PlannedRun, check_claims, collect_results, modes_statistics, plan_runs, run_experiment,
-                     summarize, write_report)
+from .runner import (PlannedRun, check_claims, collect_results, config_key, modes_statistics, plan_runs,
+                     run_experiment, run_name, summarize, write_report)
 
 __all__ = [
     "Arm",
@@ -24,6 +24,8 @@ __all__ = [
     "get_experiment",
     "PlannedRun",
     "plan_runs",
+    "run_name",
+    "config_key",
     "run_experiment",
     "collect_results",
     "summarize",

@@ -1,12 +1,13 @@
 """Running an experiment: train its runs (resumably), then tables, plots and the paper's claims checked.
 
 Every (arm, seed) pair is one training run of :mod:`qhvae.runs` in a folder named by
-the arm, the seed and a hash of its full configuration, under ``runs_dir`` (default
+its data, prior, sampler, seed and a hash of its full configuration, under ``runs_dir`` (default
 ``OUT/runs``). Running an experiment again continues where it stopped: finished runs
 are read back, interrupted ones resume from their last checkpoint (sampler state
 included), missing ones are trained. Because folders are named by configuration,
 experiments that share a ``runs_dir`` share identical runs (``modes`` reuses the
-``connectivity`` models), and a changed option trains new runs instead of mixing
+``connectivity`` models and ``mapping``'s bipartite arm is ``connectivity``'s Chimera),
+and a changed option trains new runs instead of mixing
 results.
 
 The output folder gets:
@@ -45,7 +46,7 @@ from ..runs import (EVALUATION_FILE, RunError, TrainConfig, TrainingDiverged, _w
                     resume_run, train_run)
 from .catalogue import Arm, Claim, Experiment, get_experiment
 
-__all__ = ["PlannedRun", "plan_runs", "run_experiment", "collect_results", "summarize", "check_claims",
+__all__ = ["PlannedRun", "plan_runs", "run_name", "config_key", "run_experiment", "collect_results", "summarize", "check_claims",
            "write_report", "modes_statistics"]
 
 MANIFEST_FILE = "experiment.json"
@@ -82,6 +83,21 @@ def config_key(config: TrainConfig) -> str:
     """A short hash of everything in ``config`` (runs with equal keys are the same run)."""
     text = json.dumps(config.to_dict(), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def run_name(config: TrainConfig, seed: int) -> str:
+    """A run folder's name: what it trains, in words, and the hash of its whole configuration.
+
+    Named by configuration, not by arm: the same run is the ``chimera`` arm of one study
+    and the ``bipartite`` arm of another, and is trained once.
+
+    Example:
+        >>> run_name(TrainConfig(prior="chimera", sampler="pa"), 0)[:23]
+        'digits-chimera-pa-seed0'
+    """
+    dataset = Path(config.dataset).stem if str(config.dataset).endswith((".npy", ".npz")) else config.dataset
+    return "-".join(_slug(str(part)) for part in (dataset, config.prior, config.sampler)) + \
+        f"-seed{seed}-{config_key(config)}"
 
 
 def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: str = "cpu",
@@ -123,7 +139,7 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
                 config = TrainConfig.from_dict(data).validate()
             except RunError as exc:
                 raise ValueError(f"experiment {exp.name!r}, arm {arm.label!r}: {exc}") from None
-            run_dir = runs_dir / f"{_slug(arm.label)}-seed{seed}-{config_key(config)}"
+            run_dir = runs_dir / run_name(config, seed)
             planned.append(PlannedRun(arm, seed, config, run_dir))
     return planned
 
@@ -330,6 +346,8 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
             verdict = "reproduced"
         elif diff > 0:
             verdict = "same direction, within noise"
+        elif diff == 0:
+            verdict = "no difference"
         elif diff < -2 * stderr:
             verdict = "not reproduced"
         else:
