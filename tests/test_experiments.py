@@ -223,3 +223,18 @@ def test_cli_lists_plans_and_refuses_unknown_names(tmp_path, capsys):
     assert "unknown experiment 'nope'" in capsys.readouterr().err
     assert main(["experiment", "mapping", "--set", "epochz=2", "--dry-run"]) == 2
     assert "unknown training options" in capsys.readouterr().err
+
+
+def test_the_custom_experiment_example_runs(tmp_path):
+    """examples/custom_experiment.py: a user-defined study with a plugin sampler, end to end."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "custom_experiment.py"
+    done = subprocess.run([sys.executable, str(script), "--budget", "smoke", "--epochs", "1", "--seeds", "1",
+                           "--samplers", "gibbs", "template-metropolis", "--out", str(tmp_path / "custom")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "with template-metropolis, Chimera beats Bernoulli" in done.stdout
+    with open(tmp_path / "custom" / "results.csv") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["finished"] * 4
