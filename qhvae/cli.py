@@ -382,8 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the paper's findings checked) and PNG plots into --out. Without NAME: the list.")
     p.add_argument("name", nargs="?", metavar="NAME",
                    help="connectivity, mapping, samplers, noise, datasets or modes")
-    p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "paper"),
-                   help="smoke: seconds; cpu (default): under an hour on 2 cores; paper: the paper's scale (GPU)")
+    p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "mnist", "paper"),
+                   help="smoke: seconds; cpu (default): under an hour on 2 cores (8x8 digits, 48 units); mnist: "
+                        "MNIST with 288 units, a few epochs; paper: the paper's scale (GPU)")
     p.add_argument("--seeds", type=int, help="independent runs per arm (default: the budget's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "

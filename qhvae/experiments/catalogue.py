@@ -4,9 +4,11 @@ An :class:`Experiment` is a list of :class:`Arm` s (the configurations compared,
 set of :class:`~qhvae.runs.TrainConfig` fields), a number of seeds, and the paper's
 findings written as :class:`Claim` s that the runner checks against our numbers. A
 :class:`Budget` sets everything the arms leave alone (data, epochs, network widths,
-evaluation sizes), so one experiment runs in seconds (``smoke``), within an hour on two
-CPU cores (``cpu``, the default) or at the paper's scale (``paper``, which needs a GPU:
-2000 epochs of 50,000 MNIST images per run).
+evaluation sizes, the negative-phase sampler), so one experiment runs in seconds
+(``smoke``), within an hour on two CPU cores (``cpu``, the default: 8x8 digits, 48
+units), at the paper's image and latent sizes on a CPU (``mnist``: 288 units, a few
+epochs) or at the paper's scale (``paper``, which needs a GPU: 2000 epochs of 50,000
+MNIST images per run).
 
 Example:
     >>> exp = EXPERIMENTS["mapping"]
@@ -101,6 +103,8 @@ class Experiment:
             datasets study's ``cpu`` budget).
         budget_seeds: per budget, seeds that replace the budget's.
         budget_graphs: per budget, graph options that replace the budget's ``graphs``.
+        budget_alias: per budget, another budget this study runs instead (the datasets
+            study needs 28x28 images: its ``cpu`` budget is the ``mnist`` one).
         analysis: extra per-run analysis the runner does: ``"modes"`` (block-Gibbs chains).
     """
 
@@ -116,13 +120,14 @@ class Experiment:
     budget_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_seeds: dict[str, int] = field(default_factory=dict)
     budget_graphs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    budget_alias: dict[str, str] = field(default_factory=dict)
     analysis: str | None = None
 
     def budget(self, name: str) -> Budget:
         """The budget ``name`` with this experiment's adjustments."""
         if name not in BUDGETS:
             raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
-        base = BUDGETS[name]
+        base = BUDGETS[self.budget_alias.get(name, name)]
         return Budget(name, {**base.config, **self.config, **self.budget_config.get(name, {})},
                       self.budget_seeds.get(name, base.seeds), base.description,
                       self.budget_graphs.get(name, base.graphs))
@@ -160,11 +165,11 @@ _EVAL_SMOKE = dict(eval_num_images=24, eval_num_samples=16, eval_log_z_replicas=
                    track_log_z_replicas=200)
 
 BUDGETS: dict[str, Budget] = {
-    "smoke": Budget("smoke", dict(dataset="digits", train_limit=96, epochs=2, batch_size=32,
+    "smoke": Budget("smoke", dict(dataset="digits", sampler="pa", train_limit=96, epochs=2, batch_size=32,
                                   num_negative_samples=64, base_filters=4, hidden=16, **_EVAL_SMOKE),
                     seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny networks)",
                     graphs=EQUAL_48_UNITS),
-    "cpu": Budget("cpu", dict(dataset="digits", epochs=40, batch_size=32, num_negative_samples=500,
+    "cpu": Budget("cpu", dict(dataset="digits", sampler="pa", epochs=40, batch_size=32, num_negative_samples=500,
                               base_filters=16, hidden=128, kl_anneal_fraction=0.5, eval_num_images=297,
                               eval_num_samples=1000, eval_log_z_replicas=4000, num_plot_samples=64,
                               gibbs_chain_steps=64, track_every_epochs=4, track_num_images=200,
@@ -172,7 +177,15 @@ BUDGETS: dict[str, Budget] = {
                   seeds=3, description="two CPU cores, well under an hour per experiment: 8x8 digits (1,250 "
                                        "training images), 48 latent units, 40 epochs",
                   graphs=EQUAL_48_UNITS),
-    "paper": Budget("paper", dict(dataset="mnist", epochs=2000, batch_size=100, num_negative_samples=1000,
+    "mnist": Budget("mnist", dict(dataset="mnist", sampler="gibbs", train_limit=3000, epochs=6, batch_size=100,
+                                  num_negative_samples=500, base_filters=8, hidden=128, kl_anneal_fraction=0.5,
+                                  eval_num_images=300, eval_num_samples=200, eval_log_z_replicas=4000,
+                                  num_plot_samples=64, gibbs_chain_steps=64, track_every_epochs=2,
+                                  track_num_images=200, track_num_samples=50, track_log_z_replicas=1000),
+                    seeds=2, description="two CPU cores, the paper's image and latent sizes: 3,000 MNIST (or "
+                                         "Fashion-MNIST) images, 288 latent units, 6 epochs, block-Gibbs negative "
+                                         "phase"),
+    "paper": Budget("paper", dict(dataset="mnist", sampler="pa", epochs=2000, batch_size=100, num_negative_samples=1000,
                                   base_filters=32, hidden=512, kl_anneal_fraction=0.1, learning_rate=3e-3,
                                   final_learning_rate=1e-4, eval_num_images=10000, eval_num_samples=1000,
                                   eval_log_z_replicas=10000, track_every_epochs=20, track_num_images=1000,
@@ -193,10 +206,6 @@ _CONNECTIVITY_ARMS = (
 )
 
 _LOW_NOISE = {"noise_profile": "low"}  # the same runs as the noise study's "low" arm
-
-_MNIST_CPU = dict(dataset="mnist", train_limit=3000, epochs=6, batch_size=100, num_negative_samples=500,
-                  base_filters=8, hidden=128, graph_options=None, eval_num_images=300, eval_num_samples=200,
-                  track_every_epochs=2, track_num_images=200, track_num_samples=50, track_log_z_replicas=1000)
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
@@ -227,7 +236,6 @@ _add(Experiment(
         Claim("Chimera uses more latent units than Bernoulli", "active_units", "chimera", "bernoulli",
               source="Fig. 5"),
     ),
-    config={"sampler": "pa"},
 ))
 
 _add(Experiment(
@@ -245,7 +253,7 @@ _add(Experiment(
         Claim("the chains mapping uses more latent units", "active_units", "chains", "bipartite",
               source="Fig. 8 right"),
     ),
-    config={"prior": "chimera", "sampler": "pa"},
+    config={"prior": "chimera"},
 ))
 
 _add(Experiment(
@@ -325,10 +333,9 @@ _add(Experiment(
     ),
     curves=("test_active_units", "test_log_likelihood"),
     columns=("active_units", "log_likelihood", "elbo"),
-    config={"sampler": "gibbs"},
-    budget_config={"cpu": _MNIST_CPU, "smoke": {"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}},
+    budget_config={"smoke": {"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}},
+    budget_alias={"cpu": "mnist"},  # 28x28 images at a CPU budget: the mnist budget, one seed
     budget_seeds={"cpu": 1},
-    budget_graphs={"cpu": {}},  # 28x28 images: the paper's 288 units in every family
 ))
 
 _add(Experiment(
@@ -350,7 +357,6 @@ _add(Experiment(
               source="Fig. 10(d)"),
     ),
     columns=("latent_autocorrelation", "frame_distance_ratio", "active_units", "log_likelihood"),
-    config={"sampler": "pa"},
     analysis="modes",
 ))
 
