@@ -272,9 +272,9 @@ _add(Experiment(
               color="C0", linestyle="--")),
     claims=(
         Claim("with PA, Chimera beats its Bernoulli baseline", "log_likelihood", "pa/chimera", "pa/bernoulli",
-              source="Table I: -82.8 +- 0.3 vs -84.2 +- 0.05"),
+              source="Table I: -82.8 ± 0.3 vs -84.2 ± 0.05"),
         Claim("with the annealer, Chimera beats its Bernoulli baseline", "log_likelihood", "emulator/chimera",
-              "emulator/bernoulli", source="Table I: -82.8 +- 0.3 vs -83.7 +- 0.2 (DW2000Q)"),
+              "emulator/bernoulli", source="Table I: -82.8 ± 0.3 vs -83.7 ± 0.2 (DW2000Q)"),
         Claim("the annealer-trained Chimera model matches the PA-trained one", "log_likelihood",
               "emulator/chimera", "pa/chimera", relation="~", source="Table I: -82.8 both"),
         Claim("PA-trained Chimera uses more units than annealer-trained Chimera", "active_units", "pa/chimera",

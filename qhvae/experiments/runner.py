@@ -58,7 +58,7 @@ METRIC_LABELS = {
     "weight_l1": "weight L1",
     "beta_eff": "beta_eff (final)",
     "latent_autocorrelation": "latent autocorrelation (lag 1 sweep)",
-    "frame_distance_ratio": "consecutive / distant frame distance",
+    "frame_distance_ratio": "consecutive / independent frame distance",
     "test_log_likelihood": "test log-likelihood (tracked)",
     "test_active_units": "active units",
     "train_minutes": "training minutes",
@@ -544,9 +544,10 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
             if len(series) > 1:
                 ax.fill_between(x, low, high, color=arm.color, alpha=0.15, lw=0)
             drawn = True
+        label = METRIC_LABELS.get(key, key).replace(" (final)", "")
         ax.set_xlabel("epoch")
-        ax.set_ylabel(METRIC_LABELS.get(key, key))
-        ax.set_title(METRIC_LABELS.get(key, key), fontsize=10)
+        ax.set_ylabel(label)
+        ax.set_title(label, fontsize=10)
         if drawn:
             ax.legend(fontsize=8)
         else:
