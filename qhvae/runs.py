@@ -74,6 +74,8 @@ __all__ = [
     "block_gibbs_frames",
     "write_gibbs_chain",
     "plot_training_curves",
+    "save_figure",
+    "finish_epoch_axis",
     "image_grid",
     "default_graph_options",
     "build_model",
@@ -972,6 +974,12 @@ def _save_grid(images: np.ndarray, path: Path, title: str, cols: int | None = No
     ax.set_axis_off()
     ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Write a matplotlib figure as PNG atomically (temporary file, then ``os.replace``) and close it."""
+    plt = _pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.png")
@@ -979,6 +987,20 @@ def _save_grid(images: np.ndarray, path: Path, title: str, cols: int | None = No
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+def finish_epoch_axis(ax, ylabel: str, title: str, drawn: bool, empty: str = "no completed epoch") -> None:
+    """Label an axis of per-epoch curves; say ``empty`` on it when nothing was drawn."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if drawn:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
 
 
 def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0) -> Path:
@@ -1083,14 +1105,7 @@ def plot_training_curves(history: dict[str, list], path: str | os.PathLike, titl
             if xs:
                 ax.plot(xs, ys, marker="." if len(xs) < 30 else None, label=label)
                 drawn = True
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(ylabel)
-        ax.set_title(heading, fontsize=10)
-        if drawn:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no completed epoch", ha="center", va="center", transform=ax.transAxes)
+        finish_epoch_axis(ax, ylabel, heading, drawn)
 
     draw(ax_loss, [("loss", "loss (surrogate: -bound - negative phase)")], "nats", "training objective")
     draw(ax_bound, [("bound", "bound L_{K,D} (exact log Z)"),
@@ -1118,12 +1133,7 @@ def plot_training_curves(history: dict[str, list], path: str | os.PathLike, titl
     if title:
         fig.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize=11)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path)
 
 
 def _save_plots(model, config: TrainConfig, run_dir: Path, record: dict[str, Any], console,

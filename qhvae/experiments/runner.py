@@ -42,8 +42,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..runs import (EVALUATION_FILE, RunError, TrainConfig, TrainingDiverged, _write_json, read_progress,
-                    resume_run, train_run)
+from ..runs import (EVALUATION_FILE, RunError, TrainConfig, TrainingDiverged, _pyplot, _write_json,
+                    finish_epoch_axis, read_progress, resume_run, save_figure, train_run)
 from .catalogue import Arm, Claim, Experiment, get_experiment
 
 __all__ = ["PlannedRun", "plan_runs", "run_name", "config_key", "run_experiment", "collect_results", "summarize", "check_claims",
@@ -496,24 +496,6 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     return files
 
 
-def _pyplot():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path, plt) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
-
-
 def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, subtitle: str = "") -> Path:
     """One panel per tracked metric: each arm's mean over seeds and its min-max band."""
     plt = _pyplot()
@@ -545,18 +527,12 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
                 ax.fill_between(x, low, high, color=arm.color, alpha=0.15, lw=0)
             drawn = True
         label = METRIC_LABELS.get(key, key).replace(" (final)", "")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.set_title(label, fontsize=10)
-        if drawn:
-            ax.legend(fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no tracked epochs yet", ha="center", va="center", transform=ax.transAxes)
+        finish_epoch_axis(ax, label, label, drawn, empty="no tracked epochs yet")
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
     fig.suptitle(f"{exp.title}\n({exp.figure}; {subtitle})", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return save_figure(fig, path)
 
 
 def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tuple[Arm, dict[str, Any]]]:
@@ -587,7 +563,7 @@ def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, tit
         ax.set_title(caption, fontsize=8, loc="left")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return save_figure(fig, path)
 
 
 def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
