@@ -948,19 +948,19 @@ def _load_digits(split: str) -> Dataset:
 
 
 def _parse_idx_images(content: bytes, path: Path) -> np.ndarray:
-    arr = read_idx(content, path, ndim=3)
-    if arr.dtype != np.uint8:
-        raise ValueError(
-            f"{path}: expected unsigned-byte IDX images (magic 0x00000803), got {arr.dtype}"
-        )
-    return arr
+    return _parse_idx_bytes(content, path, ndim=3, what="images")
 
 
 def _parse_idx_labels(content: bytes, path: Path) -> np.ndarray:
-    arr = read_idx(content, path, ndim=1)
+    return _parse_idx_bytes(content, path, ndim=1, what="labels")
+
+
+def _parse_idx_bytes(content: bytes, path: Path, ndim: int, what: str) -> np.ndarray:
+    """An unsigned-byte IDX array of ``ndim`` dimensions (MNIST's images and labels)."""
+    arr = read_idx(content, path, ndim=ndim)
     if arr.dtype != np.uint8:
         raise ValueError(
-            f"{path}: expected unsigned-byte IDX labels (magic 0x00000801), got {arr.dtype}"
+            f"{path}: expected unsigned-byte IDX {what} (magic 0x0000080{ndim}), got {arr.dtype}"
         )
     return arr
 
