@@ -207,13 +207,11 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             if state == "diverged":
                 continue
             try:
-                if state == "finished":
-                    pass
-                elif state == "new":
+                if state == "new":
                     if run.run_dir.exists():  # a run killed before its first checkpoint: nothing to keep
                         shutil.rmtree(run.run_dir)
                     train_run(run.config, run.run_dir, console=console)
-                else:
+                elif state == "partial":
                     resume_run(run.run_dir, console=console)
             except TrainingDiverged as exc:
                 if console is not None:
