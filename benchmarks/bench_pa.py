@@ -10,7 +10,11 @@ and 2 by default, the range of a trained prior's couplings), with 1000 replicas:
 * the sampler path ``qhvae.get_sampler("pa", graph=g).sample_bm(bm, 1000, seed=seed)``
   (its defaults: 4 sweeps, ESS target 0.9);
 
-each over several seeds. The table gives the median wall time, the mean of log Z, the
+each over several seeds. First, the cost of one sampler call (issue #11): milliseconds
+per 1000-replica ``get_sampler("pa", graph=g).sample_bm(bm, 1000, seed=i)`` call, wall
+and CPU time, median over interleaved repeats, side by side with the implementation
+before issue #11 (kept below as ``OldPopulationAnnealingSampler``, a reference copy
+that is not part of the package) and the ratio. Then the table gives the median wall time, the mean of log Z, the
 spread of log Z over the seeds (sample standard deviation) and the median of the
 reported error bar, and their ratio: a ratio near 1 means the error bar is honest
 (with 5 seeds the spread itself is uncertain by about +-35%). Unless ``--no-reference``,
@@ -21,6 +25,7 @@ Usage::
 
     python benchmarks/bench_pa.py            # ~1-2 min
     python benchmarks/bench_pa.py --quick    # smoke run, a few seconds
+    python benchmarks/bench_pa.py --calls-only --call-repeats 31   # only the per-call timing
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 
 import numpy as np
+from scipy.special import logsumexp
 
 from _common import (
     OtherLoad, benchmark_graph, machine_info, median, print_header, random_bm_arrays, spread, timed, write_json,
@@ -51,6 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-sampler", action="store_true", help="skip the get_sampler('pa').sample_bm path")
     p.add_argument("--no-reference", action="store_true", help="skip the long reference PA run")
     p.add_argument("--threads", type=int, default=None, help="numba threads (default: numba's default)")
+    p.add_argument("--call-repeats", type=int, default=21, help="timed sampler calls per implementation")
+    p.add_argument("--calls-only", action="store_true", help="only time the sampler call (new vs old), no tables")
+    p.add_argument("--no-old", action="store_true", help="skip the pre-#11 reference implementation")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
     if args.quick:
@@ -60,6 +70,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.scales = args.scales.split(",")[0]
         args.ais_steps = args.ais_steps or 50
         args.no_reference = True
+        args.call_repeats = min(args.call_repeats, 3)
     return args
 
 
@@ -93,6 +104,141 @@ def run_setting(label: str, fn, seeds: list[int]) -> dict:
         "stderrs": errs,
         "walls": walls,
     }
+
+
+# ------------------------------------------------------------ the implementation before issue #11
+# A reference copy of qhvae.samplers.pa.anneal as it was before issue #11 (2026-12-02), to
+# time the new one against in the same process. Not part of the package.
+
+
+def _old_ess_fraction(log_w: np.ndarray) -> float:
+    w = np.exp(log_w - log_w.max())
+    return float(w.sum() ** 2 / (w.size * (w * w).sum()))
+
+
+def _old_next_beta(energy: np.ndarray, pops: list[np.ndarray], beta: float, ess_target: float) -> float:
+    def worst(db: float) -> float:
+        return min(_old_ess_fraction(-db * energy[p]) for p in pops)
+
+    hi = 1.0 - beta
+    if worst(hi) >= ess_target:
+        return 1.0
+    lo = 0.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if worst(mid) >= ess_target else (lo, mid)
+    return beta + max(lo, 1e-6)
+
+
+def _old_systematic(log_w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    p = np.exp(log_w - log_w.max())
+    cdf = np.cumsum(p / p.sum())
+    cdf[-1] = 1.0
+    positions = (rng.random() + np.arange(log_w.size)) / log_w.size
+    return np.searchsorted(cdf, positions)
+
+
+def old_anneal(bm, num_replicas, seed, *, colors, num_sweeps=4, ess_target=0.9, num_populations=1):
+    """Population annealing before issue #11 (adaptive schedule, resampling; the PA path only)."""
+    from qhvae.samplers._kernels import energies, seed_streams
+    from qhvae.samplers.gibbs import ChainRunner
+
+    n = bm.num_variables
+    init_seed, stream_seed, resample_seed = seed.spawn(3)
+    rng = np.random.default_rng(resample_seed)
+    streams = seed_streams(stream_seed, num_replicas)
+    z = np.random.default_rng(init_seed).integers(0, 2, (n, num_replicas), np.uint8)
+    runner = ChainRunner(bm, colors)
+    pops = np.array_split(np.arange(num_replicas), num_populations)
+    log_z = np.full(num_populations, n * np.log(2.0))
+    energy = energies(z, bm.linear, bm.edges, bm.weights)
+    beta, step, min_ess, variance_terms = 0.0, 0, 1.0, 0.0
+    while beta < 1.0:
+        new_beta = min(_old_next_beta(energy, pops, beta, ess_target), 1.0)
+        log_w = -(new_beta - beta) * energy
+        for m, p in enumerate(pops):
+            inc = logsumexp(log_w[p]) - np.log(p.size)
+            log_z[m] += inc
+            w = np.exp(log_w[p] - inc)
+            variance_terms += float(np.var(w) / p.size) / num_populations
+            min_ess = min(min_ess, _old_ess_fraction(log_w[p]))
+        index = np.concatenate([p[_old_systematic(log_w[p], rng)] for p in pops])
+        z = np.ascontiguousarray(z[:, index])
+        beta = new_beta
+        runner.sweep(z, streams, num_sweeps, beta)
+        energy = energies(z, bm.linear, bm.edges, bm.weights)
+        step += 1
+    sizes = np.array([p.size for p in pops], dtype=np.float64)
+    total = float(logsumexp(log_z, b=sizes / sizes.sum()))
+    stderr = float(np.std(np.exp(log_z - total), ddof=1) / np.sqrt(num_populations)) if num_populations > 1 \
+        else float(np.sqrt(variance_terms))
+    info = {"log_z": total - bm.offset, "log_z_stderr": stderr, "num_steps": step, "min_ess_fraction": min_ess}
+    return np.ascontiguousarray(z.T), info
+
+
+def old_sampler(graph):
+    """``get_sampler("pa", graph=graph)`` with the pre-#11 ``anneal``: the same public call path."""
+    from qhvae.samplers.base import SampleResult
+    from qhvae.samplers.gibbs import coloring_for
+    from qhvae.samplers.pa import PopulationAnnealingSampler
+
+    class OldPopulationAnnealingSampler(PopulationAnnealingSampler):
+        def _sample(self, bm, num_samples, seed, **params):
+            pops = int(np.clip(num_samples // 125, 1, 8)) if self.num_populations is None else self.num_populations
+            samples, info = old_anneal(bm, num_samples, seed, colors=coloring_for(bm, self.graph, self._colorings),
+                                       num_populations=pops, **{**self.defaults, **params})
+            return SampleResult(samples, info)
+
+    return OldPopulationAnnealingSampler(graph=graph)
+
+
+def time_sampler_calls(scale: float, args, console) -> dict:
+    """ms per ``sample_bm(bm, R, seed=i)`` call of the new and (unless ``--no-old``) the old sampler, interleaved."""
+    import qhvae
+
+    g = benchmark_graph("chimera")
+    b, w = random_bm_arrays(g, args.model_seed, 1.0, scale)
+    bm = qhvae.BoltzmannMachine.from_arrays(b, (g.edges, w))
+    samplers = {"new": qhvae.get_sampler("pa", graph=g)}
+    if not args.no_old:
+        samplers["old"] = old_sampler(g)
+    for sampler in samplers.values():  # warm up: numba compile or cache load
+        sampler.sample_bm(bm, args.replicas, seed=12_345)
+    walls = {k: [] for k in samplers}
+    cpus = {k: [] for k in samplers}
+    log_z = {k: [] for k in samplers}
+    steps = {k: [] for k in samplers}
+    for rep in range(args.call_repeats):
+        for name, sampler in samplers.items():  # interleaved, so that both see the same load
+            c0, t0 = time.process_time(), time.perf_counter()
+            info = sampler.sample_bm(bm, args.replicas, seed=rep).info
+            walls[name].append(time.perf_counter() - t0)
+            cpus[name].append(time.process_time() - c0)
+            log_z[name].append(info["log_z"])
+            steps[name].append(info["num_steps"])
+    out = {"scale": scale, "replicas": args.replicas, "repeats": args.call_repeats}
+    for name in samplers:
+        values = np.array(log_z[name])
+        out[name] = {
+            "wall_ms_median": 1e3 * median(walls[name]), "wall_ms_range": [1e3 * x for x in spread(walls[name])],
+            "cpu_ms_median": 1e3 * median(cpus[name]), "log_z_mean": float(values.mean()),
+            "log_z_spread": float(values.std(ddof=1)) if values.size > 1 else math.nan,
+            "num_steps": (int(min(steps[name])), int(max(steps[name]))), "walls_s": walls[name],
+        }
+    line = (f"  s={scale:g}: new: {out['new']['wall_ms_median']:.1f} ms per {args.replicas}-replica sampler call "
+            f"(median of {args.call_repeats}; range {out['new']['wall_ms_range'][0]:.1f}-"
+            f"{out['new']['wall_ms_range'][1]:.1f}; CPU {out['new']['cpu_ms_median']:.1f} ms)")
+    if "old" in out:
+        ratios = np.array(walls["old"]) / np.array(walls["new"])
+        out["ratio_median"] = float(np.median(ratios))
+        line += (f"; old: {out['old']['wall_ms_median']:.1f} ms (CPU {out['old']['cpu_ms_median']:.1f} ms); "
+                 f"old/new {out['ratio_median']:.1f}x")
+    console.print(line)
+    for name in samplers:
+        lo, hi = out[name]["num_steps"]
+        console.print(f"      {name}: log Z {out[name]['log_z_mean']:.4f} "
+                      f"(sd over seeds {out[name]['log_z_spread']:.4f}), steps {lo if lo == hi else f'{lo}-{hi}'}")
+    return out
 
 
 def bench_scale(scale: float, args, console) -> dict:
@@ -167,9 +313,14 @@ def main(argv=None) -> int:
     load = OtherLoad()
     print_header(console, "population annealing / AIS on the 288-unit Chimera BM", info, settings)
 
+    scales = [float(x) for x in args.scales.split(",") if x.strip()]
+    console.print(f"sampler call timing (get_sampler('pa', graph=chimera(6)).sample_bm, {args.replicas} replicas, "
+                  f"defaults; new vs pre-#11 implementation, interleaved):")
+    calls = [time_sampler_calls(scale, args, console) for scale in scales]
     results = []
-    for scale in (float(x) for x in args.scales.split(",") if x.strip()):
-        results.append(bench_scale(scale, args, console))
+    if not args.calls_only:
+        for scale in scales:
+            results.append(bench_scale(scale, args, console))
 
     for res in results:
         ref = res["reference"]
@@ -197,14 +348,16 @@ def main(argv=None) -> int:
                 cells.append(f"{row['offset_in_sem']:+.1f}")
             table.add_row(*cells)
         console.print(table)
-    methods = sorted({row["stderr_method"] for res in results for row in res["rows"]})
-    console.print("K: block-Gibbs sweeps per temperature step; ais: 1000 linear steps (or --ais-steps); sampler pa: "
-                  "get_sampler('pa', graph=g).sample_bm(bm, R, seed=s) with its defaults. wall s: median over seeds. "
-                  "spread (sd): standard deviation of log Z over the seeds; stderr (med): median reported error bar; "
-                  "(mean-ref)/se: offset of the mean from the reference in units of sqrt(sd^2/seeds + ref_stderr^2).")
-    console.print(f"error bar method(s): {', '.join(methods)}. spread/stderr near 1: honest error bar; "
-                  f"with {args.seeds} seeds the spread is itself uncertain by about "
-                  f"+-{100 / math.sqrt(2 * max(1, args.seeds - 1)):.0f}%.")
+    if results:
+        methods = sorted({row["stderr_method"] for res in results for row in res["rows"]})
+        console.print("K: block-Gibbs sweeps per temperature step; ais: 1000 linear steps (or --ais-steps); "
+                      "sampler pa: get_sampler('pa', graph=g).sample_bm(bm, R, seed=s) with its defaults. "
+                      "wall s: median over seeds. spread (sd): standard deviation of log Z over the seeds; "
+                      "stderr (med): median reported error bar; (mean-ref)/se: offset of the mean from the "
+                      "reference in units of sqrt(sd^2/seeds + ref_stderr^2).")
+        console.print(f"error bar method(s): {', '.join(methods)}. spread/stderr near 1: honest error bar; "
+                      f"with {args.seeds} seeds the spread is itself uncertain by about "
+                      f"+-{100 / math.sqrt(2 * max(1, args.seeds - 1)):.0f}%.")
     info_end = machine_info(measure_busy=False)
     info_end["busy_by_others_during_run"] = load_frac = load.fraction()
     if load_frac is not None:
@@ -215,7 +368,8 @@ def main(argv=None) -> int:
     console.print(f"load average (1 min) at the end: {info_end['loadavg_1m']}   "
                   f"numba threading layer: {info_end['numba_threading_layer']}")
     if args.json:
-        write_json(args.json, {"machine": info, "machine_end": info_end, "settings": vars(args), "results": results})
+        write_json(args.json, {"machine": info, "machine_end": info_end, "settings": vars(args), "calls": calls,
+                               "results": results})
     return 0
 
 

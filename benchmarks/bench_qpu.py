@@ -53,7 +53,7 @@ class CompositeTransforms(QPUSampler):
     def _sample_transformed(self, layout, linear, quadratic, reads, transforms, rng):
         from dwave.preprocessing import SpinReversalTransformComposite
 
-        bqm = self._ising(layout, linear, quadratic)
+        bqm = layout.ising(linear, quadratic)
         flips = balanced_transforms(len(layout.labels), transforms, rng)
         params, seeded = self._call_parameters(reads)
         if seeded:

@@ -55,7 +55,8 @@ def main() -> None:
     from qhvae.data import load_dataset
     from qhvae.evaluate import evaluate_model
     from qhvae.vae import QVAE
-    from qhvae.vae.callbacks import RichProgress, paper_schedules
+    from qhvae.training.monitors import RichProgress
+    from qhvae.vae.callbacks import paper_schedules
 
     console = Console()
     out = Path(args.out)

@@ -46,7 +46,8 @@ def main() -> None:
     import qhvae
     from qhvae.data import load_dataset
     from qhvae.vae import QVAE
-    from qhvae.vae.callbacks import RichProgress, SamplerMonitor, paper_schedules
+    from qhvae.training.monitors import RichProgress, SamplerMonitor
+    from qhvae.vae.callbacks import paper_schedules
 
     console = Console()
     out = Path(args.out)

@@ -18,7 +18,6 @@ TensorFlow is imported only by the subcommands that need it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,8 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+
+from .tfutil import quiet_tensorflow_logs
 
 __all__ = ["main", "build_parser"]
 
@@ -48,34 +49,35 @@ def _cmd_samplers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_params(items: Sequence[str]) -> dict:
-    """``key=value`` pairs; values parsed as int, float, bool or left as strings."""
+def _parse_value(raw: str) -> object:
+    """One option value: int, float, bool, a comma-separated list of those, or the string itself."""
+    if "," in raw:
+        return [_parse_value(part) for part in raw.split(",") if part]
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def _parse_params(items: Sequence[str], flag: str = "--sampler-option") -> dict:
+    """``key=value`` pairs of the option ``flag``; values parsed by :func:`_parse_value`."""
     params = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"sampler option {item!r} must look like key=value")
+            raise ValueError(f"{flag} {item!r} must look like key=value")
         key, raw = item.split("=", 1)
-        value: object = raw
-        for cast in (int, float):
-            try:
-                value = cast(raw)
-                break
-            except ValueError:
-                continue
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        params[key] = value
+        params[key] = _parse_value(raw)
     return params
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from . import topology
     from .evaluate import log_partition
+    from .plots import pyplot, save_figure
     from .registry import get_sampler
     from .samplers import BoltzmannMachine
 
@@ -85,7 +87,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     w = rng.uniform(-args.scale, args.scale, graph.num_edges)
     bm = BoltzmannMachine.from_arrays(b, (graph.edges, w))
     names = list(dict.fromkeys(args.samplers))
-    config = _parse_params(args.option)
+    config = _parse_params(args.option, "--option")
     console.print(f"[bold]{graph}[/bold], b and W uniform in [-{args.scale}, {args.scale}], seed {args.seed}")
 
     results = {}
@@ -114,8 +116,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"log Z = {lz.value:.4f} ± {lz.stderr:.4f} ({lz.method})")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     fig, (ax_e, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
     reference = names[0]
     ref_means = results[reference][0].mean(axis=0)
@@ -134,14 +135,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if len(results) > 1:
         ax_m.legend()
     fig.tight_layout()
-    path = out / "demo.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, Path(args.out) / "demo.png")
     console.print(f"wrote {path}")
     return 0
 
 
-# -- training runs (qhvae.runs; TensorFlow is imported inside these functions only) ----------
+# -- training runs (qhvae.training; TensorFlow is imported inside these functions only) -------
 
 _TRAIN_OPTIONS = {
     # argparse dest -> TrainConfig field
@@ -149,34 +148,34 @@ _TRAIN_OPTIONS = {
     "sampler": "sampler", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
     "final_learning_rate": "final_learning_rate", "kl_anneal_fraction": "kl_anneal_fraction",
     "num_negative_samples": "num_negative_samples", "tau": "tau", "base_filters": "base_filters",
-    "hidden": "hidden", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
+    "hidden": "hidden", "network": "network", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
     "eval_images": "eval_num_images", "eval_samples": "eval_num_samples",
 }
 
 
 def _free_run_dir(base: str) -> Path:
     """``base``, or ``base-2``, ``base-3``... : the first that does not hold a run yet."""
-    from .runs import _holds_run
+    from .training.rundir import holds_run
 
     path, n = Path(base), 1
-    while _holds_run(path):
+    while holds_run(path):
         n += 1
         path = Path(f"{base}-{n}")
     return path
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .runs import DEFAULT_RUN_DIR, TrainConfig, resume_run, train_run
+    from .training.config import DEFAULT_RUN_DIR, RESUME_OPTIONS, TrainConfig
+    from .training.fit import resume_run, train_run
 
     if args.resume:
-        from .runs import RESUME_OPTIONS
-
         overrides = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items()
                      if field in RESUME_OPTIONS and getattr(args, dest) is not None}
         refused = [f"--{dest.replace('_', '-')}" for dest, field in _TRAIN_OPTIONS.items()
                    if field not in RESUME_OPTIONS and getattr(args, dest) is not None]
         refused += [flag for flag, value in (("--graph-option", args.graph_option),
                                              ("--sampler-option", args.sampler_option), ("--prefetch", args.prefetch),
+                                             ("--network-option", args.network_option),
                                              ("--noise-profile", args.noise_profile),
                                              ("--out", args.out)) if value]
         if refused:
@@ -187,13 +186,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 0
     values = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
     if args.graph_option:
-        values["graph_options"] = _parse_params(args.graph_option)
+        values["graph_options"] = _parse_params(args.graph_option, "--graph-option")
     if args.sampler_option:
         values["sampler_options"] = _parse_params(args.sampler_option)
     if args.noise_profile:
         if (args.sampler or "") != "emulator":
             raise ValueError("--noise-profile applies to --sampler emulator")
         values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
+    if args.network_option:
+        values["network_options"] = _parse_params(args.network_option, "--network-option")
     if args.prefetch:
         values["prefetch"] = True
     config = TrainConfig(**values)
@@ -206,7 +207,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .runs import EVALUATION_FILE, evaluate_run
+    from .training.evaluation import evaluate_run
+    from .training.rundir import EVALUATION_FILE
 
     results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images, seed=args.seed,
                            console=console)
@@ -232,7 +234,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .runs import SAMPLES_FILE, load_run, write_samples
+    from .training.evaluation import load_run, write_samples
+    from .training.rundir import SAMPLES_FILE
 
     model, _, _ = load_run(args.run, console)
     path = write_samples(model, args.out or Path(args.run) / SAMPLES_FILE, num=args.num, seed=args.seed)
@@ -241,7 +244,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
-    from .runs import CHAIN_FILE, load_run, write_gibbs_chain
+    from .training.evaluation import load_run, write_gibbs_chain
+    from .training.rundir import CHAIN_FILE
 
     model, _, _ = load_run(args.run, console)
     path = write_gibbs_chain(model, args.out or Path(args.run) / CHAIN_FILE, steps=args.steps, seed=args.seed)
@@ -250,7 +254,7 @@ def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, get_experiment, plan_runs, run_experiment
+    from .experiments import EXPERIMENTS, get_experiment
 
     if args.list or not args.name:
         table = Table(title="qhvae experiments (the paper's studies)")
@@ -260,11 +264,13 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             table.add_row(exp.name, exp.figure, ", ".join(a.label for a in exp.arms), str(exp.budget("cpu").seeds))
         console.print(table)
         return 0
-    overrides = _parse_params(args.set)
+    overrides = _parse_params(args.set, "--set")
     for key in ("graph_options", "sampler_options"):
         if isinstance(overrides.get(key), str):
             raise ValueError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
     exp = get_experiment(args.name)
+    from .experiments import plan_runs, run_experiment  # Keras and TensorFlow load here
+
     out = Path(args.out or f"experiments/{exp.name}")
     if args.dry_run:
         for run in plan_runs(exp, out, budget=args.budget, seeds=args.seeds, overrides=overrides,
@@ -284,7 +290,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def _add_train_parser(sub) -> None:
-    from .runs import DEFAULT_RUN_DIR, TrainConfig
+    from .training.config import DEFAULT_RUN_DIR, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -316,6 +322,10 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--num-negative-samples", type=int, help=f"model samples per step (default "
                                                             f"{d.num_negative_samples}; paper 1000)")
     p.add_argument("--tau", type=float, help="relaxation temperature (default 1/7)")
+    p.add_argument("--network", choices=("conv", "fc"),
+                   help=f"encoder/decoder: conv (the paper's, default) or fc (fully connected, ~70x cheaper on a CPU)")
+    p.add_argument("--network-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --network fc: hidden=512,256 (widths), activation=tanh")
     p.add_argument("--base-filters", type=int, help=f"convolution width (default {d.base_filters}; paper 32)")
     p.add_argument("--hidden", type=int, help=f"dense width (default {d.hidden}; paper 512)")
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
@@ -409,8 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in ("train", "evaluate", "sample", "gibbs-chain", "experiment"):
         # TensorFlow's C++ notices (oneDNN, CUDA probing) are noise on a terminal; Python errors still show.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from .runs import RunError, TrainingDiverged
+        quiet_tensorflow_logs(3)
+    from .training.config import RunError, TrainingDiverged
 
     try:
         return args.func(args)

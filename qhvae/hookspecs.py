@@ -41,17 +41,24 @@ class SamplerEntry:
     """One sampler a plugin offers.
 
     Attributes:
-        name: unique name users pass to :func:`qhvae.get_sampler`.
+        name: unique name users pass to :func:`qhvae.get_sampler`. The built-ins' names
+            (``exact``, ``gibbs``, ``pa``, ``sa``, ``qpu``, ``emulator``) belong to qhvae: a
+            plugin's entry that claims one is refused and the built-in used.
         factory: ``factory(**config)`` builds the sampler.
         description: one line for ``qhvae samplers``.
         contract_version: version of this contract the plugin implements (required:
             ``None`` means undeclared, and the sampler is refused).
+        sampler_options: names of the factory's options that take another sampler (a
+            fallback, an auxiliary sampler). :func:`qhvae.get_sampler` builds a sampler
+            given there by name before calling the factory, so the factory always gets an
+            instance (or ``None``).
     """
 
     name: str
     factory: Callable[..., Any]
     description: str = ""
     contract_version: int | None = None
+    sampler_options: tuple[str, ...] = ()
 
 
 @hookspec

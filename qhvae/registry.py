@@ -4,6 +4,17 @@ Built-in samplers are registered by qhvae's own entry point, exactly as a third-
 plugin is. A plugin that fails to import or to answer the hook is recorded with its
 error and listed as broken; the others keep working.
 
+Three rules keep a plugin from breaking the rest:
+
+* the built-in names (``exact``, ``gibbs``, ...) belong to qhvae: a third-party sampler
+  that claims one is refused (listed with its package) and the built-in keeps working;
+* discovery is bounded: a third-party plugin's import and its ``qhvae_samplers`` hook
+  run under ``$QHVAE_PLUGIN_TIMEOUT`` (default :data:`DEFAULT_DISCOVERY_TIMEOUT`
+  seconds), and one that does not finish in time is listed as failed;
+* a name that cannot be built says why: :meth:`SamplerRegistry.get` raises with the
+  clash or the contract version that refused it, and an unknown name lists the plugins
+  that did not load (one of them may have provided it).
+
 Example:
     >>> import qhvae
     >>> {"exact", "gibbs", "pa", "sa"} <= {row.name for row in qhvae.list_samplers()}
@@ -12,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from dataclasses import dataclass
@@ -23,7 +35,7 @@ import pluggy
 
 from . import hookspecs
 from .hookspecs import CONTRACT_VERSION, PROJECT_NAME, SamplerEntry
-from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError, call_with_timeout
+from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError, SamplerTimeoutError, call_with_timeout
 
 __all__ = [
     "SamplerRegistry",
@@ -39,6 +51,12 @@ BUILTIN_DISTRIBUTION = "qhvae"
 ENV_DISABLE = "QHVAE_PLUGINS_DISABLE"
 ENV_ALLOW = "QHVAE_PLUGINS_ALLOW"
 ENV_TIMEOUT = "QHVAE_PLUGIN_TIMEOUT"
+
+#: Seconds a third-party plugin may take to be imported and to answer the
+#: ``qhvae_samplers`` hook when ``$QHVAE_PLUGIN_TIMEOUT`` is not set: a plugin that blocks
+#: while being imported must not hang ``qhvae samplers`` or ``get_sampler``. Sampler
+#: calls are not limited by default (a real QPU call may wait in a queue for minutes).
+DEFAULT_DISCOVERY_TIMEOUT = 30.0
 
 
 def _names_from_env(var: str) -> frozenset[str] | None:
@@ -85,8 +103,13 @@ class SamplerRegistry:
         disable: never load these (entry-point or distribution names). Default:
             ``$QHVAE_PLUGINS_DISABLE``.
         timeout: seconds a third-party sampler may take to build or to answer a call
-            before :class:`~qhvae.samplers.base.SamplerTimeoutError`. Default:
-            ``$QHVAE_PLUGIN_TIMEOUT``, else no limit.
+            before :class:`~qhvae.samplers.base.SamplerTimeoutError`, and a third-party
+            plugin to be imported and to answer its hook. Default:
+            ``$QHVAE_PLUGIN_TIMEOUT``, else no limit on building and calls, and
+            :data:`DEFAULT_DISCOVERY_TIMEOUT` on discovery.
+
+    Attributes:
+        discovery_timeout: the limit on a third-party plugin's import and hook, seconds.
     """
 
     def __init__(
@@ -100,10 +123,13 @@ class SamplerRegistry:
         self.allow = frozenset(allow) if allow is not None else _names_from_env(ENV_ALLOW)
         self.disable = frozenset(disable) if disable is not None else (_names_from_env(ENV_DISABLE) or frozenset())
         self.timeout = timeout if timeout is not None else _timeout_from_env()
+        self.discovery_timeout = self.timeout if self.timeout is not None else DEFAULT_DISCOVERY_TIMEOUT
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self._origins: dict[str, str] = {}
-        self._failures: list[SamplerInfo] = []
+        self._failures: list[SamplerInfo] = []  # plugins that did not load (import, filters)
+        self._hook_failures: dict[str, SamplerInfo] = {}  # plugins whose hook failed, by plugin name
+        self._refused: list[SamplerInfo] = []  # third-party entries that claimed a built-in name
         self._entries: dict[str, tuple[SamplerEntry, str, str]] | None = None
         self._problems: dict[str, str] = {}
         if load_entry_points:
@@ -117,7 +143,17 @@ class SamplerRegistry:
                 self._failures.append(SamplerInfo(ep.name, dist, f"plugin {ep.value!r}", skipped, ep.name))
                 continue
             try:
-                plugin = ep.load()
+                if dist == BUILTIN_DISTRIBUTION:
+                    plugin = ep.load()  # qhvae's own: never wrapped
+                else:
+                    plugin = call_with_timeout(ep.load, self.discovery_timeout, f"importing plugin {ep.value!r}")
+            except SamplerTimeoutError:
+                self._failures.append(SamplerInfo(
+                    ep.name, dist, f"plugin {ep.value!r} did not load",
+                    f"error: plugin {ep.value!r} did not load within {self.discovery_timeout:g} s (it blocks while "
+                    f"being imported); raise the limit with ${ENV_TIMEOUT} or disable it with "
+                    f"${ENV_DISABLE}={ep.name}", ep.name))
+                continue
             except Exception as exc:  # a broken plugin must not break the others
                 self._failures.append(
                     SamplerInfo(ep.name, dist, f"plugin {ep.value!r} failed to import",
@@ -143,32 +179,68 @@ class SamplerRegistry:
         self._origins[name] = origin
         self._entries = None
 
-    def _collect(self) -> dict[str, tuple[SamplerEntry, str, str]]:
-        """Ask every plugin for its samplers; record what cannot be used and why in ``_problems``."""
-        if self._entries is not None:
-            return self._entries
-        entries: dict[str, tuple[SamplerEntry, str, str]] = {}
-        claims: dict[str, list[tuple[str, str]]] = {}
+    def _offers(self) -> list[tuple[SamplerEntry, str, str]]:
+        """``(entry, origin, plugin)`` for every sampler the plugins offer, hooks bounded in time.
+
+        A third-party hook that raises, returns something else than entries or does not
+        return within :attr:`discovery_timeout` is recorded in ``_hook_failures`` (and not
+        asked again).
+        """
+        offers = []
         for impl in self.pm.hook.qhvae_samplers.get_hookimpls():
             plugin_name, origin = impl.plugin_name, self._origins.get(impl.plugin_name, "local")
+            if plugin_name in self._hook_failures:
+                continue
+            builtin = origin == BUILTIN_DISTRIBUTION
             try:
-                offered = list(impl.function())
+                offered = call_with_timeout(lambda fn=impl.function: list(fn()),
+                                            None if builtin else self.discovery_timeout,
+                                            f"the qhvae_samplers hook of plugin {plugin_name!r}")
                 for entry in offered:
                     if not isinstance(entry, SamplerEntry):
                         raise TypeError(f"qhvae_samplers returned {type(entry).__name__}, not SamplerEntry")
-            except Exception as exc:
-                self._failures.append(
-                    SamplerInfo(plugin_name, origin, "qhvae_samplers hook failed",
-                                f"error: {type(exc).__name__}: {exc}", plugin_name)
-                )
+            except SamplerTimeoutError:
+                self._hook_failures[plugin_name] = SamplerInfo(
+                    plugin_name, origin, "qhvae_samplers hook did not return",
+                    f"error: the plugin's qhvae_samplers hook did not return within {self.discovery_timeout:g} s; "
+                    f"raise the limit with ${ENV_TIMEOUT} or disable it with ${ENV_DISABLE}={plugin_name}",
+                    plugin_name)
                 continue
-            for entry in offered:
-                claims.setdefault(entry.name, []).append((plugin_name, origin))
-                entries[entry.name] = (entry, origin, plugin_name)
+            except Exception as exc:
+                self._hook_failures[plugin_name] = SamplerInfo(
+                    plugin_name, origin, "qhvae_samplers hook failed", f"error: {type(exc).__name__}: {exc}",
+                    plugin_name)
+                continue
+            offers.extend((entry, origin, plugin_name) for entry in offered)
+        return offers
+
+    def _collect(self) -> dict[str, tuple[SamplerEntry, str, str]]:
+        """Ask every plugin for its samplers; record what cannot be used and why in ``_problems``.
+
+        A built-in name belongs to qhvae: a third-party entry that claims one is refused
+        (recorded in ``_refused``) and the built-in stays. Two third-party entries of one
+        name refuse each other: picking one silently could run the wrong code.
+        """
+        if self._entries is not None:
+            return self._entries
+        offers = self._offers()
+        builtin_names = {entry.name for entry, origin, _ in offers if origin == BUILTIN_DISTRIBUTION}
+        entries: dict[str, tuple[SamplerEntry, str, str]] = {}
+        claims: dict[str, list[tuple[str, str]]] = {}
+        self._refused = []
+        for entry, origin, plugin_name in offers:
+            if origin != BUILTIN_DISTRIBUTION and entry.name in builtin_names:
+                self._refused.append(SamplerInfo(
+                    entry.name, origin, entry.description,
+                    f"error: refused: plugin {plugin_name!r} (package {origin}) offers a sampler named "
+                    f"{entry.name!r}, the name of a qhvae built-in, which is used instead; the plugin must "
+                    f"register its sampler under another name (e.g. '{origin}-{entry.name}')", plugin_name))
+                continue
+            claims.setdefault(entry.name, []).append((plugin_name, origin))
+            entries[entry.name] = (entry, origin, plugin_name)
         self._problems = {}
         for name, (entry, origin, _) in entries.items():
             if len(claims[name]) > 1:
-                # Neither claimant wins: picking one silently could run the wrong code.
                 who = " and ".join(f"{p!r} (package {o})" for p, o in sorted(claims[name]))
                 self._problems[name] = f"two plugins claim the sampler name {name!r}: {who}; uninstall one of them"
             elif entry.contract_version is None:
@@ -184,6 +256,19 @@ class SamplerRegistry:
         self._entries = entries
         return entries
 
+    def unavailable_reason(self, name: str) -> str | None:
+        """Why the registered sampler ``name`` cannot be built (a name clash, a contract version), or None.
+
+        None also for a name nobody registered: :meth:`get` explains those. For callers
+        that check a name before building it, so that they say why rather than "unknown".
+
+        Example:
+            >>> default_registry().unavailable_reason("gibbs") is None
+            True
+        """
+        self._collect()
+        return self._problems.get(name)
+
     def names(self) -> list[str]:
         """Names of the samplers that can be built."""
         return sorted(set(self._collect()) - set(self._problems))
@@ -194,25 +279,74 @@ class SamplerRegistry:
         for name, (entry, origin, plugin) in self._collect().items():
             status = f"error: {self._problems[name]}" if name in self._problems else "ok"
             rows.append(SamplerInfo(name, origin, entry.description, status, plugin))
-        return sorted(rows + self._failures, key=lambda r: r.name)
+        broken = self._refused + self._failures + list(self._hook_failures.values())
+        return sorted(rows + broken, key=lambda r: r.name)  # stable: a built-in before a refused claim
+
+    def _takes_graph(self, name: str) -> bool:
+        """Whether the factory of sampler ``name`` declares a ``graph`` parameter."""
+        entry = self._collect()[name][0]
+        try:
+            parameters = inspect.signature(entry.factory).parameters
+        except (TypeError, ValueError):  # a builtin or C callable without a signature
+            return False
+        graph = parameters.get("graph")
+        return graph is not None and graph.kind in (graph.POSITIONAL_OR_KEYWORD, graph.KEYWORD_ONLY)
+
+    def _build_sampler_options(self, name: str, entry: SamplerEntry, config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` with the samplers that ``entry.sampler_options`` name built by name.
+
+        The sampler being built passes its ``graph`` on to a factory that takes one (a
+        Gibbs fallback then uses the graph's own colouring).
+        """
+        config = dict(config)
+        for option in entry.sampler_options:
+            value = config.get(option)
+            if not isinstance(value, str):
+                continue  # absent, None or already an instance: the factory checks it
+            graph = config.get("graph")
+            passes_graph = graph is not None and value in self._collect() and self._takes_graph(value)
+            kwargs = {"graph": graph} if passes_graph else {}
+            try:
+                config[option] = self.get(value, **kwargs)
+            except Exception as exc:
+                exc.add_note(f"while building {option}={value!r} for sampler {name!r}")
+                raise
+        return config
+
+    def _unknown_message(self, name: str) -> str:
+        """``unknown sampler ...``: the known names, and the plugins that did not load (one may provide it)."""
+        failed = self._failures + list(self._hook_failures.values())
+        same = [f for f in failed if f.name == name]
+        hint = f" (a plugin of that name failed to load: {same[0].status})" if same else ""
+        message = f"unknown sampler {name!r}{hint}; known samplers: {', '.join(self.names()) or 'none'}"
+        others = [f for f in failed if f.name != name]
+        if others:
+            listed = ", ".join(f"{f.plugin!r} (package {f.origin}, {f.status})" for f in others)
+            plural = "s" if len(others) > 1 else ""
+            message += f"; {len(others)} plugin{plural} did not load and may provide it: {listed}"
+        return message
 
     def get(self, name: str, **config: Any) -> BoltzmannSampler:
         """Build the sampler registered as ``name`` with ``config``.
 
+        Options that the entry lists in ``sampler_options`` (e.g. the qpu sampler's
+        ``fallback``) may name another registered sampler: it is built first, with the
+        ``graph`` of ``config`` when its factory takes one.
+
         Raises:
-            KeyError: for an unknown name, listing the known ones.
+            KeyError: for an unknown name, listing the known ones and the plugins that did not load.
             SamplerError: when the name is claimed twice, the plugin implements another
                 contract version, or its factory fails or returns a non-sampler.
             TypeError, ValueError: when the sampler refuses ``config``.
         """
         entries = self._collect()
         if name not in entries:
-            broken = [f for f in self._failures if f.name == name]
-            hint = f" (a plugin of that name failed to load: {broken[0].status})" if broken else ""
-            raise KeyError(f"unknown sampler {name!r}{hint}; known samplers: {', '.join(self.names()) or 'none'}")
+            raise KeyError(self._unknown_message(name))
         if name in self._problems:
             raise SamplerError(self._problems[name])
         entry, origin, _ = entries[name]
+        if entry.sampler_options:
+            config = self._build_sampler_options(name, entry, config)
         third_party = origin != BUILTIN_DISTRIBUTION
         timeout = self.timeout if third_party else None
         try:
@@ -274,9 +408,15 @@ def configure_plugins(
 def get_sampler(name: str, **config: Any) -> BoltzmannSampler:
     """Build a registered sampler by name.
 
+    An option that takes another sampler (``SamplerEntry.sampler_options``, e.g. the qpu
+    sampler's ``fallback``) may be given by name too: that sampler is built first.
+
     Example:
         >>> get_sampler("gibbs", num_sweeps=5).name
         'gibbs'
+        >>> get_sampler("emulator", noise_profile="ideal", topology_type="chimera",
+        ...             topology_shape=[1, 1, 4], fallback="exact").fallback.name
+        'exact'
     """
     return default_registry().get(name, **config)
 

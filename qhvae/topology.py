@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import networkx as nx
 import numpy as np
+
+from .validation import check_int, is_integer
 
 __all__ = [
     "LatentGraph",
@@ -41,9 +43,49 @@ __all__ = [
     "from_edges",
     "by_name",
     "GRAPH_FAMILIES",
+    "as_index_array",
 ]
 
 HIERARCHY_MAPPINGS = ("bipartite", "chains")
+
+
+def as_index_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as an int64 array, if they are integers: unit indices are never rounded.
+
+    Integer arrays of any width pass (an empty list too, which numpy types as float);
+    floats (even whole ones), booleans, text and other objects are refused, because
+    ``0.9`` would otherwise silently become unit 0.
+
+    Raises:
+        ValueError: naming ``name``, the dtype and a value, and how to convert.
+
+    Example:
+        >>> as_index_array("edges", [(0, 1)]).dtype
+        dtype('int64')
+        >>> as_index_array("edges", [(0.9, 1)])
+        Traceback (most recent call last):
+        ...
+        ValueError: edges must be integers, got float64 values such as 0.9; indices are never rounded or \
+truncated: pass integers (np.asarray(edges).astype(int) when the values are whole numbers)
+    """
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.zeros(arr.shape, np.int64)
+    kind = arr.dtype.kind
+    if kind == "u" and arr.dtype.itemsize == 8 and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} has indices above {np.iinfo(np.int64).max}; no graph has that many units")
+    if kind in "iu" or (kind == "O" and all(is_integer(v) for v in arr.flat)):
+        return arr.astype(np.int64)
+    flat = arr.ravel()
+    example = flat[0]
+    if kind == "f":
+        fractional = flat[flat != np.round(flat)] if np.all(np.isfinite(flat)) else flat[~np.isfinite(flat)]
+        example = fractional[0] if fractional.size else example
+    example = example.item() if isinstance(example, np.generic) else example
+    raise ValueError(
+        f"{name} must be integers, got {arr.dtype} values such as {example!r}; indices are never rounded or "
+        f"truncated: pass integers (np.asarray({name.split()[-1]}).astype(int) when the values are whole numbers)"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,11 +125,9 @@ class LatentGraph:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
-        colors = np.asarray(self.colors, dtype=np.int64).reshape(-1)
-        n = int(self.num_nodes)
-        if n < 1:
-            raise ValueError(f"a latent graph needs at least one unit, got num_nodes={n}")
+        n = check_int("num_nodes", self.num_nodes)
+        edges = as_index_array("edges", self.edges).reshape(-1, 2)
+        colors = as_index_array("colors", self.colors).reshape(-1)
         if colors.shape != (n,):
             raise ValueError(f"colors has shape {colors.shape}, expected ({n},)")
         if edges.size:
@@ -105,7 +145,7 @@ class LatentGraph:
         object.__setattr__(self, "edges", edges)
         object.__setattr__(self, "colors", colors.astype(np.int64))
         if self.orientation is not None:
-            object.__setattr__(self, "orientation", np.asarray(self.orientation, dtype=np.int64))
+            object.__setattr__(self, "orientation", as_index_array("orientation", self.orientation))
         if self.coordinates is not None and len(self.coordinates) != n:
             raise ValueError(f"coordinates has {len(self.coordinates)} entries, expected {n}")
         self.edges.setflags(write=False)
@@ -287,7 +327,8 @@ def chimera(m: int = 6, n: int | None = None, t: int = 4) -> LatentGraph:
     """
     import dwave.graphs as dg
 
-    n = m if n is None else n
+    m, t = check_int("m", m), check_int("t", t)
+    n = m if n is None else check_int("n", n)
     g = dg.chimera_graph(m, n, t, coordinates=True)
     coords = dg.chimera_coordinates(m, n, t)
     nodes = sorted(g.nodes, key=coords.chimera_to_linear)
@@ -317,6 +358,7 @@ def pegasus(m: int = 5, rows: int = 3, cols: int = 4) -> LatentGraph:
     """
     import dwave.graphs as dg
 
+    m, rows, cols = check_int("m", m, minimum=2), check_int("rows", rows), check_int("cols", cols)
     if not (1 <= rows <= m - 1 and 1 <= cols <= m - 1):
         raise ValueError(f"a Pegasus P_{m} has {m - 1}x{m - 1} nice cells; got rows={rows}, cols={cols}")
     g = dg.pegasus_graph(m, nice_coordinates=True)
@@ -351,6 +393,8 @@ def zephyr(m: int = 3, t: int = 4, num_units: int | None = 288) -> LatentGraph:
     """
     import dwave.graphs as dg
 
+    m, t = check_int("m", m), check_int("t", t)
+    num_units = check_int("num_units", num_units, allow_none=True)
     g = dg.zephyr_graph(m, t, coordinates=True)
     total = g.number_of_nodes()
     if num_units is None:
@@ -394,9 +438,8 @@ def rbm(n_left: int = 144, n_right: int | None = None) -> LatentGraph:
         >>> g.num_nodes, g.num_edges
         (5, 6)
     """
-    n_right = n_left if n_right is None else n_right
-    if n_left < 1 or n_right < 1:
-        raise ValueError(f"both RBM layers need at least one unit, got {n_left} and {n_right}")
+    n_left = check_int("n_left", n_left)
+    n_right = n_left if n_right is None else check_int("n_right", n_right)
     left, right = np.meshgrid(np.arange(n_left), n_left + np.arange(n_right), indexing="ij")
     edges = np.stack([left.ravel(), right.ravel()], axis=1)
     colors = np.r_[np.zeros(n_left), np.ones(n_right)].astype(np.int64)
@@ -410,6 +453,7 @@ def full(num_nodes: int = 288) -> LatentGraph:
         >>> full(4).num_edges
         6
     """
+    num_nodes = check_int("num_nodes", num_nodes)
     i, j = np.triu_indices(num_nodes, k=1)
     return LatentGraph(
         f"full({num_nodes})", num_nodes, np.stack([i, j], axis=1), np.arange(num_nodes), family="full"
@@ -423,6 +467,7 @@ def bernoulli(num_nodes: int = 288) -> LatentGraph:
         >>> bernoulli(5).num_edges
         0
     """
+    num_nodes = check_int("num_nodes", num_nodes)
     return LatentGraph(
         f"bernoulli({num_nodes})",
         num_nodes,
@@ -439,7 +484,8 @@ def from_edges(num_nodes: int, edges: Iterable[tuple[int, int]], name: str = "cu
         >>> from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]).num_colors
         2
     """
-    edges = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2)
+    num_nodes = check_int("num_nodes", num_nodes)
+    edges = as_index_array("edges", list(edges)).reshape(-1, 2)
     return LatentGraph(name, num_nodes, edges, greedy_coloring(num_nodes, edges))
 
 

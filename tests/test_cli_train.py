@@ -61,7 +61,7 @@ def test_sample_writes_a_png_grid(run, tmp_path):
 
 
 def test_gibbs_chain_updates_one_colour_class_per_frame(run, tmp_path):
-    from qhvae.runs import gibbs_chain, load_run
+    from qhvae.training import gibbs_chain, load_run
 
     png = tmp_path / "chain.png"
     assert main(["gibbs-chain", str(run), "--steps", "12", "--out", str(png)]) == 0
@@ -88,7 +88,7 @@ def test_the_default_run_folder_is_not_overwritten(tmp_path, monkeypatch):
 
 
 def test_train_defaults_come_from_the_config():
-    from qhvae.runs import TrainConfig
+    from qhvae.training import TrainConfig
 
     args = build_parser().parse_args(["train"])
     assert args.resume is None and args.out is None and args.epochs is None

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from qhvae import data
-from qhvae.data import Dataset, as_images, load_dataset, read_amat, read_idx
+from qhvae.data import Dataset, as_images, integrity, load_dataset, lookup, read_amat, read_idx
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -74,8 +74,8 @@ def hermetic(tmp_path, monkeypatch):
     monkeypatch.delenv("QHVAE_DATA_DIR", raising=False)
     keras_dir = tmp_path / "keras_home" / "datasets"
     system = tmp_path / "system"
-    monkeypatch.setattr(data, "_keras_datasets_dirs", lambda: [keras_dir])
-    monkeypatch.setattr(data, "_SYSTEM_DIR", system)
+    monkeypatch.setattr(lookup, "keras_datasets_dirs", lambda: [keras_dir])
+    monkeypatch.setattr(lookup, "SYSTEM_DIR", system)
     data.clear_cache()
     yield {"keras": keras_dir, "system": system, "root": tmp_path}
     data.clear_cache()
@@ -386,8 +386,8 @@ def test_repeated_loads_use_the_cache(hermetic, monkeypatch):
     folder = hermetic["root"] / "c"
     fake_idx_set(folder)
     reads = []
-    original = data._decompress
-    monkeypatch.setattr(data, "_decompress", lambda raw, path: (reads.append(path), original(raw, path))[1])
+    original = integrity.decompress
+    monkeypatch.setattr(integrity, "decompress", lambda raw, path: (reads.append(path), original(raw, path))[1])
     for _ in range(3):
         load_dataset("mnist", "train", data_dir=folder, verify=False)
     assert len(reads) == 2  # images + labels, once

@@ -2,8 +2,8 @@
 
 Statistical checks use fixed seeds and tolerances derived from the sample size at a
 false-alarm rate of about ``ALPHA = 1e-4`` per check (Bonferroni over the quantities a
-check looks at), as in ``stats_helpers``; the exact-distribution check is
-``stats_helpers.check_iid`` itself, with a negative control showing it has power.
+check looks at), as in ``qhvae.testing.statistics``; the exact-distribution check is
+``qhvae.testing.statistics.check_iid`` itself, with a negative control showing it has power.
 """
 
 from __future__ import annotations
@@ -16,20 +16,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from qhvae.samplers.emulator import (
+from qhvae.hardware import device_graph
+from qhvae.samplers.qpu.emulator import (
     PROFILES,
     EmulatorParameterError,
     NoiseProfile,
     QPUEmulator,
     beta_at_freeze_out,
     freeze_out_point,
-    pause_and_quench,
 )
+from qhvae.samplers.schedules import pause_quench
 
-try:
-    from stats_helpers import ALPHA, check_iid, spin_bqm_target
-except ImportError:  # pragma: no cover - run from the repository root
-    from tests.stats_helpers import ALPHA, check_iid, spin_bqm_target  # type: ignore[no-redef]
+from qhvae.testing.statistics import ALPHA, check_iid, spin_bqm_target
 
 
 def z_bound(num_stats: int, alpha: float = ALPHA) -> float:
@@ -88,7 +86,7 @@ def test_properties_and_parameters_shaped_like_mock_dwave_sampler():
     assert set(props["parameters"]) == set(qpu.parameters)
     dimod.testing.assert_sampler_api(qpu)
     dimod.testing.assert_structured_api(qpu)
-    assert qpu.to_networkx_graph().graph["family"] == "pegasus"
+    assert device_graph(qpu).topology_type == "pegasus"
 
 
 @pytest.mark.parametrize("kind, shape, qubits", [("chimera", (2, 2, 4), 32), ("pegasus", (2,), 48),
@@ -184,7 +182,7 @@ def test_unknown_parameter_is_a_key_error_like_the_cloud_client(chimera_ideal):
 
 def test_valid_schedules_and_extended_j_range(chimera_ideal):
     q0, q1 = chimera_ideal.edgelist[0]
-    paper = pause_and_quench()  # 1 us to s=0.5, 10 us pause, fastest quench (slope 2 / us)
+    paper = [list(p) for p in pause_quench()]  # 1 us to s=0.5, 10 us pause, fastest quench (slope 2 / us)
     assert paper == [[0.0, 0.0], [1.0, 0.5], [11.0, 0.5], [11.25, 1.0]]
     for schedule in (paper, [[0.0, 0.0], [0.5, 1.0]], [[0.0, 0.0], [2000.0, 1.0]],
                      [(float(i), i / 11) for i in range(12)]):
@@ -281,16 +279,16 @@ def test_beta_eff_model():
     assert all(a < b for a, b in zip(betas, betas[1:]))
     # The paper's pause-and-quench freezes at (nearly) the pause point when the pause is long
     # compared with the relaxation time there; longer pauses get closer.
-    assert 0.48 < low.freeze_out(pause_and_quench()) <= 0.5
-    assert low.freeze_out(pause_and_quench(pause_time=100.0)) == pytest.approx(0.5, abs=1e-6)
+    assert 0.48 < low.freeze_out(pause_quench()) <= 0.5
+    assert low.freeze_out(pause_quench(pause_us=100.0)) == pytest.approx(0.5, abs=1e-6)
     # On the noisier device (earlier freeze-out) the same pause equilibrates only part of the way.
-    assert high.freeze_out() < high.freeze_out(pause_and_quench()) < 0.45
+    assert high.freeze_out() < high.freeze_out(pause_quench()) < 0.45
     # A pause beyond the freeze-out region changes little: the state froze on the ramp.
-    late = low.freeze_out(pause_and_quench(s_pause=0.8, ramp_time=16.0))
+    late = low.freeze_out(pause_quench(pause_point=0.8, ramp_us=16.0))
     assert late < 0.5
     # Fixed beta overrides the schedule.
     fixed = QPUEmulator("chimera", (1, 1, 4), noise=PROFILES["ideal"].replace(fixed_beta=1.0))
-    assert fixed.true_beta_eff(pause_and_quench()) == 1.0 == fixed.true_beta_eff(annealing_time=500.0)
+    assert fixed.true_beta_eff(pause_quench()) == 1.0 == fixed.true_beta_eff(annealing_time=500.0)
     assert freeze_out_point([[0, 0], [20, 1]], PROFILES["ideal"]) == pytest.approx(0.45)
 
 
@@ -304,7 +302,7 @@ def test_ideal_profile_is_exact_boltzmann_at_beta_eff(kind, shape):
     nodes, edges = ball(qpu, 10)
     h = dict(zip(nodes, rng.uniform(-0.4, 0.4, len(nodes))))
     J = dict(zip(edges, rng.uniform(-0.4, 0.4, len(edges))))
-    schedule = pause_and_quench()
+    schedule = pause_quench()
     n = 4000
     ss = qpu.sample_ising(h, J, num_reads=n, anneal_schedule=schedule, auto_scale=False, answer_mode="raw", seed=3)
     call = qpu.last_call

@@ -22,7 +22,7 @@ from qhvae.experiments import (  # noqa: E402
     run_experiment,
 )
 from qhvae.experiments import runner as runner_module  # noqa: E402
-from qhvae.runs import TrainConfig, load_run, read_progress, train_run  # noqa: E402
+from qhvae.training import TrainConfig, load_run, read_progress, train_run  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FAST = {"sampler_options": {}, "train_limit": 64}
@@ -152,7 +152,7 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
     assert manifest["budget"] == "smoke" and len(manifest["runs"]) == 2
 
     # the modes study's Fig. 10 strips work on any finished runs
-    from qhvae.experiments.runner import plot_chains
+    from qhvae.experiments.report import plot_chains
     assert plot_chains(EXPERIMENTS["mapping"], result["rows"], out / "chains.png", frames=6).read_bytes()[:8] == PNG
 
     # a third call trains nothing and rewrites the same report

@@ -12,6 +12,8 @@ from dwave.system.testing import MockDWaveSampler
 
 from qhvae import hardware as hw
 from qhvae import topology
+from qhvae.samplers.base import BoltzmannMachine, SamplerOutputError
+from qhvae.samplers.qpu.layout import DeviceLayout, spin_parameters
 
 
 def mock(kind, shape, broken_nodes=None, broken_edges=None):
@@ -25,8 +27,7 @@ def assert_consistent(p: hw.Placement, device) -> None:
     g = p.graph
     nodes = set(device.nodelist)
     couplers = {frozenset(e) for e in device.edgelist}
-    kind, shape = device.properties["topology"]["type"], device.properties["topology"]["shape"]
-    complete = hw._complete_graph(kind, hw._normalize_shape(kind, shape))
+    complete = hw.device_graph(device).complete_graph()
     assert p.qubits.shape == (g.num_nodes,)
     assert len(set(p.qubits.tolist())) == g.num_nodes, "qubits must be injective"
     for i, q in enumerate(p.qubits.tolist()):
@@ -165,7 +166,7 @@ def test_chimera6_on_pegasus_by_search():
     assert_consistent(p, device)
     # it is the best of the sublattice placements
     best = min(
-        hw._score(g, hw.device_graph(device), np.array([m(x) for x in g.coordinates]))
+        hw.score_placement(g, hw.device_graph(device), np.array([m(x) for x in g.coordinates]))
         for m in dg.pegasus_sublattice_mappings(
             dg.chimera_graph(6, coordinates=True), dg.pegasus_graph(8)
         )
@@ -252,7 +253,7 @@ def test_networkx_device_and_explicit_topology():
 
 
 # ---------------------------------------------------------------------------------------
-# to_device / from_device
+# Programming a placement and reading the device back: the QPU sampler's DeviceLayout
 # ---------------------------------------------------------------------------------------
 
 
@@ -264,69 +265,84 @@ def _broken_chimera_placement():
     return hw.place_native(topology.chimera(2), device), device
 
 
-def test_to_device_contains_only_usable_hardware():
+def test_programmed_problem_contains_only_usable_hardware():
     p, device = _broken_chimera_placement()
     g = p.graph
     rng = np.random.default_rng(0)
     b, w = rng.normal(size=g.num_nodes), rng.normal(size=g.num_edges)
-    h, J = p.to_device(b, w)
+    bm = BoltzmannMachine.from_arrays(b, (g.edges, w))
+    layout = DeviceLayout.build(bm, p)
+    bqm, report = layout.program(bm)  # spin form at beta_eff = 1, no clipping
+    h = dict(bqm.linear)
+    J = {tuple(sorted(k)): v for k, v in bqm.quadratic.items()}
     nodes, couplers = set(device.nodelist), {frozenset(e) for e in device.edgelist}
     assert set(h) == {int(q) for q in p.qubits[p.unit_mask > 0]} and set(h) <= nodes
     assert len(J) == int(p.edge_mask.sum())
     assert all(frozenset(k) in couplers for k in J)
     for e, (i, j) in enumerate(g.edges.tolist()):
-        key = (int(p.qubits[i]), int(p.qubits[j]))
+        key = tuple(sorted((int(p.qubits[i]), int(p.qubits[j]))))
         assert (key in J) == bool(p.edge_mask[e])
         if key in J:
-            assert J[key] == w[e]
+            assert J[key] == w[e] / 4
+    h_spin, _ = spin_parameters(bm)
+    assert h == pytest.approx({int(p.qubits[i]): h_spin[i] for i in np.flatnonzero(p.unit_mask > 0)})
+    assert report["dropped_couplings"] == int((p.edge_mask == 0).sum())
     # an (L, L) upper-triangular matrix gives the same couplings
     W = np.zeros((g.num_nodes, g.num_nodes))
     W[g.edges[:, 0], g.edges[:, 1]] = w
-    assert p.to_device(b, W)[1] == J
+    assert layout.program(BoltzmannMachine.from_arrays(b, W, graph=g))[0] == bqm
     with pytest.raises(ValueError, match="expected"):
-        p.to_device(b[:-1], w)
+        DeviceLayout.build(BoltzmannMachine.from_arrays(b[:-1], None), p)
     # the device accepts it as is (a Structured sampler rejects anything off its graph)
-    ss = device.sample_ising(h, J, num_reads=3)
-    z = p.from_device(ss)
+    ss = device.sample(bqm, num_reads=3)
+    z = layout.to_binary(layout.read_back(ss), bm, rng)
     assert z.shape == (3, g.num_nodes) and set(np.unique(z)) <= {0, 1}  # aggregated reads are expanded
-    # bqm path
-    bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(b, (g.edges[:, 0], g.edges[:, 1], w), 0.0, "BINARY")
-    dbqm = p.to_device_bqm(bqm)
+    # a unit-labelled BQM gives the same problem
+    unit_bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(b, (g.edges[:, 0], g.edges[:, 1], w), 0.0, "BINARY")
+    from_bqm, labels = BoltzmannMachine.from_bqm(unit_bqm)
+    assert labels == list(range(g.num_nodes))
+    dbqm = DeviceLayout.build(from_bqm, p).program(from_bqm)[0]
     assert dict(dbqm.linear) == pytest.approx(h)
     assert dbqm.num_interactions == len(J)
+    with pytest.raises(ValueError, match="not an edge"):  # a coupling the placed graph does not have
+        DeviceLayout.build(BoltzmannMachine.from_arrays(b, ([[0, 31]], [1.0])), p)
 
 
-def test_from_device_round_trip_and_missing_units():
+def test_read_back_round_trip_and_missing_units():
     p, _ = _broken_chimera_placement()
     L = p.graph.num_nodes
+    bm = BoltzmannMachine.from_arrays(np.zeros(L), (p.graph.edges, np.zeros(p.graph.num_edges)))
+    layout = DeviceLayout.build(bm, p)
     rng = np.random.default_rng(3)
     z = rng.integers(0, 2, size=(5, L)).astype(np.int8)
     usable = p.unit_mask > 0
     qubits = p.qubits[usable].tolist()
-    for vartype, values in (("BINARY", z), ("SPIN", 2 * z - 1)):
-        ss = dimod.SampleSet.from_samples((values[:, usable], qubits), vartype, energy=np.zeros(5))
-        out = p.from_device(ss)
-        assert out.dtype == np.int8 and out.shape == (5, L)
-        assert np.array_equal(out[:, usable], z[:, usable])
-        assert np.all(out[:, ~usable] == 0)  # default: the z = 0 state
-        spins = p.from_device(ss, vartype="SPIN")
-        assert np.array_equal(spins[:, usable], 2 * z[:, usable] - 1)
-        assert np.all(spins[:, ~usable] == -1)
+    ss = dimod.SampleSet.from_samples(((2 * z - 1)[:, usable], qubits), "SPIN", energy=np.zeros(5))
+    spins = layout.read_back(ss)
+    assert np.array_equal(spins, 2 * z[:, usable] - 1)
+    out = layout.to_binary(spins, bm, rng)
+    assert out.dtype == np.uint8 and out.shape == (5, L)
+    assert np.array_equal(out[:, usable], z[:, usable])
     # missing units sampled from their bias: p(z=1) = sigmoid(-b)
     b = np.zeros(L)
     b[~usable] = -50.0  # strongly on
-    assert np.all(p.from_device(ss, biases=b, seed=0)[:, ~usable] == 1)
+    assert np.all(layout.to_binary(spins, BoltzmannMachine.from_arrays(b), rng)[:, ~usable] == 1)
     b[~usable] = 50.0
-    assert np.all(p.from_device(ss, biases=b, seed=0)[:, ~usable] == 0)
+    assert np.all(layout.to_binary(spins, BoltzmannMachine.from_arrays(b), rng)[:, ~usable] == 0)
     # aggregated samples are expanded by num_occurrences
     agg = dimod.SampleSet.from_samples(
-        (z[:2, usable], qubits), "BINARY", energy=np.zeros(2), num_occurrences=[3, 1]
+        ((2 * z - 1)[:2, usable], qubits), "SPIN", energy=np.zeros(2), num_occurrences=[3, 1]
     )
-    assert np.array_equal(p.from_device(agg)[:, usable], z[[0, 0, 0, 1]][:, usable])
+    assert np.array_equal(layout.read_back(agg), 2 * z[[0, 0, 0, 1]][:, usable] - 1)
+    # columns in any order come back in unit order
+    order = rng.permutation(len(qubits))
+    shuffled = dimod.SampleSet.from_samples(((2 * z - 1)[:, usable][:, order], [qubits[i] for i in order]), "SPIN",
+                                            energy=np.zeros(5), sort_labels=False)
+    assert np.array_equal(layout.read_back(shuffled), spins)
     # a usable qubit missing from the sampleset is an error
-    short = dimod.SampleSet.from_samples((z[:, usable][:, 1:], qubits[1:]), "BINARY", energy=np.zeros(5))
-    with pytest.raises(ValueError, match="not in the sampleset"):
-        p.from_device(short)
+    short = dimod.SampleSet.from_samples(((2 * z - 1)[:, usable][:, 1:], qubits[1:]), "SPIN", energy=np.zeros(5))
+    with pytest.raises(SamplerOutputError, match="not in the sampleset"):
+        layout.read_back(short)
 
 
 def test_config_round_trip():

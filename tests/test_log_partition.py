@@ -3,7 +3,7 @@
 ``log Z = log sum_z exp(-E(z))`` with ``E(z) = b.z + sum_(i<j) W_ij z_i z_j`` (dimod's
 BINARY energy, beta = 1, offset included). References:
 
-* brute-force enumeration written here (``stats_helpers.exact_target``), for <= 20 units;
+* brute-force enumeration written here (``qhvae.testing.statistics.exact_target``), for <= 20 units;
 * dwave-samplers' ``TreeDecompositionSampler`` (exact belief propagation on a tree
   decomposition) for a 48-unit and a 64-unit Chimera strip, itself checked against
   enumeration on a 16-unit graph.
@@ -20,7 +20,7 @@ Tolerances:
   ``P - 1`` dof; ``k = t_(P-1)^-1(1 - alpha / 2G)`` for ``G`` graphs tested together,
   ``alpha = 1e-4``. With ``P = 32``, ``k ~ 5``.
 * calibration: over 25 independent runs the spread of the errors must match the reported
-  error bars (``stats_helpers.check_error_bar_calibration``, an F test), which catches
+  error bars (``qhvae.testing.statistics.check_error_bar_calibration``, an F test), which catches
   error bars that are too small *or* too large; a 3x over-confident error bar is shown
   to fail it (negative control).
 """
@@ -40,10 +40,7 @@ from qhvae import topology
 from qhvae.evaluate import log_partition
 from qhvae.samplers.exact import exact_log_partition
 
-try:
-    from stats_helpers import ALPHA, check_error_bar_calibration, exact_target, random_bm
-except ImportError:  # tests/ imported as a package
-    from tests.stats_helpers import ALPHA, check_error_bar_calibration, exact_target, random_bm  # type: ignore
+from qhvae.testing.statistics import ALPHA, check_error_bar_calibration, exact_target, random_bm
 
 TOL_NATS = 0.05
 PA_REPLICAS, PA_POPULATIONS = 16_000, 32

@@ -1,5 +1,6 @@
 """The qpu sampler on dwave-system's MockDWaveSampler and on the emulator; beta_eff estimation."""
 
+import io
 import os
 import warnings
 
@@ -9,10 +10,17 @@ import pytest
 
 import qhvae
 from qhvae import topology
-from qhvae.samplers.emulator import NoiseProfile, QPUEmulator
-from qhvae.samplers.qpu import QPUError, QPUSampler, spin_parameters
+from qhvae.samplers.gibbs import GibbsSampler
+from qhvae.samplers.qpu import (
+    BetaEffEstimator,
+    NoiseProfile,
+    QPUEmulator,
+    QPUError,
+    QPUSampler,
+    mpl_inverse_temperature,
+    spin_parameters,
+)
 from qhvae.samplers.schedules import ScheduleError
-from qhvae.temperature import BetaEffEstimator, mpl_inverse_temperature
 
 warnings.filterwarnings("ignore", message=".*parameter is valid for DWaveSampler.*")
 
@@ -100,10 +108,33 @@ def test_transient_failures_retry_then_fall_back(mock):
     with pytest.raises(QPUError, match=r"the device failed 3 times \(TimeoutError: SAPI did not answer\)"):
         dead.sample_bm(bm, 5, seed=0)
     rescued = QPUSampler(Flaky(mock, failures=99), graph=g, beta_estimator=None, retries=1, backoff=0.0,
-                         fallback="exact")
+                         fallback=qhvae.get_sampler("exact"))
     with pytest.warns(RuntimeWarning, match="falling back to the classical sampler 'exact'"):
         result = rescued.sample_bm(bm, 5, seed=0)
     assert result.info["fallback"]["sampler"] == "exact"
+
+
+def test_the_registry_builds_the_samplers_named_by_options(mock):
+    """fallback and aux_sampler are instances; qhvae.get_sampler builds them from a name (with the graph)."""
+    g = topology.from_edges(2, [(0, 1)])
+    bm = qhvae.BoltzmannMachine.from_arrays([0.0, 0.0], ([[0, 1]], [1.0]))
+    rescued = qhvae.get_sampler("qpu", device=Flaky(mock, failures=99), graph=g, beta_estimator=None, retries=1,
+                                backoff=0.0, fallback="exact")
+    assert isinstance(rescued.fallback, qhvae.BoltzmannSampler) and rescued.fallback.name == "exact"
+    with pytest.warns(RuntimeWarning, match="falling back to the classical sampler 'exact'"):
+        assert rescued.sample_bm(bm, 5, seed=0).info["fallback"]["sampler"] == "exact"
+    graph = topology.chimera(1)
+    s = qhvae.get_sampler("emulator", noise_profile="ideal", topology_type="chimera", topology_shape=[1, 1, 4],
+                          graph=graph, beta_estimator="c3", aux_sampler="gibbs", fallback="pa")
+    assert s.fallback.name == "pa" and s.fallback.graph is graph  # a factory with a graph gets the graph
+    assert isinstance(s.beta_estimator.aux_sampler, GibbsSampler) and s.beta_estimator.aux_sampler.graph is graph
+    with pytest.raises(KeyError, match="unknown sampler 'nope'"):
+        qhvae.get_sampler("qpu", device=mock, fallback="nope")
+    # Without the registry a name cannot be resolved: the error says how to build the instance.
+    with pytest.raises(TypeError, match=r"fallback must be a qhvae BoltzmannSampler.*get_sampler\('exact'\)"):
+        QPUSampler(mock, fallback="exact")
+    with pytest.raises(TypeError, match=r"aux_sampler must be .*get_sampler\('pa'\)"):
+        BetaEffEstimator("c3", aux_sampler="pa")
 
 
 def test_real_qpu_without_credentials_is_a_clear_error(monkeypatch, tmp_path):
@@ -182,6 +213,44 @@ def test_paper_c3_update_moves_towards_the_true_beta():
         s.sample_bm(bm, 1000, seed=i)
     assert abs(s.effective_beta - 2.0) < abs(1.0 - 2.0) / 2
     assert len(s.beta_history) == 26
+
+
+def test_a_restored_sampler_continues_the_same_beta_eff():
+    """The checkpointed state (``get_state``, saved as ``sampler_state.npz``) carries the beta_eff
+    estimator's history and its auxiliary sampler's chains: a sampler restored from another's state
+    takes exactly the same next C3 step as the original, which a restored beta_eff alone does not."""
+    graph = topology.chimera(1)
+    rng = np.random.default_rng(3)
+    bm = qhvae.BoltzmannMachine.from_arrays(rng.uniform(-1, 1, 8), (graph.edges, rng.uniform(-2, 2, 16)))
+
+    def annealer():
+        device = QPUEmulator("chimera", (1, 1, 4), noise=NoiseProfile(name="fixed", fixed_beta=2.0, sweeps=64), seed=1)
+        est = BetaEffEstimator("c3", learning_rate=0.05, aux_samples=200,
+                               aux_sampler=GibbsSampler(num_sweeps=2, burn_in=5))
+        return QPUSampler(device, graph=graph, beta_eff=1.0, beta_estimator=est, seed=0)
+
+    original = annealer()
+    for i in range(3):
+        original.sample_bm(bm, 200, seed=i)
+    buffer = io.BytesIO()  # through an .npz without pickles, as a training checkpoint stores it
+    np.savez(buffer, **original.get_state())
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as f:
+        state = {k: f[k] for k in f.files}
+    restored = annealer()
+    restored.set_state(state)
+    assert restored.effective_beta == original.effective_beta
+    assert restored.beta_estimator.history == original.beta_estimator.history and len(restored.beta_estimator.history) == 3
+    original.sample_bm(bm, 200, seed=3)
+    restored.sample_bm(bm, 200, seed=3)
+    assert restored.effective_beta == original.effective_beta != original.beta_history[-2]
+    assert restored.beta_estimator.history == original.beta_estimator.history
+    assert restored.beta_history == original.beta_history
+    # Negative control: beta_eff alone (what the state held before) does not continue the same estimate.
+    partial = annealer()
+    partial.set_state({k: v for k, v in state.items() if not k.startswith("beta_estimator/")})
+    partial.sample_bm(bm, 200, seed=3)
+    assert partial.effective_beta != original.effective_beta
 
 
 def test_emulator_sampler_from_the_registry():

@@ -14,7 +14,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from qhvae.runs import (  # noqa: E402
+from qhvae.training import (  # noqa: E402
     RunError,
     TrainConfig,
     TrainingDiverged,
@@ -89,7 +89,7 @@ def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path):
 DRIVER = """
 import json, sys, time
 import keras
-from qhvae.runs import TrainConfig, train_run
+from qhvae.training import TrainConfig, train_run
 
 class Hang(keras.callbacks.Callback):
     # after the step checkpoint at epoch 2, batch 2: wait to be killed

@@ -4,13 +4,13 @@ Every sampler must draw from ``p(z) = exp(-E(z)) / Z`` at beta = 1 with
 ``E(z) = b.z + sum_(i<j in edges) W_ij z_i z_j`` (DESIGN.md sections 2, 4, 5). On random
 Boltzmann machines of 8 to 16 units (``b``, ``W`` uniform in [-2, 2], fixed seeds) on
 Chimera, complete-bipartite and complete graphs, the samples are compared with exact
-enumeration of all ``2**L`` states by the checks in ``stats_helpers``:
+enumeration of all ``2**L`` states by the checks in ``qhvae.testing.statistics``:
 
 * moments ``<z_i>`` and ``<z_i z_j>`` (all pairs) with Bonferroni-corrected tests,
 * a chi-square goodness-of-fit test on binned states,
 * the total-variation distance against its exact expectation plus a McDiarmid bound,
 
-each at false-alarm rate ``ALPHA = 1e-4`` (see ``stats_helpers`` for every derivation).
+each at false-alarm rate ``ALPHA = 1e-4`` (see ``qhvae.testing.statistics`` for every derivation).
 
 Sampling designs (what counts as an independent sample):
 
@@ -40,16 +40,10 @@ import pytest
 import qhvae
 from qhvae import topology
 
-try:
-    from stats_helpers import (
-        MomentSpec, Target, check_batched, check_iid, check_moments_batched, check_moments_iid,
-        exact_target, random_bm, spin_bqm_target,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.stats_helpers import (  # type: ignore[no-redef]
-        MomentSpec, Target, check_batched, check_iid, check_moments_batched, check_moments_iid,
-        exact_target, random_bm, spin_bqm_target,
-    )
+from qhvae.testing.statistics import (
+    MomentSpec, Target, check_batched, check_iid, check_moments_batched, check_moments_iid,
+    exact_target, random_bm, spin_bqm_target,
+)
 
 # Sample sizes (fixed before looking at any result; chosen from the time budget).
 N_EXACT = 400_000  # exact sampler: the tightest test

@@ -94,7 +94,7 @@ def test_train_step_prior_gradient_is_positive_minus_negative_phase():
         loss = -bound - model.kl_weight * tf.reduce_mean(model.prior(model._model_samples()))
     gb, gw = tape.gradient(loss, [model.prior.b, model.prior.w])
     tf.random.set_seed(7)
-    zeta = model._posterior(x, 1, True)[0].numpy()  # the same relaxed posterior draws
+    zeta = model.posterior(x, 1, True)[0].numpy()  # the same relaxed posterior draws
     e = graph.edges
     np.testing.assert_allclose(gb.numpy(), zeta.mean(0) - z_bar.mean(0), atol=1e-5)
     pos_pairs = (zeta[:, e[:, 0]] * zeta[:, e[:, 1]]).mean(0)

@@ -55,7 +55,7 @@ def elbo(model, images: np.ndarray, log_z: float, num_samples: int = 10, batch_s
 
 def posterior_means(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """``(N, L)`` posterior means ``q(z_i = 1 | x)`` (group 2 conditioned on group 1's means)."""
-    out = [model._posterior(tf.convert_to_tensor(x), 1, False, deterministic=True)[0].numpy()
+    out = [model.posterior(tf.convert_to_tensor(x), 1, False, deterministic=True)[0].numpy()
            for x in _batches(np.asarray(images, np.float32), batch_size)]
     return np.concatenate(out)
 

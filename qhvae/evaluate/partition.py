@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..samplers.base import as_boltzmann_machine, seed_sequence
-from ..samplers.exact import MAX_ENUMERATION, _components, exact_log_partition
+from ..samplers.exact import MAX_ENUMERATION, exact_log_partition
 from ..samplers.gibbs import coloring_for
 from ..samplers.pa import anneal
 
@@ -75,7 +75,7 @@ def log_partition(
         if bm.num_edges == 0:
             method = "analytic"
         else:
-            ncomp, labels = _components(bm)
+            _, labels = bm.components()
             method = "exact" if np.bincount(labels).max() <= MAX_ENUMERATION else "pa"
     if method == "analytic":
         if bm.num_edges:

@@ -3,6 +3,12 @@
 :data:`EXPERIMENTS` holds the six studies (``connectivity``, ``mapping``, ``samplers``,
 ``noise``, ``datasets``, ``modes``); :func:`run_experiment` trains their runs
 resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
+The modules: :mod:`~qhvae.experiments.catalogue` (the studies as data),
+:mod:`~qhvae.experiments.runner` (planning and running), :mod:`~qhvae.experiments.analysis`
+(results, statistics, claims) and :mod:`~qhvae.experiments.report` (tables and figures).
+
+The catalogue is imported with the package; the runner, analysis and report (which load
+Keras and TensorFlow) on first use, so listing the studies stays quick.
 
 Example:
     >>> from qhvae.experiments import EXPERIMENTS
@@ -10,9 +16,11 @@ Example:
     ['connectivity', 'datasets', 'mapping', 'modes', 'noise', 'samplers']
 """
 
+from __future__ import annotations
+
+import importlib
+
 from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, Claim, Experiment, get_experiment
-from .runner import (PlannedRun, check_claims, collect_results, config_key, modes_statistics, plan_runs,
-                     run_experiment, run_name, summarize, write_report)
 
 __all__ = [
     "Arm",
@@ -33,3 +41,23 @@ __all__ = [
     "write_report",
     "modes_statistics",
 ]
+
+_HOME = {
+    "PlannedRun": "runner", "plan_runs": "runner", "run_name": "runner", "config_key": "runner",
+    "run_experiment": "runner", "collect_results": "analysis", "summarize": "analysis", "check_claims": "analysis",
+    "modes_statistics": "analysis", "write_report": "report",
+}
+
+
+def __getattr__(name: str):
+    """Import the runner, analysis and report on first use (they load Keras)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

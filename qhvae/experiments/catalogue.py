@@ -1,7 +1,7 @@
 """The paper's studies as data: which runs each one trains, at which budget, and what the paper found.
 
 An :class:`Experiment` is a list of :class:`Arm` s (the configurations compared, each a
-set of :class:`~qhvae.runs.TrainConfig` fields), a number of seeds, and the paper's
+set of :class:`~qhvae.training.TrainConfig` fields), a number of seeds, and the paper's
 findings written as :class:`Claim` s that the runner checks against our numbers. A
 :class:`Budget` sets everything the arms leave alone (data, epochs, network widths,
 evaluation sizes, the negative-phase sampler), so one experiment runs in seconds
@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..runs import TrainConfig
+from ..training.config import TrainConfig
 
 __all__ = ["Arm", "Budget", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "EQUAL_48_UNITS", "get_experiment"]
 
@@ -34,7 +34,7 @@ class Arm:
 
     Attributes:
         label: its name in tables and legends (also the run folder's prefix).
-        overrides: :class:`~qhvae.runs.TrainConfig` fields that make this arm what it is.
+        overrides: :class:`~qhvae.training.TrainConfig` fields that make this arm what it is.
         color: the matplotlib colour of its curves (arms sharing a colour are one model).
         linestyle: the line style (e.g. ``"--"`` for the second dataset).
     """
@@ -51,7 +51,7 @@ class Budget:
 
     Attributes:
         name: ``smoke``, ``cpu`` or ``paper``.
-        config: :class:`~qhvae.runs.TrainConfig` fields shared by every arm.
+        config: :class:`~qhvae.training.TrainConfig` fields shared by every arm.
         seeds: independent runs per arm (the spread in the tables is over these).
         description: one line for tables and docs.
         graphs: latent-graph options per prior family, used when a run sets no
@@ -97,7 +97,7 @@ class Experiment:
         claims: the paper's findings, checked against our results.
         curves: history keys drawn over training (``test_log_likelihood``, ...).
         columns: final metrics in the summary table, in order.
-        config: :class:`~qhvae.runs.TrainConfig` fields shared by the arms (before the
+        config: :class:`~qhvae.training.TrainConfig` fields shared by the arms (before the
             budget's: e.g. the prior of the mapping study).
         budget_config: per budget, fields that replace the budget's (e.g. MNIST for the
             datasets study's ``cpu`` budget).
@@ -133,7 +133,7 @@ class Experiment:
                       self.budget_graphs.get(name, base.graphs))
 
     def base_config(self, budget: str = "cpu", overrides: dict[str, Any] | None = None) -> TrainConfig:
-        """The :class:`~qhvae.runs.TrainConfig` every arm starts from (``overrides`` last)."""
+        """The :class:`~qhvae.training.TrainConfig` every arm starts from (``overrides`` last)."""
         return TrainConfig.from_dict({**TrainConfig().to_dict(), **self.budget(budget).config, **(overrides or {})})
 
     def arm(self, label: str) -> Arm:
@@ -358,6 +358,60 @@ _add(Experiment(
     ),
     columns=("latent_autocorrelation", "frame_distance_ratio", "active_units", "log_likelihood"),
     analysis="modes",
+))
+
+
+#: The headline study's runs: full MNIST (60,000 training images, dynamic binarization, all
+#: 10,000 test images), fully connected networks, the paper's 288 units, schedules scaled to
+#: the epochs. Sized so a block-Gibbs run takes well under an hour on two CPU cores.
+HEADLINE_EPOCHS = 50
+_HEADLINE = dict(dataset="mnist", train_limit=None, network="fc", network_options=None, epochs=HEADLINE_EPOCHS,
+                 batch_size=100, num_negative_samples=1000, k=1, d=8, kl_anneal_fraction=0.1,
+                 learning_rate=3e-3, final_learning_rate=1e-4, eval_num_images=10000, eval_num_samples=1000,
+                 eval_log_z_replicas=10000, num_plot_samples=64, gibbs_chain_steps=64,
+                 track_every_epochs=5, track_num_images=1000, track_num_samples=100, track_log_z_replicas=2000)
+
+_add(Experiment(
+    name="headline",
+    title="The headline on full MNIST: a Boltzmann prior vs independent Bernoulli units",
+    figure="Table I, Fig. 5, Fig. 6",
+    summary=("Fully connected encoder and decoder (784-512-256 and back, tanh) on full MNIST with 288 latent units: "
+             "independent Bernoulli units; a Chimera prior trained with population annealing, with block Gibbs "
+             "and with the emulated annealer ('low' noise, beta_eff estimated online); and the full 144+144 RBM. "
+             "The paper's claim: the Chimera prior beats Bernoulli units, denser graphs do better still, and the "
+             "annealer matches PA."),
+    arms=(
+        Arm("bernoulli", {"prior": "bernoulli", "sampler": "gibbs"}, color="C0"),
+        Arm("chimera/pa", {"prior": "chimera", "sampler": "pa"}, color="C1"),
+        Arm("chimera/gibbs", {"prior": "chimera", "sampler": "gibbs"}, color="C1", linestyle="--"),
+        Arm("rbm", {"prior": "rbm", "sampler": "gibbs"}, color="C3"),
+        Arm("chimera/annealer", {"prior": "chimera", "sampler": "emulator", "sampler_options": _LOW_NOISE},
+            color="C4"),
+    ),
+    claims=(
+        Claim("Chimera (PA) beats the Bernoulli baseline", "log_likelihood", "chimera/pa", "bernoulli",
+              source="Table I: -82.8 ± 0.3 vs -84.2 ± 0.05 nats"),
+        Claim("Chimera (block Gibbs) beats the Bernoulli baseline", "log_likelihood", "chimera/gibbs", "bernoulli",
+              source="Table I (with our Gibbs negative phase)"),
+        Claim("the denser full RBM beats Chimera", "log_likelihood", "rbm", "chimera/gibbs", source="Fig. 6 left"),
+        Claim("the annealer-trained Chimera model matches the PA-trained one", "log_likelihood",
+              "chimera/annealer", "chimera/pa", relation="~", source="Table I: -82.8 both"),
+        Claim("annealer-trained Chimera beats the Bernoulli baseline", "log_likelihood", "chimera/annealer",
+              "bernoulli", source="Table I: -82.8 vs -84.2"),
+        Claim("Chimera uses more latent units than Bernoulli", "active_units", "chimera/pa", "bernoulli",
+              source="Fig. 5"),
+    ),
+    curves=("test_log_likelihood", "test_active_units", "weight_l1", "beta_eff"),
+    columns=("log_likelihood", "elbo", "active_units", "weight_l1", "beta_eff"),
+    budget_config={
+        "smoke": dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
+                      kl_anneal_fraction=0.5),
+        "cpu": _HEADLINE,
+        "mnist": _HEADLINE,
+        "paper": dict(_HEADLINE, epochs=2000, track_every_epochs=20),
+    },
+    budget_seeds={"cpu": 3, "mnist": 3},
+    budget_graphs={"cpu": {}, "mnist": {}, "paper": {}},  # the paper's 288 units (the families' defaults)
 ))
 
 

@@ -2,7 +2,8 @@
 
 Chain state is stored unit-major, ``z[unit, chain]`` as uint8, so that updating one
 unit touches a contiguous row for all chains and the inner loop vectorizes. Every
-chain slot owns an xorshift64* random stream (``rng[chain]``); a slot keeps its
+chain slot owns a random stream (``rng[chain]``: xorshift64*, or xoroshiro64* in the
+annealing kernel, both seeded by :func:`seed_streams`); a slot keeps its
 stream when population annealing copies another replica's state into it, so
 duplicated replicas never evolve in lockstep.
 
@@ -10,6 +11,13 @@ Why not numpy or a dimod sampler: one block-Gibbs sweep here is a sparse
 gather-multiply-add per unit over all chains, done in place with no temporaries;
 ``benchmarks/bench_gibbs.py`` measures it against dwave-samplers' C++ simulated
 annealing at a fixed beta (about 7x faster on 2 cores, see docs/benchmarks.md).
+
+:func:`anneal_sweeps` is the population-annealing variant (issue #11): the same sweep
+with an exponential and a random generator that vectorize 8 chains wide
+(``gibbs_sweeps`` calls libm's ``expf`` per chain, which keeps its update loop
+scalar, and xorshift64*'s 64-bit multiply has no AVX2 instruction), the
+replicas' energies accumulated during the last sweep instead of a second pass over
+the states, and the resampling copies done in the same call.
 """
 
 from __future__ import annotations
@@ -18,10 +26,13 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
 from numba import prange
+from numba.core import types
+from numba.extending import intrinsic
 
 __all__ = ["gibbs_sweeps", "gibbs_sweeps_serial", "energies", "energies_serial", "seed_streams", "FIELD_CLIP",
-           "SERIAL_WORK"]
+           "SERIAL_WORK", "anneal_sweeps", "anneal_sweeps_serial", "split_csr"]
 
 # Below this many spin updates (or energy terms) per call, a thread-pool launch costs more
 # than it saves, and on a loaded machine it waits for a busy core: run on the calling thread.
@@ -154,3 +165,209 @@ def energies(z: np.ndarray, linear: np.ndarray, edges: np.ndarray, weights: np.n
     if work < SERIAL_WORK:
         return energies_serial(z, linear, edges, weights, 1)
     return _energies_parallel(z, linear, edges, weights, max(1, min(2 * nb.get_num_threads(), z.shape[1] // 32)))
+
+
+# ------------------------------------------------------------------ population annealing
+
+
+@intrinsic
+def _f32_from_bits(typingctx, bits):
+    """Reinterpret an int32 as the float32 with the same bits (LLVM ``bitcast``; vectorizes)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI = np.float32(0.693359375)  # 9 significant bits: n * _LN2_HI is exact for |n| < 2**15
+_LN2_LO = np.float32(-2.12194440e-4)
+
+
+# Near-minimax (relative error) degree-5 fit of e^r on |r| <= ln(2) / 2: 7.5e-8 in exact
+# arithmetic, 2e-7 evaluated in float32 (Cephes' degree-7 expf costs 2 more FMAs for no
+# gain at float32 precision).
+_EXP_C0 = np.float32(1.0000000716554327)
+_EXP_C1 = np.float32(0.9999996919876318)
+_EXP_C2 = np.float32(0.49998894843366537)
+_EXP_C3 = np.float32(0.16667574736418206)
+_EXP_C4 = np.float32(0.041915382883598605)
+_EXP_C5 = np.float32(0.008297654928861357)
+
+
+@nb.njit(fastmath=True, inline="always")
+def _exp32(f):
+    """``exp(f)`` in float32 for ``|f| <= FIELD_CLIP``, relative error at most 5e-7 (libm: 2e-7).
+
+    Cody-Waite reduction ``f = n ln 2 + r`` and a polynomial for ``e^r``, written so that
+    LLVM vectorizes it (a libm call per element keeps a loop scalar). ``|f| <= 80``
+    keeps ``n + 127`` inside float32's normal exponent range.
+    """
+    n = np.floor(f * _LOG2E + np.float32(0.5))
+    r = f - n * _LN2_HI - n * _LN2_LO
+    p = _EXP_C5 * r + _EXP_C4
+    p = p * r + _EXP_C3
+    p = p * r + _EXP_C2
+    p = p * r + _EXP_C1
+    p = p * r + _EXP_C0
+    return p * _f32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+
+
+def split_csr(
+    indptr: np.ndarray, neighbors: np.ndarray, weights: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR rows reordered for :func:`anneal_sweeps`: neighbours earlier in ``order`` first.
+
+    Args:
+        indptr, neighbors, weights: CSR adjacency (each undirected edge in both rows).
+        order: ``(L,)`` update order of the units.
+
+    Returns:
+        ``(neighbors, weights, split)``: the rows' entries sorted by their position in
+        ``order``, and ``split[i]``, the first entry of row ``i`` updated after ``i``.
+
+    Example:
+        >>> indptr, nbr, w = np.array([0, 1, 3, 4]), np.array([1, 0, 2, 1]), np.ones(4, np.float32)
+        >>> nb2, w2, split = split_csr(indptr, nbr, w, np.array([1, 0, 2]))
+        >>> nb2.tolist(), split.tolist()
+        ([1, 0, 2, 1], [1, 1, 4])
+    """
+    num_units = indptr.size - 1
+    pos = np.empty(num_units, np.int64)
+    pos[order] = np.arange(num_units)
+    rows = np.repeat(np.arange(num_units), np.diff(indptr))
+    key = np.lexsort((pos[neighbors], rows))  # row-major, then by update position within a row
+    neighbors, weights = np.ascontiguousarray(neighbors[key]), np.ascontiguousarray(weights[key])
+    earlier = np.bincount(rows, weights=pos[neighbors] < pos[rows], minlength=num_units).astype(np.int64)
+    return neighbors, weights, indptr[:-1].astype(np.int64) + earlier
+
+
+@nb.njit(fastmath=True, cache=True, nogil=True)
+def _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, c0, c1, energy):
+    """Sweeps of chains ``c0:c1`` as :func:`_sweep_block`, writing their energies in the last one.
+
+    The random stream of each chain is a xoroshiro64* generator (Blackman and Vigna; its
+    upper bits are recommended for floats) whose two 32-bit words are the halves of
+    ``rng[chain]``: 32-bit lanes vectorize twice as wide as xorshift64*'s 64-bit ones.
+    """
+    num_units = z.shape[0]
+    n = c1 - c0
+    if n <= 0:
+        return
+    field = np.empty(n, np.float32)
+    past = np.empty(n, np.float32)
+    acc = np.zeros(n, np.float64)
+    streams = rng[c0:c1]
+    # The two 32-bit halves of each stream in separate arrays, so that the update loop
+    # runs on 8 float32/uint32 lanes (AVX2 has 4 uint64 lanes and no uint64 multiply).
+    s0 = np.empty(n, np.uint32)
+    s1 = np.empty(n, np.uint32)
+    for c in range(n):
+        s0[c] = np.uint32(streams[c] & np.uint64(0xFFFFFFFF))
+        s1[c] = np.uint32(streams[c] >> np.uint64(32))
+    for sweep in range(num_sweeps):
+        last = sweep == num_sweeps - 1
+        for oi in range(num_units):
+            i = order[oi]
+            bi = linear[i]
+            for c in range(n):
+                field[c] = bi
+            for p in range(indptr[i], split[i]):
+                w = weights[p]
+                zj = z[neighbors[p], c0:c1]
+                for c in range(n):
+                    field[c] += w * zj[c]
+            if last:
+                # E = sum_i z_i (b_i + sum_{j before i} W_ij z_j): in the last sweep the
+                # units before i already hold their final values, so E costs no extra pass.
+                for c in range(n):
+                    past[c] = field[c]
+            for p in range(split[i], indptr[i + 1]):
+                w = weights[p]
+                zj = z[neighbors[p], c0:c1]
+                for c in range(n):
+                    field[c] += w * zj[c]
+            zi = z[i, c0:c1]
+            for c in range(n):
+                # xoroshiro64*: its top 24 bits make the uniform.
+                a = s0[c]
+                b = np.uint32(s1[c] ^ a)
+                r = np.uint32(a * np.uint32(0x9E3779BB))
+                s0[c] = np.uint32(np.uint32(np.uint32(a << np.uint32(26)) | np.uint32(a >> np.uint32(6)))
+                                  ^ b ^ np.uint32(b << np.uint32(9)))
+                s1[c] = np.uint32(np.uint32(b << np.uint32(13)) | np.uint32(b >> np.uint32(19)))
+                u = np.float32(np.int32(r >> np.uint32(8))) * np.float32(5.9604645e-08)
+                f = min(max(beta * field[c], -FIELD_CLIP), FIELD_CLIP)
+                zi[c] = np.uint8(u * (np.float32(1.0) + _exp32(f)) < np.float32(1.0))
+            if last:
+                for c in range(n):
+                    acc[c] += zi[c] * past[c]
+    for c in range(n):
+        energy[c0 + c] = acc[c]
+        streams[c] = np.uint64(s0[c]) | (np.uint64(s1[c]) << np.uint64(32))
+
+
+@nb.njit(cache=True, nogil=True)
+def _copy_parents(z, parent, energy):
+    """``z[:, c] = z[:, parent[c]]`` (and the energies) for the slots whose parent is another slot.
+
+    Parents are slots that keep their own state, so the order of the copies does not matter.
+    """
+    num_chains = z.shape[1]
+    dst = np.empty(num_chains, np.int64)
+    m = 0
+    for c in range(num_chains):
+        if parent[c] != c:
+            dst[m] = c
+            m += 1
+    if m == 0:
+        return
+    for i in range(z.shape[0]):
+        row = z[i]
+        for k in range(m):
+            row[dst[k]] = row[parent[dst[k]]]
+    for k in range(m):
+        energy[dst[k]] = energy[parent[dst[k]]]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def anneal_sweeps(z, rng, parent, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, num_blocks,
+                  energy):
+    """Resample, then ``num_sweeps`` block-Gibbs sweeps at ``beta`` with the new energies, in place.
+
+    One population-annealing step after the reweighting: chain slot ``c`` takes the state
+    (and energy) of slot ``parent[c]`` (each parent must be a slot with ``parent[p] == p``),
+    keeping its own random stream; then every chain gets the sweeps of :func:`gibbs_sweeps`
+    and ``energy`` receives ``E(z) = b.z + sum_e w_e z_i z_j`` of the final states,
+    accumulated during the last sweep. With ``num_sweeps = 0`` only the copies are made.
+
+    Args:
+        z: ``(L, N)`` uint8 chain states, updated in place.
+        rng: ``(N,)`` uint64 non-zero xoroshiro64* states, updated in place.
+        parent: ``(N,)`` int64 slot each chain copies its state from (itself: no copy).
+        linear: ``(L,)`` float32 biases.
+        indptr, split, neighbors, weights: CSR adjacency from :func:`split_csr` (float32 weights).
+        order: ``(L,)`` int64 update order, units of one colour contiguous.
+        beta: inverse temperature (float32).
+        num_sweeps: sweeps to run.
+        num_blocks: chain blocks run in parallel.
+        energy: ``(N,)`` float64 energies, updated in place.
+    """
+    _copy_parents(z, parent, energy)
+    if num_sweeps <= 0:
+        return
+    num_chains = z.shape[1]
+    block = (num_chains + num_blocks - 1) // num_blocks
+    for blk in prange(num_blocks):
+        c0 = blk * block
+        _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, c0,
+                      min(num_chains, c0 + block), energy)
+
+
+@nb.njit(cache=True, nogil=True)
+def anneal_sweeps_serial(z, rng, parent, linear, indptr, split, neighbors, weights, order, beta, num_sweeps,
+                         num_blocks, energy):
+    """:func:`anneal_sweeps` on the calling thread (no thread-pool launch), for small work."""
+    _copy_parents(z, parent, energy)
+    if num_sweeps > 0:
+        _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, 0, z.shape[1],
+                      energy)

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import abc
+import numbers
 import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Hashable, Mapping, Sequence
@@ -27,7 +28,8 @@ from typing import Any, ClassVar, Hashable, Mapping, Sequence
 import dimod
 import numpy as np
 
-from ..topology import LatentGraph, csr_from_edges
+from ..topology import LatentGraph, as_index_array, csr_from_edges
+from ..validation import check_int, check_real
 
 __all__ = [
     "BoltzmannMachine",
@@ -41,6 +43,8 @@ __all__ = [
     "check_samples",
     "samples_in_order",
     "seed_sequence",
+    "spins_to_binary",
+    "binary_to_spins",
 ]
 
 
@@ -82,6 +86,26 @@ def call_with_timeout(fn, timeout: float | None, what: str):
     return box["value"]
 
 
+def spins_to_binary(spins: np.ndarray) -> np.ndarray:
+    """Map spins ``s`` in {-1, +1} to binary ``z = (s + 1) / 2`` as int8 (the one conversion qhvae uses).
+
+    Example:
+        >>> spins_to_binary(np.array([-1, 1, 1])).tolist()
+        [0, 1, 1]
+    """
+    return ((np.asarray(spins, dtype=np.int8) + 1) // 2).astype(np.int8)
+
+
+def binary_to_spins(z: np.ndarray) -> np.ndarray:
+    """Map binary ``z`` in {0, 1} to spins ``s = 2 z - 1`` as int8.
+
+    Example:
+        >>> binary_to_spins(np.array([0, 1])).tolist()
+        [-1, 1]
+    """
+    return (2 * np.asarray(z, dtype=np.int8) - 1).astype(np.int8)
+
+
 SeedLike = int | np.random.SeedSequence | None
 
 
@@ -100,6 +124,22 @@ def seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed}")
     return np.random.SeedSequence(int(seed))
+
+
+_NOT_REAL = {"c": ("complex numbers", "pass np.real(x) if the imaginary part is meant to be zero"),
+             "b": ("booleans", "convert with np.asarray(x, float) if 0/1 is meant")}
+
+
+def _real_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as float64 if they are real numbers: ``np.asarray(x, float)`` would drop an
+    imaginary part with a mere warning and parse text such as ``"0.5"``."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in arr.flat):
+        return arr.astype(np.float64)
+    what, hint = _NOT_REAL.get(arr.dtype.kind, (f"{arr.dtype} values", "convert to a float array first"))
+    raise ValueError(f"{name} must be real numbers, got {what} (dtype {arr.dtype}); {hint}")
 
 
 def _finite(name: str, values: np.ndarray) -> None:
@@ -166,16 +206,18 @@ class BoltzmannMachine:
 
         Raises:
             ValueError: on non-finite values, wrong shapes, self-loops, out-of-range
-                indices or a non-symmetric dense matrix.
+                indices or a non-symmetric dense matrix; on indices that are not integers
+                (``0.9`` is never truncated to unit 0, and whole floats are refused too)
+                and parameters that are not real numbers (complex, boolean or text values).
         """
-        b = np.asarray(linear, dtype=np.float64)
+        b = _real_array("linear biases", linear)
         if b.ndim != 1 or b.size == 0:
             raise ValueError(f"linear biases must be a non-empty 1-D array, got shape {b.shape}")
         _finite("linear biases", b)
         n = b.shape[0]
         fixed_edges = None
         if graph is not None:
-            fixed_edges = graph.edges if isinstance(graph, LatentGraph) else np.asarray(graph, np.int64)
+            fixed_edges = graph.edges if isinstance(graph, LatentGraph) else as_index_array("graph edges", graph)
             if isinstance(graph, LatentGraph) and graph.num_nodes != n:
                 raise ValueError(f"graph {graph.name} has {graph.num_nodes} units but linear has {n}")
         if quadratic is None:
@@ -183,19 +225,17 @@ class BoltzmannMachine:
             weights = np.zeros(edges.shape[0])
         elif isinstance(quadratic, tuple):
             if len(quadratic) == 2:
-                edges = np.asarray(quadratic[0], dtype=np.int64).reshape(-1, 2)
-                weights = np.asarray(quadratic[1], dtype=np.float64).reshape(-1)
+                edges = as_index_array("coupling indices", quadratic[0]).reshape(-1, 2)
+                weights = _real_array("couplings", quadratic[1]).reshape(-1)
             elif len(quadratic) == 3:
-                edges = np.stack(
-                    [np.asarray(quadratic[0], np.int64).ravel(), np.asarray(quadratic[1], np.int64).ravel()], 1
-                )
-                weights = np.asarray(quadratic[2], dtype=np.float64).reshape(-1)
+                edges = np.stack([as_index_array("coupling indices", quadratic[k]).ravel() for k in (0, 1)], 1)
+                weights = _real_array("couplings", quadratic[2]).reshape(-1)
             else:
                 raise ValueError("quadratic as a tuple must be (edges, weights) or (rows, cols, weights)")
             if weights.shape[0] != edges.shape[0]:
                 raise ValueError(f"{edges.shape[0]} edges but {weights.shape[0]} weights")
         else:
-            w = np.asarray(quadratic, dtype=np.float64)
+            w = _real_array("coupling matrix", quadratic)
             if w.shape != (n, n):
                 raise ValueError(f"a dense coupling matrix must have shape ({n}, {n}), got {w.shape}")
             _finite("coupling matrix", w)
@@ -217,9 +257,8 @@ class BoltzmannMachine:
             swap = edges[:, 0] > edges[:, 1]
             if np.any(swap):
                 edges = np.where(swap[:, None], edges[:, ::-1], edges)
-        if not np.isfinite(offset):
-            raise ValueError(f"offset must be finite, got {offset}")
-        return cls(b, np.ascontiguousarray(edges), np.ascontiguousarray(weights), float(offset))
+        offset = check_real("offset", offset)
+        return cls(b, np.ascontiguousarray(edges), np.ascontiguousarray(weights), offset)
 
     @classmethod
     def from_bqm(cls, bqm: dimod.BinaryQuadraticModel) -> tuple["BoltzmannMachine", list[Hashable]]:
@@ -253,6 +292,23 @@ class BoltzmannMachine:
     def structure_key(self) -> tuple[int, bytes]:
         """A hashable fingerprint of ``(L, edges)``; samplers cache colourings on it."""
         return self.num_variables, self.edges.tobytes()
+
+    def components(self) -> tuple[int, np.ndarray]:
+        """Connected components of the coupling graph: ``(count, label of each unit)``.
+
+        Example:
+            >>> bm = BoltzmannMachine.from_arrays([0.0, 0.0, 0.0], ([[0, 1]], [1.0]))
+            >>> n, labels = bm.components()
+            >>> n, labels.tolist()
+            (2, [0, 0, 1])
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.num_variables
+        adj = coo_matrix((np.ones(self.num_edges), (self.edges[:, 0], self.edges[:, 1])), shape=(n, n))
+        count, labels = connected_components(adj, directed=False)
+        return int(count), labels
 
     def energies(self, samples: np.ndarray) -> np.ndarray:
         """Energies of an ``(N, L)`` array of 0/1 samples (float64, includes the offset)."""
@@ -402,8 +458,7 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         self, bm: BoltzmannMachine, num_samples: int, *, seed: SeedLike = None, **params
     ) -> SampleResult:
         """Draw validated samples of a :class:`BoltzmannMachine` with the sampler's info dict."""
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+        check_int("num_samples", num_samples)
         self._check_params(params)
         try:
             seq = seed_sequence(seed)
@@ -443,7 +498,25 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         return self.sample_bm(bm, num_samples, seed=seed, **params).samples
 
     def sample(self, bqm: dimod.BinaryQuadraticModel, num_reads: int = 100, seed: SeedLike = None, **params):
-        """Boltzmann samples of ``bqm`` at beta = 1, as a SampleSet in the bqm's vartype."""
+        """Boltzmann samples of ``bqm`` at beta = 1, as a SampleSet in the bqm's vartype.
+
+        A BQM with no variables has a single state: ``num_reads`` empty samples, each with
+        the BQM's offset as its energy (what dimod's own samplers return).
+
+        Example:
+            >>> import dimod, qhvae
+            >>> empty = dimod.BinaryQuadraticModel("SPIN")
+            >>> len(qhvae.get_sampler("gibbs").sample(empty, num_reads=3))
+            3
+        """
+        if isinstance(bqm, dimod.BinaryQuadraticModel) and bqm.num_variables == 0:
+            check_int("num_reads", num_reads)
+            self._check_params(params)
+            seed_sequence(seed)
+            return dimod.SampleSet.from_samples(
+                (np.zeros((int(num_reads), 0), np.int8), []), bqm.vartype,
+                energy=np.full(int(num_reads), float(bqm.offset)),
+            )
         bm, labels = BoltzmannMachine.from_bqm(bqm)
         result = self.sample_bm(bm, num_reads, seed=seed, **params)
         energy = bm.energies(result.samples)

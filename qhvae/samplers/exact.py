@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, log_expit, logsumexp
 
 from ._kernels import energies
@@ -13,12 +11,6 @@ from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
 __all__ = ["ExactSampler", "exact_log_partition", "MAX_ENUMERATION"]
 
 MAX_ENUMERATION = 20
-
-
-def _components(bm: BoltzmannMachine) -> tuple[int, np.ndarray]:
-    n = bm.num_variables
-    adj = coo_matrix((np.ones(bm.num_edges), (bm.edges[:, 0], bm.edges[:, 1])), shape=(n, n))
-    return connected_components(adj, directed=False)
 
 
 def _enumerate(bm: BoltzmannMachine, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +29,7 @@ def _solve(bm: BoltzmannMachine, limit: int) -> tuple[np.ndarray, list, float]:
 
     Isolated units contribute ``log(1 + exp(-b_i)) = -log(sigmoid(b_i))`` analytically.
     """
-    ncomp, labels = _components(bm)
+    ncomp, labels = bm.components()
     sizes = np.bincount(labels, minlength=ncomp)
     if sizes.max() > limit:
         raise ValueError(

@@ -7,7 +7,7 @@ Plugin authors run it in their own test suite::
     def test_my_sampler_conforms():
         assert_conforms(MySampler())
 
-It checks the dimod Sampler API, both vartypes, the fast array path, seeding, output
+It checks the dimod Sampler API (and runs dimod's own generated sampler tests), both vartypes, the fast array path, seeding, output
 validation and, most importantly, that the samples follow the Boltzmann distribution at
 beta = 1, against exact enumeration on small graphs.
 
@@ -33,8 +33,9 @@ import numpy as np
 from scipy import stats
 
 from ..samplers.base import BoltzmannMachine, BoltzmannSampler, SamplerError
-from ..samplers.exact import _solve
 from ..topology import LatentGraph, chimera, full
+from .dimod_suite import run_dimod_suite
+from .statistics import exact_moments
 
 __all__ = ["CheckResult", "ConformanceReport", "check_sampler", "assert_conforms", "boltzmann_statistics"]
 
@@ -76,18 +77,9 @@ class ConformanceReport:
 
 
 def _exact_moments(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray, float]:
-    """Exact ``<z_i>``, ``<z_i z_j>`` (i < j) and ``<E>`` of a small connected model."""
-    single, tables, _ = _solve(bm, 20)
-    if single.size or len(tables) != 1:
-        raise ValueError("the reference models of the kit must be connected")
-    units, states, energy, log_z = tables[0]
-    p = np.exp(-energy - log_z)
-    z = np.zeros((bm.num_variables, p.size))
-    z[units] = states
-    means = z @ p
-    pairs = (z * p) @ z.T
-    iu = np.triu_indices(bm.num_variables, 1)
-    return means, pairs[iu], float(energy @ p + bm.offset)
+    """Exact ``<z_i>``, ``<z_i z_j>`` (i < j) and ``<E>`` of a small model, by enumeration."""
+    means, pairs, mean_energy, _ = exact_moments(bm)
+    return means, pairs[np.triu_indices(bm.num_variables, 1)], mean_energy
 
 
 def boltzmann_statistics(
@@ -159,6 +151,7 @@ def check_sampler(
     quick: bool = False,
     alpha: float = 1e-3,
     params: dict[str, Any] | None = None,
+    dimod_suite: bool = True,
 ) -> ConformanceReport:
     """Run the conformance checks on a sampler and return a report (never raises for a bad sampler).
 
@@ -168,6 +161,7 @@ def check_sampler(
         quick: fewer, smaller batches (about 4x less sampling), for fast test suites.
         alpha: family-wise false-alarm rate of the Boltzmann test.
         params: extra parameters passed to every sampling call.
+        dimod_suite: also run dimod's generated sampler tests (:mod:`qhvae.testing.dimod_suite`).
 
     Example:
         >>> report = check_sampler("exact", quick=True)
@@ -227,7 +221,17 @@ def check_sampler(
             return None
         raise AssertionError("NaN parameters were accepted")
 
+    def dimod_generated_tests():
+        def factory():
+            _reset(sampler)
+            return sampler
+
+        passed, failures = run_dimod_suite(factory, report.sampler)
+        assert passed, f"{len(failures)} failed: " + "; ".join(failures[:3])
+
     _check(report, "dimod Sampler API", dimod_api)
+    if dimod_suite:
+        _check(report, "dimod's generated sampler tests", dimod_generated_tests)
     _check(report, "SPIN and BINARY vartypes, labels, energies", vartypes)
     _check(report, "fast array path shape and dtype", array_path)
     _check(report, "seeding", seeding)

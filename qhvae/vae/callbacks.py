@@ -1,8 +1,13 @@
-"""Keras callbacks for the paper's training schedules (App. A) and for watching a run."""
+"""Keras callbacks for the paper's training schedules (App. A).
+
+The callbacks that watch a run without changing it (:class:`~qhvae.training.monitors.StopOnNaN`,
+``RichProgress``, ``SamplerMonitor``, ``TestSetTracker``) moved to :mod:`qhvae.training.monitors`;
+importing them from here still works for one release, with a ``DeprecationWarning``.
+"""
 
 from __future__ import annotations
 
-import math
+import warnings
 from typing import Sequence
 
 import keras
@@ -12,13 +17,12 @@ __all__ = [
     "KLAnnealing",
     "ImportanceSampleAnnealing",
     "ExponentialLearningRate",
-    "StopOnNaN",
-    "RichProgress",
-    "SamplerMonitor",
-    "TestSetTracker",
     "paper_schedules",
     "PAPER_KD_SCHEDULE",
 ]
+
+#: Names that moved to :mod:`qhvae.training.monitors` (served by :func:`__getattr__` for one release).
+MOVED_TO_MONITORS = ("StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker")
 
 PAPER_KD_SCHEDULE = ((1, 8), (2, 4), (2, 4), (4, 2), (4, 2), (8, 1))
 
@@ -109,150 +113,6 @@ class ExponentialLearningRate(keras.callbacks.Callback):
             logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
 
 
-class StopOnNaN(keras.callbacks.Callback):
-    """Stop training at the first non-finite loss and say so; checkpoints keep the last good state.
-
-    Attributes:
-        message: why training stopped, or ``None``.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.message: str | None = None
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.message = (f"the loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}; "
-                            "training stopped (lower the learning rate, or check the data); the last "
-                            "checkpoint holds the last finite state")
-            self.model.stop_training = True
-
-
-class RichProgress(keras.callbacks.Callback):
-    """A rich progress bar over the whole run, with the latest metrics in its description."""
-
-    def __init__(self, console=None, keys: Sequence[str] = ("loss", "bound", "bound_without_log_z", "recon")):
-        super().__init__()
-        self.console, self.keys = console, tuple(keys)
-        self._progress = None
-
-    def on_train_begin(self, logs=None):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        epochs, steps = self.params.get("epochs", 1), self.params.get("steps") or 1
-        self._steps = steps
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                                  TimeRemainingColumn(), console=self.console, transient=False)
-        self._progress.start()
-        self._task = self._progress.add_task("training", total=epochs * steps)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        self._progress.update(self._task, completed=epoch * self._steps)
-
-    def on_train_batch_end(self, batch, logs=None):
-        shown = " ".join(f"{k}={float(logs[k]):.3f}" for k in self.keys if logs and k in logs)
-        self._progress.update(self._task, completed=self._epoch * self._steps + batch + 1,
-                              description=f"epoch {self._epoch + 1} {shown}")
-
-    def on_train_end(self, logs=None):
-        if self._progress is not None:
-            self._progress.stop()
-
-
-class SamplerMonitor(keras.callbacks.Callback):
-    """Log the sampler's effective inverse temperature, the prior's weight norm and clipping each epoch.
-
-    Adds ``beta_eff`` (annealers: the current estimate; classical samplers: 1),
-    ``weight_l1`` and, for QPU samplers, ``clipped_h``/``clipped_j`` (cumulative) to the
-    epoch logs, so CSV logs and plots (the paper's Figs. 11 and 13) can show them.
-    """
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
-            return
-        sampler = self.model.sampler
-        logs["beta_eff"] = float(getattr(sampler, "effective_beta", 1.0))
-        logs["weight_l1"] = float(np.abs(self.model.prior.masked_weights().numpy()).sum())
-        counts = getattr(sampler, "clip_counts", None)
-        if counts:
-            logs["clipped_h"], logs["clipped_j"] = counts["h"], counts["J"]
-
-
-class TestSetTracker(keras.callbacks.Callback):
-    """Evaluate held-out images every few epochs, so curves over training can be drawn (Figs. 5, 6, 8, 9, 11).
-
-    At the end of the first epoch it sees, of every ``every``-th epoch and of the last
-    epoch, it adds to the epoch logs:
-
-    - ``test_log_likelihood``: the importance-weighted log-likelihood with
-      ``num_samples`` discrete samples per image, ``log Z`` exact when feasible, else
-      from population annealing with ``log_z_replicas`` replicas;
-    - ``test_active_units``: units whose posterior mean varies by more than 0.01;
-    - ``test_log_z``: the ``log Z`` estimate used.
-
-    Other epochs carry no such keys (CSV logs show ``NA``). Evaluating the first epoch
-    of every ``fit`` call keeps the CSV columns the same when a run resumes. The
-    estimates are cheaper than the final evaluation's (fewer images and samples): they
-    show trends, the final ``evaluation.json`` gives the number to quote.
-
-    Args:
-        images: ``(N, H, W, 1)`` binary test images.
-        every: evaluate every this many epochs.
-        num_samples: importance samples per image.
-        log_z_replicas: PA replicas of the ``log Z`` estimate.
-        seed: seed of the ``log Z`` estimate.
-
-    Example:
-        >>> import numpy as np
-        >>> TestSetTracker(np.zeros((4, 8, 8, 1), np.float32), every=5).tracks(9, total=20)
-        True
-    """
-
-    KEYS = ("test_log_likelihood", "test_active_units", "test_log_z")
-
-    def __init__(self, images, every: int = 1, num_samples: int = 100, log_z_replicas: int = 1000,
-                 seed: int | None = 0):
-        super().__init__()
-        images = np.asarray(images, np.float32)
-        if images.ndim != 4 or not len(images):
-            raise ValueError(f"need a non-empty (N, H, W, 1) array of test images, got shape {images.shape}")
-        if every < 1 or num_samples < 1 or log_z_replicas < 1:
-            raise ValueError("every, num_samples and log_z_replicas must be positive")
-        self.images, self.every = images, int(every)
-        self.num_samples, self.log_z_replicas, self.seed = int(num_samples), int(log_z_replicas), seed
-        self._first = True
-
-    def tracks(self, epoch: int, total: int | None = None) -> bool:
-        """Whether the end of (0-based) ``epoch`` is evaluated (the first epoch of a fit aside)."""
-        return (epoch + 1) % self.every == 0 or (total is not None and epoch + 1 >= total)
-
-    def on_train_begin(self, logs=None):
-        self._first = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
-            return
-        if not (self._first or self.tracks(epoch, (self.params or {}).get("epochs"))):
-            return
-        self._first = False
-        from ..evaluate import active_units, importance_weighted_log_likelihood, prior_log_partition
-
-        b, _ = self.model.prior.numpy_parameters()
-        if not np.all(np.isfinite(b)) or not np.all(np.isfinite(self.model.prior.masked_weights().numpy())):
-            return  # StopOnNaN and the checkpoint callback report a diverged run
-        log_z = prior_log_partition(self.model, seed=self.seed, num_replicas=self.log_z_replicas)
-        ll = importance_weighted_log_likelihood(self.model, self.images, log_z.value, num_samples=self.num_samples)
-        logs["test_log_likelihood"] = float(ll.mean())
-        logs["test_active_units"] = float(active_units(self.model, self.images)[0])
-        logs["test_log_z"] = float(log_z.value)
-
-
 def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float = 3e-3,
                     final_lr: float = 1e-4, kl_fraction: float = 0.1) -> list[keras.callbacks.Callback]:
     """The paper's three schedules scaled to an ``epochs`` budget.
@@ -271,3 +131,16 @@ def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float 
         ImportanceSampleAnnealing(every=max(1, round(200 * scale))),
         ExponentialLearningRate(initial_lr, final_lr, epochs=max(1800 * scale, 1e-9)),
     ]
+
+
+def __getattr__(name: str):
+    """The monitors that moved to :mod:`qhvae.training.monitors`, with a ``DeprecationWarning``."""
+    if name in MOVED_TO_MONITORS:
+        warnings.warn(f"qhvae.vae.callbacks.{name} moved to qhvae.training.monitors.{name}; import it from there "
+                      "(the old path goes in the next release)", DeprecationWarning, stacklevel=2)
+        # The one upward reference of the model layer, for one release only: training
+        # imports the model, so the moved classes cannot be imported here at module level.
+        from ..training import monitors
+
+        return getattr(monitors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

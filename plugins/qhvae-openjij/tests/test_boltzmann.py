@@ -1,6 +1,6 @@
 """Samples are Boltzmann at beta = 1: moments against exact enumeration, with controls.
 
-Tolerances come from the sample size (see ``conftest.moment_test``): every statistic's
+Tolerances come from the sample size (see ``qhvae.testing.statistics.moment_test``): every statistic's
 standard error is ``sqrt(m (1 - m) / N)`` at its exact value ``m``, the critical ``|z|``
 is Bonferroni-corrected at family-wise rate 1e-4, and the seeds are fixed, so each test
 is deterministic. Controls show the test has power (raw SQA read-outs fail) and is not
@@ -13,7 +13,7 @@ from scipy import stats
 
 import qhvae
 
-from openjij_stats import ALPHA, exact_moments, moment_test, random_bm
+from qhvae.testing.statistics import ALPHA, exact_moments, moment_test, random_bm
 
 MODELS = {
     "chimera(1) 8 units, U(-2, 2)": (qhvae.topology.chimera(1), 1, 2.0),

@@ -13,7 +13,7 @@ import pytest
 import qhvae
 from qhvae_openjij.sampler import DEFAULTS, OpenJijSQASampler, random_draws
 
-from openjij_stats import random_bm
+from qhvae.testing.statistics import random_bm
 
 FAST = dict(anneal_sweeps=20, equilibration_sweeps=20)
 

@@ -14,11 +14,20 @@ design, done on numpy arrays because dwave.preprocessing's composite costs more 
 whole client-side time budget, see :meth:`QPUSampler._sample_transformed`), and an anneal
 schedule from a named shape validated against the device's properties before any call.
 After each call ``beta_eff`` is re-estimated from the returned samples
-(:class:`qhvae.temperature.BetaEffEstimator`).
+(:class:`~qhvae.samplers.qpu.temperature.BetaEffEstimator`). A fresh sampler calibrates
+on its first call that carries temperature information: when the reads' own estimate of
+``beta_eff`` disagrees with the programmed one beyond its statistical error, it
+reprograms and reads again before handing anything back, so the first samples training
+sees are already at the model's temperature (``calibrate``).
 
-The latent graph is placed on the device's working graph by :mod:`qhvae.hardware`;
-units on qubits the device lacks are sampled exactly from their bias (a masked prior
-gives them no couplings) and :meth:`QPUSampler.masks_for` gives the prior its masks.
+The latent graph is placed on the device's working graph by :mod:`qhvae.hardware`; the
+machine is programmed and the answers read back through
+:class:`~qhvae.samplers.qpu.layout.DeviceLayout`, which samples the units on qubits the
+device lacks exactly from their bias (a masked prior gives them no couplings), and
+:meth:`QPUSampler.masks_for` gives the prior its masks.
+
+The classical sampler to fall back on and the Eq. C3 auxiliary sampler are passed in as
+instances; ``qhvae.get_sampler("qpu", fallback="pa")`` builds them by name.
 """
 
 from __future__ import annotations
@@ -26,16 +35,17 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import dimod
 import numpy as np
-from scipy.special import expit
 
-from ..topology import LatentGraph, from_edges
-from .base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError, samples_in_order
-from .schedules import build_schedule
+from ...hardware import Placement, place
+from ...topology import LatentGraph, from_edges
+from ..base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError
+from ..schedules import build_schedule
+from .layout import DeviceLayout, spin_parameters
+from .temperature import BetaEffEstimator
 
 __all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave", "balanced_transforms"]
 
@@ -81,20 +91,6 @@ def connect_dwave(**solver_config) -> dimod.Sampler:
         raise QPUError(f"could not connect to a D-Wave QPU ({kind}: {exc}); {hint}") from exc
 
 
-def spin_parameters(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray]:
-    """Spin-form ``(h, J)`` of a BINARY machine (unit-indexed ``h``, per-edge ``J``), no ``beta_eff``.
-
-    Example:
-        >>> bm = BoltzmannMachine.from_arrays([1.0, -2.0], ([[0, 1]], [4.0]))
-        >>> h, J = spin_parameters(bm)
-        >>> h.tolist(), J.tolist()
-        ([1.5, 0.0], [1.0])
-    """
-    n = bm.num_variables
-    h = bm.linear / 2.0 + (np.bincount(bm.edges[:, 0], bm.weights, n) + np.bincount(bm.edges[:, 1], bm.weights, n)) / 4.0
-    return h, bm.weights / 4.0
-
-
 def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.Generator) -> np.ndarray:
     """``(T, n)`` spin-reversal flips in which every qubit is flipped in half of the transforms.
 
@@ -115,87 +111,68 @@ def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.
     return flips
 
 
-@dataclass(frozen=True, eq=False)
-class _Layout:
-    """How a machine's units and couplings map onto the usable qubits and couplers.
-
-    It depends only on the machine's structure and its placement, so it is built once
-    per structure (:meth:`QPUSampler._layout_for`) instead of on every call: the masks,
-    the index arrays and above all the list of qubit labels (a Python list of a few
-    hundred ints) were otherwise rebuilt for every negative phase.
-    """
-
-    placement: Any
-    usable_units: np.ndarray  # (L,) bool: the unit's qubit works
-    usable_edges: np.ndarray  # (E,) bool over bm.edges: the coupler works
-    units: np.ndarray  # indices of the usable units (the BQM's variables, in this order)
-    missing: np.ndarray  # indices of the units on absent qubits
-    rows: np.ndarray  # usable couplings as positions among `units`
-    cols: np.ndarray
-    labels: list  # the qubit of every usable unit, in unit order
-    sorted_labels: list  # the same qubits sorted: the column order of a dimod SampleSet
-    from_sorted: np.ndarray  # columns of `sorted_labels` that give `labels` order
-
-    @classmethod
-    def build(cls, bm: BoltzmannMachine, placement) -> "_Layout":
-        usable_units = np.asarray(placement.unit_mask) > 0
-        usable_edges = np.asarray(placement.edge_mask) > 0
-        placed_edges = np.asarray(placement.graph.edges).reshape(-1, 2)
-        if not np.array_equal(placed_edges, bm.edges):
-            # The mask follows the placed graph's edge order; the machine may list the same
-            # couplings in another order (or orientation): match them by their units.
-            works = {(min(i, j), max(i, j)): bool(ok) for (i, j), ok in zip(placed_edges.tolist(), usable_edges)}
-            usable_edges = np.array([works[(min(i, j), max(i, j))] for i, j in bm.edges.tolist()], bool)
-        units = np.flatnonzero(usable_units)
-        position = np.full(bm.num_variables, -1)
-        position[units] = np.arange(units.size)
-        edges = bm.edges[usable_edges]
-        labels = np.asarray(placement.qubits)[units].tolist()
-        sorted_labels = sorted(labels)
-        column = {v: i for i, v in enumerate(sorted_labels)}
-        layout = cls(placement, usable_units, usable_edges, units,
-                     np.setdiff1d(np.arange(bm.num_variables), units),
-                     position[edges[:, 0]], position[edges[:, 1]], labels, sorted_labels,
-                     np.array([column[v] for v in labels], np.intp))
-        for name in ("usable_units", "usable_edges", "units", "missing", "rows", "cols", "from_sorted"):
-            getattr(layout, name).setflags(write=False)  # shared by every call: never modified
-        return layout
+def _sampler_instance(value: Any, what: str) -> BoltzmannSampler | None:
+    """``value`` when it is a sampler instance or None; a clear error for a sampler's name."""
+    if value is None or isinstance(value, BoltzmannSampler):
+        return value
+    hint = (f"; build it by name with qhvae.get_sampler({value!r}), or name it in "
+            f"qhvae.get_sampler('qpu', {what}={value!r}), which builds it") if isinstance(value, str) else ""
+    raise TypeError(f"{what} must be a qhvae BoltzmannSampler instance or None, got {value!r}{hint}")
 
 
 class QPUSampler(BoltzmannSampler):
     """Boltzmann samples of the prior from a QPU-shaped dimod Structured sampler.
 
     Args:
-        device: ``DWaveSampler``, ``MockDWaveSampler``, a :class:`~qhvae.samplers.emulator.QPUEmulator`,
-            any dimod Structured sampler with QPU properties, or ``"dwave"`` to connect
-            with dwave-cloud-client's configuration (``solver_config`` passed on).
+        device: ``DWaveSampler``, ``MockDWaveSampler``, a
+            :class:`~qhvae.samplers.qpu.emulator.QPUEmulator`, any dimod Structured sampler
+            with QPU properties, or ``"dwave"`` to connect with dwave-cloud-client's
+            configuration (``solver_config`` passed on).
         graph: the latent graph (else built from each model's edges).
         beta_eff: initial effective inverse temperature.
-        beta_estimator: ``"mpl"``, ``"c3"``, a :class:`~qhvae.temperature.BetaEffEstimator`
-            or ``None`` to keep ``beta_eff`` fixed.
+        beta_estimator: ``"mpl"``, ``"c3"``, a
+            :class:`~qhvae.samplers.qpu.temperature.BetaEffEstimator` or ``None`` to keep
+            ``beta_eff`` fixed.
         num_spin_reversal_transforms: transforms per call (paper: 5); 0 disables them.
         schedule: ``"pause-quench"`` (paper App. B), ``"forward"``, explicit ``(t, s)``
             points, or ``None`` for the device default.
         schedule_options: options of the named shape (``pause_point``, ``pause_us``,
             ``ramp_us``, ``quench_slope``; ``annealing_time`` for ``"forward"``).
-        retries, backoff: transient failures (timeouts, connection errors, solver offline)
-            are retried ``retries`` times with exponential backoff starting at ``backoff`` s.
-        fallback: name of a classical sampler to use when the device keeps failing
-            (``None``: raise).
+        retries: transient failures (timeouts, connection errors, solver offline) are
+            retried ``retries`` times with exponential backoff.
+        backoff: the first backoff, in seconds (doubled after every retry).
+        fallback: a classical :class:`~qhvae.samplers.base.BoltzmannSampler` to use when the
+            device keeps failing (``None``: raise). ``qhvae.get_sampler`` builds it from a name.
+        aux_sampler: with ``beta_estimator="c3"``, the classical sampler of Eq. C3's
+            auxiliary expectation (``None``: population annealing).
         seed: seed of the spin-reversal transforms.
+        solver_config: passed to ``DWaveSampler`` when ``device="dwave"``.
+        calibrate: calibrate ``beta_eff`` on the first call whose reads carry temperature
+            information (the reads are checked against their own estimate, and the problem
+            reprogrammed and read again until they agree); ``False``: start from ``beta_eff`` as
+            given. Needs a ``beta_estimator``.
+
+    Attributes:
+        calibrated: whether ``beta_eff`` has been calibrated (or restored from a state).
     """
 
     name = "qpu"
     description = "D-Wave QPU (or a look-alike): spin-reversal transforms, pause-and-quench, beta_eff tracking"
     sampler_parameters = {"num_spin_reversal_transforms": "transforms for this call"}
+    #: Calibration reprograms and reads again at most this many times.
+    CALIBRATION_ROUNDS = 3
+    #: A batch whose beta_eff estimate has a larger relative error than this is too weakly
+    #: coupled to calibrate on: a temperature error it cannot see is invisible in its samples too.
+    INFORMATIVE_RELATIVE_ERROR = 0.2
 
     def __init__(self, device: Any = "dwave", graph: LatentGraph | None = None, beta_eff: float = 1.0,
                  beta_estimator: Any = "mpl", num_spin_reversal_transforms: int = 5,
                  schedule: Any = "pause-quench", schedule_options: Mapping | None = None, retries: int = 3,
-                 backoff: float = 1.0, fallback: str | None = None, seed: int | None = None,
-                 solver_config: Mapping | None = None):
-        from ..temperature import BetaEffEstimator
-
+                 backoff: float = 1.0, fallback: BoltzmannSampler | None = None,
+                 aux_sampler: BoltzmannSampler | None = None, seed: int | None = None,
+                 solver_config: Mapping | None = None, calibrate: bool = True):
+        self.fallback = _sampler_instance(fallback, "fallback")
+        aux_sampler = _sampler_instance(aux_sampler, "aux_sampler")
         self.device = connect_dwave(**(solver_config or {})) if isinstance(device, str) else device
         for attr in ("nodelist", "edgelist", "properties"):
             if not hasattr(self.device, attr):
@@ -208,14 +185,21 @@ class QPUSampler(BoltzmannSampler):
         self.graph = graph
         self.effective_beta = float(beta_eff)
         if isinstance(beta_estimator, str):
-            beta_estimator = BetaEffEstimator(method=beta_estimator)
+            beta_estimator = BetaEffEstimator(method=beta_estimator, aux_sampler=aux_sampler)
+        elif aux_sampler is not None:
+            raise ValueError("aux_sampler goes with beta_estimator='c3' (a name); give a BetaEffEstimator "
+                             "its own aux_sampler")
         self.beta_estimator = beta_estimator
+        if not isinstance(calibrate, (bool, np.bool_)):
+            raise TypeError(f"calibrate must be True or False, got {calibrate!r}")
+        self.calibrate = bool(calibrate)
+        self.calibrated = False
         self.num_spin_reversal_transforms = int(num_spin_reversal_transforms)
         props = self.device.properties
         self.h_range = tuple(float(v) for v in props.get("h_range", (-4.0, 4.0)))
         self.j_range = tuple(float(v) for v in props.get("j_range", (-1.0, 1.0)))
         self.schedule = build_schedule(schedule, props, **dict(schedule_options or {}))
-        self.retries, self.backoff, self.fallback = int(retries), float(backoff), fallback
+        self.retries, self.backoff = int(retries), float(backoff)
         self.seed = seed
         self.clip_counts = {"h": 0, "J": 0, "calls": 0}
         self.beta_history: list[float] = [self.effective_beta]
@@ -223,7 +207,6 @@ class QPUSampler(BoltzmannSampler):
         self._graphs: dict = {}
         self._layouts: dict = {}
         self._device_seconds = 0.0
-        self._fallback_sampler = None
 
     # -- placement -----------------------------------------------------------------------
 
@@ -233,10 +216,8 @@ class QPUSampler(BoltzmannSampler):
             self._graphs[key] = self.graph if bm.matches(self.graph) else from_edges(bm.num_variables, bm.edges)
         return self._graphs[key]
 
-    def placement(self, graph: LatentGraph):
+    def placement(self, graph: LatentGraph) -> Placement:
         """Where ``graph`` sits on the device (computed once per graph)."""
-        from ..hardware import place
-
         key = (graph.num_nodes, graph.edges.tobytes())
         if key not in self._placements:
             self._placements[key] = place(graph, self.device)
@@ -247,50 +228,27 @@ class QPUSampler(BoltzmannSampler):
         p = self.placement(graph)
         return np.asarray(p.edge_mask, np.float32), np.asarray(p.unit_mask, np.float32)
 
-    def _layout_for(self, bm: BoltzmannMachine) -> _Layout:
-        """The layout of ``bm``'s structure: one dict lookup per call once the structure is known."""
+    def layout_for(self, bm: BoltzmannMachine) -> DeviceLayout:
+        """The layout of ``bm``'s structure on its placement: built once, then one dict lookup per call."""
         key = bm.structure_key()
         layout = self._layouts.get(key)
         if layout is None:
-            layout = self._layouts[key] = _Layout.build(bm, self.placement(self._graph_for(bm)))
+            layout = self._layouts[key] = DeviceLayout.build(bm, self.placement(self._graph_for(bm)))
         return layout
 
-    def _layout(self, bm: BoltzmannMachine, placement) -> _Layout:
+    def _layout(self, bm: BoltzmannMachine, placement: Placement) -> DeviceLayout:
         """The cached layout when ``placement`` is the one this sampler found, else a fresh one."""
         layout = self._layouts.get(bm.structure_key())
-        return layout if layout is not None and layout.placement is placement else _Layout.build(bm, placement)
+        return layout if layout is not None and layout.placement is placement else DeviceLayout.build(bm, placement)
 
     # -- sampling ------------------------------------------------------------------------
 
-    def program(self, bm: BoltzmannMachine, placement) -> tuple[dimod.BinaryQuadraticModel, dict]:
+    def program(self, bm: BoltzmannMachine, placement: Placement) -> tuple[dimod.BinaryQuadraticModel, dict]:
         """The Ising problem sent to the device (over its qubits), and what had to change to fit it.
 
         The BQM's variables are the usable qubits in unit order.
         """
-        layout = self._layout(bm, placement)
-        linear, quadratic, report = self._scaled_parameters(bm, layout)
-        return self._ising(layout, linear, quadratic), report
-
-    def _scaled_parameters(self, bm: BoltzmannMachine, layout: _Layout) -> tuple[np.ndarray, np.ndarray, dict]:
-        """``h / beta_eff`` over the usable units and ``J / beta_eff`` over the usable couplings,
-        clipped to the device's ranges, and the counts of what was clipped or dropped."""
-        h, J = spin_parameters(bm)
-        h, J = h / self.effective_beta, J / self.effective_beta
-        h_clipped = np.clip(h, *self.h_range)
-        J_clipped = np.clip(J, *self.j_range)
-        report = {
-            "clipped_h": int(np.count_nonzero((h_clipped != h) & layout.usable_units)),
-            "clipped_j": int(np.count_nonzero((J_clipped != J) & layout.usable_edges)),
-            "dropped_couplings": int(np.count_nonzero(J[~layout.usable_edges])),
-        }
-        return h_clipped[layout.units], J_clipped[layout.usable_edges], report
-
-    @staticmethod
-    def _ising(layout: _Layout, linear: np.ndarray, quadratic: np.ndarray) -> dimod.BinaryQuadraticModel:
-        # Most of the ~0.1 ms this takes is dimod relabelling range(n) to the qubit labels;
-        # dimod has no public way to set the biases of a labelled BQM from arrays.
-        return dimod.BinaryQuadraticModel.from_numpy_vectors(
-            linear, (layout.rows, layout.cols, quadratic), 0.0, dimod.SPIN, variable_order=layout.labels)
+        return self._layout(bm, placement).program(bm, self.effective_beta, self.h_range, self.j_range)
 
     def _call_parameters(self, reads: int) -> tuple[dict[str, Any], bool]:
         """The device's keyword arguments for ``reads`` reads, and whether it takes a ``seed``.
@@ -325,29 +283,7 @@ class QPUSampler(BoltzmannSampler):
                 self._device_seconds += time.perf_counter() - t0
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _read_back(sampleset: dimod.SampleSet, bqm: dimod.BinaryQuadraticModel, layout: _Layout) -> np.ndarray:
-        """The sampleset's rows (one per read) with columns in ``bqm``'s variable (unit) order.
-
-        dimod sorts a SampleSet's labels by default, so the emulator's and
-        DWaveSampler's answers come back with the qubits sorted: the column gather for
-        that order is precomputed in the layout, instead of a label dict and a list of
-        positions built per transform (:func:`samples_in_order`, used for any other order).
-        The comparisons of ``variables`` are exact and in order. ``np.take`` rather than
-        ``sample[:, columns]``: the latter comes out Fortran-ordered and the final output
-        would then be copied once more to make it C-contiguous.
-        """
-        variables = sampleset.variables
-        if variables == layout.sorted_labels:
-            samples = np.take(sampleset.record.sample, layout.from_sorted, axis=1)
-        elif variables == bqm.variables:
-            samples = sampleset.record.sample
-        else:
-            return samples_in_order(sampleset, bqm.variables)
-        counts = sampleset.record.num_occurrences
-        return np.repeat(samples, counts, axis=0) if np.any(counts != 1) else samples
-
-    def _sample_transformed(self, layout: _Layout, linear: np.ndarray, quadratic: np.ndarray, reads: int,
+    def _sample_transformed(self, layout: DeviceLayout, linear: np.ndarray, quadratic: np.ndarray, reads: int,
                             transforms: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
         """Spins ``(reads * T, n)`` over the usable qubits, gathered from ``T`` spin-reversal transforms.
 
@@ -369,7 +305,7 @@ class QPUSampler(BoltzmannSampler):
         int64 vector made every block (and their concatenation) eight times larger, and
         allocating and filling those fresh arrays was half of the client's time.
         """
-        n = len(layout.labels)
+        n = layout.num_qubits
         flips = balanced_transforms(n, transforms, rng) if transforms else np.zeros((1, n), bool)
         params, seeded = self._call_parameters(reads)
         rows, cols = layout.rows, layout.cols
@@ -377,9 +313,9 @@ class QPUSampler(BoltzmannSampler):
         for flip in flips:
             g = np.where(flip, np.int8(-1), np.int8(1))
             seed = int(rng.integers(0, 2**31 - 1))  # drawn even when unused: same stream either way
-            problems.append((g, self._ising(layout, linear * g, quadratic * g[rows] * g[cols]), seed))
+            problems.append((g, layout.ising(linear * g, quadratic * g[rows] * g[cols]), seed))
         samplesets = [self._device_call(bqm, params, seed if seeded else None) for _, bqm, seed in problems]
-        blocks = [self._read_back(sampleset, bqm, layout) * g for (g, bqm, _), sampleset in zip(problems, samplesets)]
+        blocks = [layout.read_back(sampleset) * g for (g, _, _), sampleset in zip(problems, samplesets)]
         spins = np.concatenate(blocks)
         not_spins = spins.size and np.count_nonzero(np.abs(spins) != 1)
         if not_spins or any(ss.vartype is not dimod.SPIN for ss in samplesets):
@@ -389,20 +325,25 @@ class QPUSampler(BoltzmannSampler):
         return spins, dict(samplesets[-1].info)
 
     def _sample(self, bm, num_samples, seed, num_spin_reversal_transforms=None, **params):
-        layout = self._layout_for(bm)  # placement and index arrays: once per structure, not per call
+        layout = self.layout_for(bm)  # placement and index arrays: once per structure, not per call
         rng = np.random.default_rng(seed)
         transforms = self.num_spin_reversal_transforms if num_spin_reversal_transforms is None \
             else int(num_spin_reversal_transforms)
         reads = math.ceil(num_samples / max(1, transforms))
         start = time.perf_counter()
-        linear, quadratic, report = self._scaled_parameters(bm, layout)
+        linear, quadratic, report = layout.scaled_parameters(bm, self.effective_beta, self.h_range, self.j_range)
         estimate = self.beta_estimator is not None and layout.units.size > 0
         # The programmed problem, for the beta_eff estimate only; built with the transformed
         # ones, before the device calls (see _sample_transformed), and counted as client time.
-        bqm = self._ising(layout, linear, quadratic) if estimate else None
+        bqm = layout.ising(linear, quadratic) if estimate else None
         self._device_seconds = 0.0
+        calibration = None
         try:
             spins, device_info = self._sample_transformed(layout, linear, quadratic, reads, transforms, rng)
+            if estimate and self.calibrate and not self.calibrated and hasattr(self.beta_estimator, "estimate"):
+                (spins, device_info), bqm, report, calibration = self._calibrate(
+                    bm, (spins, device_info), bqm, report, lambda lin, quad: self._sample_transformed(
+                        layout, lin, quad, reads, transforms, rng), rng)
         except QPUError as exc:
             if self.fallback is None:
                 raise
@@ -412,14 +353,7 @@ class QPUSampler(BoltzmannSampler):
             raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
         if len(spins) > num_samples:  # keep a random subset, mixing the transforms
             spins = spins[rng.permutation(len(spins))[:num_samples]]
-        if layout.missing.size == 0:
-            samples = (spins > 0).view(np.uint8)
-        else:
-            samples = np.empty((num_samples, bm.num_variables), np.uint8)
-            samples[:, layout.units] = spins > 0
-            missing = layout.missing
-            # Units on absent qubits have no couplings in a masked prior: their exact marginal.
-            samples[:, missing] = rng.random((num_samples, missing.size)) < expit(-bm.linear[missing])
+        samples = layout.to_binary(spins, bm, rng)
         client_seconds = time.perf_counter() - start - device_seconds
         estimate_start = time.perf_counter()
         beta_used = self.effective_beta
@@ -427,37 +361,103 @@ class QPUSampler(BoltzmannSampler):
             self.effective_beta = self.beta_estimator.update(beta_used, bqm, spins, list(layout.labels),
                                                              seed=int(rng.integers(0, 2**31 - 1)))
         self.beta_history.append(self.effective_beta)
-        estimate_seconds = time.perf_counter() - estimate_start
-        self.clip_counts["h"] += report["clipped_h"]
-        self.clip_counts["J"] += report["clipped_j"]
-        self.clip_counts["calls"] += 1
+        self._count_clipping(report)
         info = dict(report, beta_eff_used=beta_used, beta_eff=self.effective_beta,
                     num_spin_reversal_transforms=transforms, reads_per_transform=reads,
                     timing={"device_s": device_seconds, "client_s": client_seconds,
-                            "beta_estimate_s": estimate_seconds},
+                            "beta_estimate_s": time.perf_counter() - estimate_start},
                     device_info=device_info)
+        if estimate:
+            info["beta_eff_stderr"] = float(getattr(self.beta_estimator, "last_stderr", float("nan")))
+        if calibration is not None:
+            info["calibration"] = calibration
         return SampleResult(samples, info)
 
-    def _fall_back(self, bm, num_samples, seed, error):
-        from ..registry import get_sampler
+    def _calibrate(self, bm: BoltzmannMachine, batch: tuple[np.ndarray, dict], programmed: dimod.BinaryQuadraticModel,
+                   report: Mapping[str, int], read: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict]],
+                   rng: np.random.Generator) -> tuple[tuple[np.ndarray, dict], dimod.BinaryQuadraticModel, dict, dict]:
+        """Check a ``batch`` of reads (``(spins, device_info)`` for ``programmed`` at the current
+        ``beta_eff``) and recalibrate ``beta_eff`` on it (the ``calibrate`` argument).
 
-        if self._fallback_sampler is None:
-            self._fallback_sampler = get_sampler(self.fallback)
-        warnings.warn(f"{error}; falling back to the classical sampler {self.fallback!r} for this call",
+        The estimator's estimate from these reads alone
+        (:meth:`~qhvae.samplers.qpu.temperature.BetaEffEstimator.estimate`) is compared
+        with the ``beta_eff`` they were programmed with:
+
+        * an uninformative batch (an all-zero prior, or one so weak that the estimate's
+          relative error exceeds :attr:`INFORMATIVE_RELATIVE_ERROR`) changes nothing: its
+          samples are as good at any nearby temperature, and the next call tries again;
+        * an estimate within three standard errors: the reads are at the right
+          temperature, and the sampler is calibrated;
+        * otherwise ``beta_eff`` becomes the estimate, the problem is reprogrammed and read
+          again with ``read(linear, quadratic)``, and the new reads are checked the same
+          way, :attr:`CALIBRATION_ROUNDS` times at most. Iterating matters on a real
+          device, whose ``beta_eff`` moves with the programmed energy scale.
+
+        Nothing is added to :attr:`beta_history` or to the estimator's history: the call's
+        ordinary update follows, on the reads handed back.
+
+        Returns:
+            ``(batch, programmed, report, calibration)`` of the reads to hand back;
+            ``calibration`` lists every round (``programmed``, ``estimate``, ``stderr``).
+        """
+        layout = self.layout_for(bm)
+        rounds: list[dict[str, float]] = []
+        redraws = 0
+        while True:
+            used = self.effective_beta
+            beta, stderr = self.beta_estimator.estimate(used, programmed, batch[0], list(layout.labels),
+                                                        seed=int(rng.integers(0, 2**31 - 1)))
+            rounds.append({"programmed": used, "estimate": float(beta), "stderr": float(stderr)})
+            if not (np.isfinite(stderr) and stderr <= self.INFORMATIVE_RELATIVE_ERROR * beta):
+                break  # too little information: keep beta_eff, try again on a later call
+            self.calibrated = True
+            if abs(beta - used) <= 3 * stderr or redraws == self.CALIBRATION_ROUNDS:
+                break
+            self.effective_beta = float(beta)
+            linear, quadratic, report = layout.scaled_parameters(bm, self.effective_beta, self.h_range, self.j_range)
+            programmed = layout.ising(linear, quadratic)
+            batch = read(linear, quadratic)
+            redraws += 1
+        calibration = {"rounds": rounds, "reads": redraws * len(batch[0]), "calibrated": self.calibrated}
+        return batch, programmed, dict(report), calibration
+
+    def _count_clipping(self, report: Mapping[str, int]) -> None:
+        self.clip_counts["h"] += report["clipped_h"]
+        self.clip_counts["J"] += report["clipped_j"]
+        self.clip_counts["calls"] += 1
+
+    def _fall_back(self, bm, num_samples, seed, error):
+        name = self.fallback.name
+        warnings.warn(f"{error}; falling back to the classical sampler {name!r} for this call",
                       RuntimeWarning, stacklevel=3)
-        result = self._fallback_sampler.sample_bm(bm, num_samples, seed=seed)
-        result.info["fallback"] = {"sampler": self.fallback, "error": str(error)}
+        result = self.fallback.sample_bm(bm, num_samples, seed=seed)
+        result.info["fallback"] = {"sampler": name, "error": str(error)}
         return result
 
     # -- state ---------------------------------------------------------------------------
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """``beta_eff`` and its history (the device itself keeps no state we can save)."""
-        return {"effective_beta": np.float64(self.effective_beta),
-                "beta_history": np.asarray(self.beta_history, np.float64)}
+        """``beta_eff``, its history and the estimator's state (``beta_estimator/...``).
+
+        The device itself keeps no state we can save. The estimator's state (its history
+        and, for Eq. C3, the auxiliary sampler's chains) is what lets a resumed run take
+        the same next ``beta_eff`` step as an uninterrupted one.
+        """
+        state = {"effective_beta": np.float64(self.effective_beta),
+                 "beta_history": np.asarray(self.beta_history, np.float64),
+                 "calibrated": np.bool_(self.calibrated)}
+        if self.beta_estimator is not None:
+            state.update({f"beta_estimator/{k}": v for k, v in self.beta_estimator.get_state().items()})
+        return state
 
     def set_state(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore what :meth:`get_state` returned (an empty state changes nothing)."""
         if not state:
             return
         self.effective_beta = float(state["effective_beta"])
         self.beta_history = [float(v) for v in np.asarray(state.get("beta_history", [self.effective_beta]))]
+        # A state saved before calibration existed: calibrated if the sampler had been called.
+        self.calibrated = bool(state["calibrated"]) if "calibrated" in state else len(self.beta_history) > 1
+        if self.beta_estimator is not None:
+            prefix = "beta_estimator/"
+            self.beta_estimator.set_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})

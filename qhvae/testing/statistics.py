@@ -1,4 +1,8 @@
-"""Statistics for testing Boltzmann samplers against exact answers.
+"""Statistics for testing Boltzmann samplers against exact answers (used by every test suite here).
+
+The checks of qhvae's own tests, of the conformance kit (:mod:`qhvae.testing.conformance`)
+and of the plugins' tests all live here, so that a plugin author tests a sampler with exactly
+the statistics qhvae uses for its built-ins.
 
 The tests compare samples with the exact distribution ``p(z) = exp(-E(z)) / Z`` of a
 Boltzmann machine (``E(z) = b.z + sum_(i<j) W_ij z_i z_j``, beta = 1, dimod's BINARY
@@ -36,8 +40,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln, logsumexp
 
-import qhvae
-from qhvae.topology import LatentGraph
+from ..samplers.base import BoltzmannMachine
+from ..topology import LatentGraph
 
 __all__ = [
     "ALPHA",
@@ -58,6 +62,8 @@ __all__ = [
     "check_moments_iid",
     "check_moments_batched",
     "check_error_bar_calibration",
+    "exact_moments",
+    "moment_test",
 ]
 
 #: False-alarm rate of each statistic family (Bonferroni-corrected across its members).
@@ -67,12 +73,12 @@ ALPHA = 1e-4
 # --------------------------------------------------------------------------- targets
 
 
-def random_bm(graph: LatentGraph, seed: int, scale: float = 2.0) -> qhvae.BoltzmannMachine:
+def random_bm(graph: LatentGraph, seed: int, scale: float = 2.0) -> BoltzmannMachine:
     """A BM on ``graph`` with ``b_i`` and ``W_ij`` drawn uniformly from ``[-scale, scale]``."""
     rng = np.random.default_rng(seed)
     b = rng.uniform(-scale, scale, graph.num_nodes)
     w = rng.uniform(-scale, scale, graph.num_edges)
-    return qhvae.BoltzmannMachine.from_arrays(b, (graph.edges, w))
+    return BoltzmannMachine.from_arrays(b, (graph.edges, w))
 
 
 def all_states(num_units: int) -> np.ndarray:
@@ -153,7 +159,7 @@ class Target:
         return np.concatenate([np.diag(second), second[pairs[:, 0], pairs[:, 1]]])
 
 
-def brute_force_energies(bm: qhvae.BoltzmannMachine, states: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+def brute_force_energies(bm: BoltzmannMachine, states: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """``E(z) = b.z + z^T W_upper z + offset`` in float64, by a dense matrix, chunk by chunk.
 
     Written independently of ``BoltzmannMachine.energies`` (and of the samplers' numba
@@ -169,7 +175,7 @@ def brute_force_energies(bm: qhvae.BoltzmannMachine, states: np.ndarray, chunk: 
     return out
 
 
-def exact_target(bm: qhvae.BoltzmannMachine, name: str = "") -> Target:
+def exact_target(bm: BoltzmannMachine, name: str = "") -> Target:
     """Enumerate all ``2**L`` states of ``bm`` (independently of qhvae's exact sampler)."""
     if bm.num_variables > 20:
         raise ValueError("enumeration is for at most 20 units")
@@ -531,3 +537,51 @@ def check_error_bar_calibration(
         mean_error=mean,
     )
     return report
+
+
+# ------------------------------------------------------- one-call moment test (i.i.d. z-test)
+
+
+def exact_moments(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Exact ``<z_i>``, ``<z_i z_j>`` (full ``(L, L)`` matrix), ``<E>`` and ``log Z`` by enumeration.
+
+    Example:
+        >>> bm = BoltzmannMachine.from_arrays([0.0, 0.0], None)
+        >>> means, pairs, mean_e, log_z = exact_moments(bm)
+        >>> means.tolist(), round(log_z, 6)
+        ([0.5, 0.5], 1.386294)
+    """
+    target = exact_target(bm)
+    x = target.states.astype(np.float64)
+    energy = brute_force_energies(bm, target.states)
+    return target.p @ x, (x * target.p[:, None]).T @ x, float(target.p @ energy), target.log_z
+
+
+def moment_test(bm: BoltzmannMachine, samples: np.ndarray, alpha: float = ALPHA) -> tuple[bool, str, float]:
+    """z-test of every ``<z_i>`` and ``<z_i z_j>`` of i.i.d. ``samples`` against the exact values.
+
+    Each statistic is the mean of ``N`` independent 0/1 variables with exact mean ``m``,
+    so its standard error is ``sqrt(m (1 - m) / N)``: the tolerance is derived from the
+    sample size, never tuned. The critical ``|z|`` is Bonferroni-corrected over all
+    ``L + L (L - 1) / 2`` statistics at family-wise rate ``alpha``. A lighter one-call
+    form of :func:`check_moments_iid` (normal rather than exact binomial tails).
+
+    Returns:
+        ``(passed, message, worst |z|)`` with the worst statistic's numbers in the message.
+    """
+    n_samples, n = samples.shape
+    means, pairs, _, _ = exact_moments(bm)
+    x = samples.astype(np.float64)
+    iu = np.triu_indices(n, 1)
+    exact = np.concatenate([means, pairs[iu]])
+    sampled = np.concatenate([x.mean(0), ((x.T @ x) / n_samples)[iu]])
+    names = [f"<z{i}>" for i in range(n)] + [f"<z{i} z{j}>" for i, j in zip(*iu)]
+    se = np.sqrt(np.maximum(exact * (1 - exact), 1.0 / n_samples) / n_samples)
+    z = np.abs(sampled - exact) / se
+    critical = stats.norm.ppf(1 - alpha / (2 * exact.size))
+    w = int(np.argmax(z))
+    msg = (f"worst {names[w]}: sampled {sampled[w]:.4f}, exact {exact[w]:.4f}, |error| {abs(sampled[w] - exact[w]):.4f}, "
+           f"|z| {z[w]:.2f} (critical {critical:.2f} for {exact.size} statistics, N = {n_samples}); "
+           f"max |marginal error| {np.abs(sampled - exact)[:n].max():.4f}, "
+           f"max |pair error| {np.abs(sampled - exact)[n:].max():.4f}")
+    return bool(z[w] <= critical), msg, float(z[w])

@@ -1,0 +1,280 @@
+"""Reading an experiment's runs back: per-run rows, per-arm statistics, the paper's claims judged.
+
+Also the ``modes`` study's chain statistics of a trained prior (:func:`modes_statistics`),
+cached in the run's ``modes.json``.
+
+Example:
+    >>> from qhvae.experiments import plan_runs
+    >>> import tempfile
+    >>> rows = collect_results("mapping", plan_runs("mapping", tempfile.mkdtemp(), budget="smoke"))
+    >>> [(row["arm"], row["status"]) for row in rows]
+    [('bipartite', 'new'), ('chains', 'new')]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..training.evaluation import load_run, prior_chain_frames
+from ..training.rundir import CONFIG_FILE, EVALUATION_FILE, PROGRESS_FILE, read_progress, write_json
+from .catalogue import Experiment, get_experiment
+
+if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
+    from .runner import PlannedRun
+
+__all__ = ["MODES_FILE", "RECORD_FILES", "run_state", "run_source", "archive_run", "collect_results", "summarize",
+           "check_claims", "modes_statistics"]
+
+MODES_FILE = "modes.json"
+
+#: What a finished run's record is: small JSON files, never checkpoints. An experiment keeps
+#: a copy of each finished run's record in its output folder (``OUT/records/RUN``), so its
+#: tables can be rebuilt, and the study continued, where the run folders are gone.
+RECORD_FILES = (CONFIG_FILE, PROGRESS_FILE, EVALUATION_FILE, MODES_FILE)
+
+
+def run_state(run_dir: str | os.PathLike) -> str:
+    """``new``, ``finished`` (trained and evaluated), ``diverged`` or ``partial``.
+
+    Example:
+        >>> import tempfile
+        >>> run_state(tempfile.mkdtemp())
+        'new'
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).exists():
+        return "new"
+    progress = read_progress(run_dir)
+    status = progress.get("status")
+    if status == "diverged":
+        return "diverged"
+    if status == "finished" and ((run_dir / EVALUATION_FILE).exists() or not _wants_evaluation(run_dir)):
+        return "finished"
+    return "partial"
+
+
+def run_source(run: PlannedRun) -> Path:
+    """Where a planned run's results are read from: its folder, or else its archived record.
+
+    The run folder wins while it holds a run (it may be further along than the record).
+    """
+    if (run.run_dir / CONFIG_FILE).exists() or run.record_dir is None:
+        return run.run_dir
+    if (run.record_dir / CONFIG_FILE).exists():
+        return run.record_dir
+    return run.run_dir
+
+
+def archive_run(run_dir: str | os.PathLike, record_dir: str | os.PathLike) -> Path:
+    """Copy a run's :data:`RECORD_FILES` into ``record_dir`` (atomically, file by file).
+
+    Example:
+        >>> import tempfile
+        >>> run, rec = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp()) / "r"
+        >>> _ = (run / "config.json").write_text("{}")
+        >>> sorted(p.name for p in archive_run(run, rec).iterdir())
+        ['config.json']
+    """
+    run_dir, record_dir = Path(run_dir), Path(record_dir)
+    record_dir.mkdir(parents=True, exist_ok=True)
+    for name in RECORD_FILES:
+        source = run_dir / name
+        if source.exists():
+            write_json(record_dir / name, json.loads(source.read_text()))
+    return record_dir
+
+
+def _wants_evaluation(run_dir: Path) -> bool:
+    try:
+        return bool(json.loads((run_dir / CONFIG_FILE).read_text()).get("eval_num_images", 1))
+    except (OSError, ValueError):
+        return True
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _last(values: Sequence | None) -> float:
+    for value in reversed(values or []):
+        if value is not None:
+            return float(value)
+    return float("nan")
+
+
+def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun]) -> list[dict[str, Any]]:
+    """One row per planned run with its status and final metrics (NaN where missing)."""
+    exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
+    rows = []
+    for run in planned:
+        source = run_source(run)
+        progress = read_progress(source) if (source / CONFIG_FILE).exists() else {}
+        evaluation = _read_json(source / EVALUATION_FILE)
+        modes = _read_json(source / MODES_FILE)
+        history = progress.get("history", {})
+        row = {
+            "arm": run.arm.label, "seed": run.seed, "status": run_state(source),
+            "epochs": int(progress.get("epoch", 0)), "of_epochs": run.config.epochs,
+            "train_minutes": round(float(progress.get("train_seconds", 0.0)) / 60.0, 2),
+            "eval_minutes": round(float(evaluation.get("seconds", 0.0)) / 60.0, 2),
+            "log_likelihood": evaluation.get("log_likelihood", float("nan")),
+            "log_likelihood_stderr": evaluation.get("log_likelihood_stderr", float("nan")),
+            "elbo": evaluation.get("elbo", float("nan")),
+            "active_units": evaluation.get("active_units", float("nan")),
+            "units": evaluation.get("units", float("nan")),
+            "weight_l1": evaluation.get("weight_l1", _last(history.get("weight_l1"))),
+            "beta_eff": _last(history.get("beta_eff")),
+            "log_z": evaluation.get("log_z", float("nan")),
+            "log_z_stderr": evaluation.get("log_z_stderr", float("nan")),
+            "latent_autocorrelation": modes.get("latent_autocorrelation", float("nan")),
+            "frame_distance_ratio": modes.get("frame_distance_ratio", float("nan")),
+            "run_dir": str(run.run_dir),
+            "history": history,
+        }
+        rows.append(row)
+    return rows
+
+
+def _stats(values: Sequence[float]) -> dict[str, float]:
+    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], np.float64)
+    if not len(x):
+        return {"n": 0, "mean": float("nan"), "std": float("nan"), "min": float("nan"), "max": float("nan")}
+    return {"n": int(len(x)), "mean": float(x.mean()), "std": float(x.std(ddof=1)) if len(x) > 1 else float("nan"),
+            "min": float(x.min()), "max": float(x.max())}
+
+
+def summarize(experiment: str | Experiment, rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per arm: runs finished/planned and, for each metric, mean, std, min, max over seeds."""
+    exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
+    summary = {}
+    metrics = list(dict.fromkeys(exp.columns + ("train_minutes",)))
+    for arm in exp.arms:
+        mine = [r for r in rows if r["arm"] == arm.label]
+        if not mine:
+            continue
+        done = [r for r in mine if r["status"] == "finished"]
+        entry = {"planned": len(mine), "finished": len(done),
+                 "diverged": sum(r["status"] == "diverged" for r in mine)}
+        for metric in metrics:
+            entry[metric] = _stats([r[metric] for r in done])
+        if "log_likelihood" in entry and done:
+            # Each run's own error: test images (importance sampling over the images) and its
+            # log Z estimate, independent between runs; their mean's variance adds to the seeds'.
+            own = [r.get("log_likelihood_stderr", float("nan")) ** 2 + r.get("log_z_stderr", float("nan")) ** 2
+                   for r in done]
+            own = [v for v in own if np.isfinite(v)]
+            entry["log_likelihood"]["within_run_se"] = (math.sqrt(sum(own)) / len(own)) if own else float("nan")
+        summary[arm.label] = entry
+    return summary
+
+
+def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each of the paper's claims with our verdict and the numbers behind it.
+
+    The difference of the two arms' means is compared with twice its standard error
+    ``sqrt(s1^2/n1 + s2^2/n2)`` over seeds, plus, for the log-likelihood, each arm's
+    within-run error (test images and the log Z estimate, ``within_run_se``); with a single
+    seed per arm there is no spread, and only the sign is reported.
+
+    Example:
+        >>> from qhvae.experiments import Claim, Experiment, Arm
+        >>> exp = Experiment("x", "", "", "", (Arm("a"), Arm("b")), (Claim("a > b", "m", "a", "b"),), columns=("m",))
+        >>> s = {"a": {"m": {"n": 3, "mean": 2.0, "std": 0.1}}, "b": {"m": {"n": 3, "mean": 1.0, "std": 0.1}}}
+        >>> check_claims(exp, s)[0]["verdict"]
+        'reproduced'
+    """
+    exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
+    verdicts = []
+    for claim in exp.claims:
+        a = summary.get(claim.first, {}).get(claim.metric)
+        b = summary.get(claim.second, {}).get(claim.metric)
+        entry = {"text": claim.text, "metric": claim.metric, "first": claim.first, "second": claim.second,
+                 "relation": claim.relation, "source": claim.source}
+        if not a or not b or not a["n"] or not b["n"]:
+            verdicts.append(dict(entry, verdict="not run", ours=""))
+            continue
+        diff = a["mean"] - b["mean"]
+        spreads = [s["std"] ** 2 / s["n"] for s in (a, b) if s["n"] > 1 and np.isfinite(s["std"])]
+        within = [s.get("within_run_se", float("nan")) ** 2 for s in (a, b)]
+        stderr = math.sqrt(sum(spreads) + sum(v for v in within if np.isfinite(v))) if len(spreads) == 2 \
+            else float("nan")
+        if claim.relation == "~":
+            if not np.isfinite(stderr):
+                verdict = "one seed: no spread to judge"
+            else:
+                verdict = "reproduced" if abs(diff) <= 2 * stderr else "not reproduced"
+        elif not np.isfinite(stderr):
+            verdict = ("same direction (one seed)" if diff > 0 else "no difference (one seed)" if diff == 0
+                       else "not reproduced (one seed)")
+        elif diff > 2 * stderr:
+            verdict = "reproduced"
+        elif diff > 0:
+            verdict = "same direction, within noise"
+        elif diff == 0:
+            verdict = "no difference"
+        elif diff < -2 * stderr:
+            verdict = "not reproduced"
+        else:
+            verdict = "opposite direction, within noise"
+        ours = f"{a['mean']:.4g} vs {b['mean']:.4g} (difference {diff:+.3g}"
+        ours += f" ± {stderr:.2g})" if np.isfinite(stderr) else ")"
+        verdicts.append(dict(entry, verdict=verdict, ours=ours, difference=diff, stderr=stderr))
+    return verdicts
+
+
+def modes_statistics(run_dir: str | os.PathLike, chains: int = 32, sweeps: int = 64, seed: int = 0,
+                     console=None) -> dict[str, float]:
+    """Chain statistics of a trained prior (the paper's Fig. 10, in numbers); cached in ``modes.json``.
+
+    Runs ``chains`` block-Gibbs chains from uniform random states for ``sweeps`` full
+    sweeps (every colour class once per sweep) and reports:
+
+    - ``latent_autocorrelation``: the lag-1-sweep autocorrelation of the units, pooled
+      over units that move (0 for independent units, towards 1 when chains stay in a mode);
+    - ``frame_distance_ratio``: the mean L1 distance between consecutive decoded frames
+      of a chain over that between frames of two different chains at the same sweep
+      (1: consecutive frames are as different as independent samples; towards 0 when a
+      chain stays in a mode).
+
+    The first 8 sweeps are burn-in and are not used.
+    """
+    run_dir = Path(run_dir)
+    cached = _read_json(run_dir / MODES_FILE)
+    if cached.get("chains") == chains and cached.get("sweeps") == sweeps and cached.get("seed") == seed:
+        return cached
+    model, _, _ = load_run(run_dir)
+    rng = np.random.default_rng(seed)
+    n, colors = int(model.graph.num_nodes), int(model.graph.num_colors)
+    z0 = rng.integers(0, 2, (chains, n)).astype(np.float64)
+    frames = prior_chain_frames(model, z0, sweeps, rng, per_sweep=True)  # (sweeps, C, L)
+    burn = 8
+    kept = frames[burn:]
+    centred = kept - kept.mean(axis=(0, 1))
+    var = (centred ** 2).mean(axis=(0, 1))
+    moving = var > 1e-3
+    if moving.any():
+        cov1 = (centred[1:] * centred[:-1]).mean(axis=(0, 1))
+        autocorrelation = float(cov1[moving].sum() / var[moving].sum())
+    else:
+        autocorrelation = float("nan")
+    images = np.asarray(model.decode(kept.reshape(-1, n))).reshape(len(kept), chains, -1)
+    near = np.abs(images[1:] - images[:-1]).mean()
+    apart = np.abs(images - np.roll(images, 1, axis=1)).mean()  # the same sweep of two different chains
+    stats = {"latent_autocorrelation": autocorrelation,
+             "frame_distance_ratio": float(near / apart) if apart > 0 else float("nan"),
+             "moving_units": int(moving.sum()), "chains": chains, "sweeps": sweeps, "seed": seed,
+             "colors": colors}
+    write_json(run_dir / MODES_FILE, stats)
+    if console is not None:
+        console.print(f"modes: latent autocorrelation {autocorrelation:.3f}, frame distance ratio "
+                      f"{stats['frame_distance_ratio']:.3f}")
+    return stats

@@ -1,0 +1,216 @@
+"""An experiment's report: ``results.csv``, ``summary.csv``/``.md`` with the claims, and its figures.
+
+- ``curves.png``: tracked metrics over training: each arm's mean over seeds and the band
+  from its smallest to its largest run (the paper's style)
+- ``samples.png``: decoded prior samples of each arm's first finished seed
+- ``chains.png``: (``modes``) block-Gibbs chains on the trained priors, decoded, one row per arm
+
+Example:
+    >>> METRIC_LABELS["log_likelihood"]
+    'test log-likelihood (nats)'
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..plots import finish_epoch_axis, image_grid, pyplot, save_figure
+from ..training.evaluation import load_run, prior_chain_frames
+from ..training.rundir import CHECKPOINT_FILE
+from .catalogue import Arm, Experiment
+
+if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
+    from .runner import PlannedRun
+
+__all__ = ["METRIC_LABELS", "write_report", "plot_curves", "plot_samples", "plot_chains"]
+
+METRIC_LABELS = {
+    "log_likelihood": "test log-likelihood (nats)",
+    "active_units": "active units",
+    "elbo": "ELBO (nats)",
+    "weight_l1": "weight L1",
+    "beta_eff": "beta_eff (final)",
+    "latent_autocorrelation": "latent autocorrelation (lag 1 sweep)",
+    "frame_distance_ratio": "consecutive / independent frame distance",
+    "test_log_likelihood": "test log-likelihood (tracked)",
+    "test_active_units": "active units",
+    "train_minutes": "training minutes",
+}
+
+_CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "eval_minutes", "log_likelihood",
+                "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff", "log_z",
+                "latent_autocorrelation", "frame_distance_ratio", "run_dir")
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    if value is None or not np.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}"
+
+
+def _fmt_stats(s: dict[str, float]) -> str:
+    if not s["n"]:
+        return "—"
+    text = _fmt(s["mean"])
+    if s["n"] > 1:
+        text += f" ± {_fmt(s['std'], 2)} [{_fmt(s['min'])}, {_fmt(s['max'])}]"
+    return text
+
+
+def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows: Sequence[dict[str, Any]],
+                 summary: dict[str, dict[str, Any]], claims: Sequence[dict[str, Any]], budget: str) -> list[Path]:
+    """``results.csv``, ``summary.csv``, ``summary.md`` and the PNGs; returns the paths written."""
+    out = Path(out)
+    files = []
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "run_dir": os.path.relpath(row["run_dir"], out)})
+    files.append(out / "results.csv")
+
+    metrics = list(dict.fromkeys(exp.columns + ("train_minutes",)))
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["arm", "finished", "planned", "diverged"]
+                        + [f"{m}_{k}" for m in metrics for k in ("mean", "std", "min", "max")])
+        for label, entry in summary.items():
+            writer.writerow([label, entry["finished"], entry["planned"], entry["diverged"]]
+                            + [entry[m][k] for m in metrics for k in ("mean", "std", "min", "max")])
+    files.append(out / "summary.csv")
+
+    budget_info = exp.budget(budget)
+    lines = [f"# {exp.title}", "", f"Paper: {exp.figure}. {exp.summary}", "",
+             f"Budget `{budget}`: {budget_info.description}. Values are the mean ± standard deviation "
+             "[smallest, largest] over seeds; the log-likelihood is the importance-weighted estimate with "
+             "K discrete samples on the test images and log Z from population annealing (or exact).", "",
+             "| arm | runs | " + " | ".join(METRIC_LABELS.get(m, m) for m in metrics) + " |",
+             "|---|---:|" + "---:|" * len(metrics)]
+    for label, entry in summary.items():
+        runs = f"{entry['finished']}/{entry['planned']}" + (f" ({entry['diverged']} diverged)"
+                                                             if entry["diverged"] else "")
+        lines.append(f"| {label} | {runs} | " + " | ".join(_fmt_stats(entry[m]) for m in metrics) + " |")
+    minutes = sum(r["train_minutes"] + r["eval_minutes"] for r in rows)
+    lines += ["", f"Compute: {len(rows)} runs, {minutes:.0f} minutes of training (with the tracked test metrics) and "
+                  "final evaluation in all, on the machine that ran them (runs shared with another study through "
+                  "`--runs-dir` were trained once)."]
+    if claims:
+        lines += ["", "## The paper's findings, checked", "",
+                  "| finding | paper | ours (first vs second) | verdict |", "|---|---|---|---|"]
+        for c in claims:
+            lines.append(f"| {c['text']} ({c['metric']}) | {c['source']} | {c['ours']} | {c['verdict']} |")
+        lines += ["", "*reproduced*: the difference has the paper's sign and exceeds twice its standard error "
+                      "over seeds (for a claimed tie: lies within it)."]
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    files.append(out / "summary.md")
+
+    files.append(plot_curves(exp, rows, out / "curves.png", budget_info.description))
+    grid = plot_samples(exp, rows, out / "samples.png")
+    if grid is not None:
+        files.append(grid)
+    if exp.analysis == "modes":
+        chains = plot_chains(exp, rows, out / "chains.png")
+        if chains is not None:
+            files.append(chains)
+    return files
+
+
+def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, subtitle: str = "") -> Path:
+    """One panel per tracked metric: each arm's mean over seeds and its min-max band."""
+    plt = pyplot()
+    keys = list(exp.curves)
+    cols = min(len(keys), 2)
+    nrows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 4.0 * nrows), squeeze=False)
+    for ax, key in zip(axes.ravel(), keys):
+        drawn = False
+        for arm in exp.arms:
+            series = [r["history"].get(key) or [] for r in rows if r["arm"] == arm.label]
+            length = max((len(s) for s in series), default=0)
+            if not length:
+                continue
+            table = np.full((len(series), length), np.nan)
+            for i, s in enumerate(series):
+                table[i, :len(s)] = [np.nan if v is None else v for v in s]
+            epochs = np.flatnonzero(np.isfinite(table).any(axis=0))
+            if not len(epochs):
+                continue
+            values = table[:, epochs]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of unfinished runs
+                mean, low, high = np.nanmean(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)
+            x = epochs + 1
+            ax.plot(x, mean, color=arm.color, ls=arm.linestyle, marker="." if len(x) < 30 else None,
+                    label=f"{arm.label} ({len(series)} run{'s' if len(series) > 1 else ''})")
+            if len(series) > 1:
+                ax.fill_between(x, low, high, color=arm.color, alpha=0.15, lw=0)
+            drawn = True
+        label = METRIC_LABELS.get(key, key).replace(" (final)", "")
+        finish_epoch_axis(ax, label, label, drawn, empty="no tracked epochs yet")
+    for ax in axes.ravel()[len(keys):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{exp.title}\n({exp.figure}; {subtitle})", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tuple[Arm, dict[str, Any]]]:
+    chosen = []
+    for arm in exp.arms:
+        # A run known only from its archived record has no model to draw from.
+        done = [r for r in rows if r["arm"] == arm.label and r["status"] == "finished"
+                and (Path(r["run_dir"]) / CHECKPOINT_FILE).exists()]
+        if done:
+            chosen.append((arm, min(done, key=lambda r: r["seed"])))
+    return chosen
+
+
+def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, width: int,
+                draw) -> Path | None:
+    """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
+    returns the ``(N, H, W, 1)`` images and the strip's caption."""
+    chosen = _first_finished(exp, rows)
+    if not chosen:
+        return None
+    plt = pyplot()
+    fig, axes = plt.subplots(len(chosen), 1, figsize=(width * 0.55 + 1.5, 0.95 * len(chosen) + 0.7), squeeze=False)
+    for ax, (arm, row) in zip(axes[:, 0], chosen):
+        model, config, _ = load_run(row["run_dir"])
+        images, caption = draw(arm, row, model, config)
+        ax.imshow(image_grid(np.asarray(images), cols=len(images), pad=1), cmap="gray", vmin=0, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(caption, fontsize=8, loc="left")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
+    """Images decoded from prior samples, one row per arm (its first finished seed)."""
+    def draw(arm, row, model, config):
+        images, _ = model.generate(per_arm, seed=config.seed)
+        return images, f"{arm.label} (seed {row['seed']})"
+
+    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", per_arm, draw)
+
+
+def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
+                seed: int = 0) -> Path | None:
+    """The paper's Fig. 10: one block-Gibbs chain per arm from a random state, one full sweep per frame."""
+    def draw(arm, row, model, config):
+        rng = np.random.default_rng(seed)
+        n, colors = int(model.graph.num_nodes), int(model.graph.num_colors)
+        z = prior_chain_frames(model, rng.integers(0, 2, (1, n)).astype(np.float64), frames, rng, per_sweep=True)
+        auto = row.get("latent_autocorrelation", float("nan"))
+        return (model.decode(z[:, 0, :]),
+                f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}")
+
+    return _image_rows(exp, rows, path, "Block-Gibbs chains on the trained priors, decoded (left to right, one full "
+                       "sweep per frame)", frames, draw)

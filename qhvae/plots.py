@@ -1,0 +1,201 @@
+"""Figures: image grids and per-epoch curves, drawn headless with matplotlib's Agg backend.
+
+Everything here needs matplotlib only (and numpy); matplotlib is imported on first use,
+so importing this module is cheap. Files are written atomically: a figure goes to a
+temporary name and is then ``os.replace``-d into place, so a run killed while plotting
+never leaves half a PNG.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
+    >>> save_image_grid(np.zeros((4, 3, 3, 1)), path, "four blank images").read_bytes()[:4]
+    b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["pyplot", "image_grid", "save_figure", "save_image_grid", "finish_epoch_axis", "plot_training_curves"]
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (no display needed).
+
+    Example:
+        >>> pyplot().get_backend().lower()
+        'agg'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def image_grid(images: np.ndarray, cols: int | None = None, pad: int = 1, pad_value: float = 0.3) -> np.ndarray:
+    """Tile ``(N, H, W[, 1])`` images into one 2-d array, ``cols`` per row (default: square-ish).
+
+    Example:
+        >>> image_grid(np.zeros((6, 2, 2, 1)), cols=3).shape
+        (7, 10)
+    """
+    images = np.asarray(images, np.float64)
+    if images.ndim == 4:
+        images = images[..., 0]
+    n, h, w = images.shape
+    cols = cols or max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / cols))
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), pad_value)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[i]
+    return grid
+
+
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Write a matplotlib figure as PNG atomically (temporary file, then ``os.replace``) and close it.
+
+    Args:
+        fig: the figure.
+        path: where the PNG goes (its folder is created).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> fig, ax = pyplot().subplots()
+        >>> save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "empty.png").suffix
+        '.png'
+    """
+    plt = pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def save_image_grid(images: np.ndarray, path: str | os.PathLike, title: str, cols: int | None = None) -> Path:
+    """A PNG of ``(N, H, W[, 1])`` grey-level images in a grid under a wrapped title.
+
+    Pixel values are drawn on ``[0, 1]``, dark for 1 (pixel probabilities of binary images).
+
+    Args:
+        images: the images.
+        path: the PNG to write.
+        title: the caption, wrapped at 90 characters.
+        cols: images per row (default: square-ish, see :func:`image_grid`).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    plt = pyplot()
+    grid = image_grid(images, cols=cols)
+    height = max(3.0, 8.0 * grid.shape[0] / grid.shape[1])
+    fig, ax = plt.subplots(figsize=(8, height + 0.6))
+    ax.imshow(grid, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def finish_epoch_axis(ax, ylabel: str, title: str, drawn: bool, empty: str = "no completed epoch") -> None:
+    """Label an axis of per-epoch curves; say ``empty`` on it when nothing was drawn.
+
+    Args:
+        ax: the matplotlib axis.
+        ylabel: the y label.
+        title: the panel's title.
+        drawn: whether any curve was drawn (then a legend is added).
+        empty: the text shown in an empty panel.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if drawn:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+
+
+def plot_training_curves(history: dict[str, list], path: str | os.PathLike, title: str = "") -> Path:
+    """``training_curves.png``: objective, bounds, reconstruction and schedules per epoch.
+
+    Args:
+        history: per-epoch metric lists (``None`` where an epoch has no value), e.g. a run's
+            ``progress.json`` history: ``loss``, ``bound``, ``bound_without_log_z``,
+            ``test_log_likelihood``, ``recon``, ``kl_weight``, ``iw_k``, ``learning_rate``.
+        path: the PNG to write.
+        title: a title over the four panels.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "curves.png"
+        >>> plot_training_curves({"loss": [3.0, 2.0], "kl_weight": [0.5, 1.0]}, out).name
+        'curves.png'
+    """
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    ax_loss, ax_bound, ax_recon, ax_sched = axes.ravel()
+
+    def series(key):
+        values = history.get(key) or []
+        xs = [i + 1 for i, v in enumerate(values) if v is not None]
+        ys = [v for v in values if v is not None]
+        return xs, ys
+
+    def draw(ax, keys, ylabel, heading):
+        drawn = False
+        for key, label in keys:
+            xs, ys = series(key)
+            if xs:
+                ax.plot(xs, ys, marker="." if len(xs) < 30 else None, label=label)
+                drawn = True
+        finish_epoch_axis(ax, ylabel, heading, drawn)
+
+    draw(ax_loss, [("loss", "loss (surrogate: -bound - negative phase)")], "nats", "training objective")
+    draw(ax_bound, [("bound", "bound L_{K,D} (exact log Z)"),
+                    ("bound_without_log_z", "bound without log Z (L_{K,D} + log Z)"),
+                    ("test_log_likelihood", "test log-likelihood (tracked, fewer samples)")],
+         "nats per image", "importance-weighted bound")
+    draw(ax_recon, [("recon", "-log p(x|zeta)")], "nats per image", "reconstruction")
+    xs, kl = series("kl_weight")
+    if xs:
+        ax_sched.plot(xs, kl, label="KL weight", color="C0")
+    _, k = series("iw_k")
+    if k:
+        ax_sched.plot(xs[: len(k)], np.asarray(k) / max(k), label="K / max K", color="C2", ls="--")
+    ax_sched.set_xlabel("epoch")
+    ax_sched.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_sched.set_ylabel("weight")
+    ax_sched.set_title("schedules", fontsize=10)
+    xs_lr, lr = series("learning_rate")
+    if xs_lr:
+        twin = ax_sched.twinx()
+        twin.semilogy(xs_lr, lr, color="C3", label="learning rate")
+        twin.set_ylabel("learning rate", color="C3")
+    if xs or xs_lr:
+        ax_sched.legend(fontsize=8, loc="center right")
+    if title:
+        fig.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize=11)
+    fig.tight_layout()
+    return save_figure(fig, path)

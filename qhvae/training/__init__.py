@@ -1,0 +1,69 @@
+"""Training runs on disk: train, checkpoint, resume, watch, evaluate.
+
+- :mod:`~qhvae.training.config`: :class:`TrainConfig`, what a run is, and the run errors
+- :mod:`~qhvae.training.inputs`: the images a run trains and is evaluated on
+- :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, checkpoints
+- :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
+- :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set)
+- :mod:`~qhvae.training.evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
+
+The names below are imported on first use: ``from qhvae.training import TrainConfig``
+stays cheap (no TensorFlow), which the command line relies on to check options quickly.
+
+Example:
+    >>> from qhvae.training import TrainConfig
+    >>> TrainConfig(prior="pegasus").prior
+    'pegasus'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = [
+    "TrainConfig",
+    "RunError",
+    "TrainingDiverged",
+    "default_graph_options",
+    "DEFAULT_RUN_DIR",
+    "RESUME_OPTIONS",
+    "build_model",
+    "train_run",
+    "resume_run",
+    "read_progress",
+    "load_run",
+    "evaluate_run",
+    "write_samples",
+    "prior_chain_frames",
+    "gibbs_chain",
+    "write_gibbs_chain",
+    "RunCheckpoint",
+    "StopOnNaN",
+    "RichProgress",
+    "SamplerMonitor",
+    "TestSetTracker",
+]
+
+_HOME = {
+    "TrainConfig": "config", "RunError": "config", "TrainingDiverged": "config", "default_graph_options": "config",
+    "DEFAULT_RUN_DIR": "config", "RESUME_OPTIONS": "config",
+    "build_model": "fit", "train_run": "fit", "resume_run": "fit",
+    "read_progress": "rundir", "RunCheckpoint": "rundir",
+    "load_run": "evaluation", "evaluate_run": "evaluation", "write_samples": "evaluation",
+    "prior_chain_frames": "evaluation", "gibbs_chain": "evaluation", "write_gibbs_chain": "evaluation",
+    "StopOnNaN": "monitors", "RichProgress": "monitors", "SamplerMonitor": "monitors", "TestSetTracker": "monitors",
+}
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use (Keras and TensorFlow only when needed)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

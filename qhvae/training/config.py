@@ -1,0 +1,245 @@
+"""What a training run is: :class:`TrainConfig`, its validation, and the run errors.
+
+A configuration is plain data (it is stored as ``config.json`` in the run directory) and
+is checked without touching TensorFlow, so importing this module is cheap: the command
+line validates options and prints errors before any model is built.
+
+Example:
+    >>> cfg = TrainConfig(epochs=3, sampler="gibbs")
+    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> TrainConfig(epochs=0).validate()
+    Traceback (most recent call last):
+    ...
+    qhvae.training.config.RunError: epochs must be a positive integer, got 0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..validation import check_int
+
+__all__ = [
+    "TrainConfig",
+    "RunError",
+    "TrainingDiverged",
+    "default_graph_options",
+    "is_file_dataset",
+    "DEFAULT_RUN_DIR",
+    "RESUME_OPTIONS",
+    "SMALL_GRAPH_OPTIONS",
+    "LATER_DEFAULTS",
+]
+
+#: Where ``qhvae train`` writes when no ``--out`` is given.
+DEFAULT_RUN_DIR = "qhvae-run"
+
+#: Options that may change when a run resumes (they leave the model and its data alone).
+RESUME_OPTIONS = ("epochs", "learning_rate", "final_learning_rate", "checkpoint_every_steps", "eval_num_images",
+                  "eval_num_samples", "eval_log_z_replicas", "num_plot_samples", "gibbs_chain_steps",
+                  "track_every_epochs", "track_num_images", "track_num_samples", "track_log_z_replicas")
+
+#: Latent graphs sized for small (<= 16x16) images such as the 8x8 digits: about 32 units
+#: instead of the paper's 288 (which the family constructors default to, used for MNIST).
+SMALL_GRAPH_OPTIONS: dict[str, dict[str, Any]] = {
+    "chimera": {"m": 2},
+    "pegasus": {"m": 2, "rows": 1, "cols": 1},
+    "zephyr": {"m": 1, "num_units": 32},
+    "rbm": {"n_left": 16},
+    "full": {"num_nodes": 32},
+    "bernoulli": {"num_nodes": 32},
+}
+
+
+#: Options added after runs were first named by configuration hash, with their defaults: a
+#: configuration that leaves them at these values hashes as it did before they existed, so
+#: the runs of earlier studies keep their names.
+LATER_DEFAULTS: dict[str, Any] = {"network": "conv", "network_options": None}
+
+
+class RunError(Exception):
+    """A problem with a run (its directory, configuration or data), worded for users."""
+
+
+class TrainingDiverged(RunError):
+    """Training stopped at a non-finite loss; the run keeps its last finite checkpoint.
+
+    Attributes:
+        run_dir: the run directory.
+    """
+
+    def __init__(self, message: str, run_dir: str | os.PathLike):
+        super().__init__(message)
+        self.run_dir = Path(run_dir)
+
+
+def default_graph_options(prior: str, image_size: int) -> dict[str, Any]:
+    """Graph options when none are given: ~32 units for small images, the paper's size otherwise.
+
+    Example:
+        >>> default_graph_options("chimera", 8), default_graph_options("chimera", 28)
+        ({'m': 2}, {})
+    """
+    if image_size <= 16:
+        return dict(SMALL_GRAPH_OPTIONS.get(prior, {}))
+    return {}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; stored as ``config.json`` in the run directory.
+
+    Attributes:
+        dataset: a name of :data:`qhvae.data.DATASETS` or a ``.npy``/``.npz`` file of images
+            (``.npz``: arrays ``train`` and ``test``, or one array whose last sixth is held
+            out for testing; ``.npy``: the same hold-out rule).
+        data_dir: where to look for dataset files first.
+        train_limit: train on the first ``train_limit`` images only (quick runs).
+        prior: latent graph family: chimera, pegasus, zephyr, rbm, full, bernoulli.
+        graph_options: arguments of the family (e.g. ``{"m": 4}``); ``None``: ~32 units for
+            images up to 16x16, the paper's 288 units for larger ones.
+        mapping: hierarchical groups on the graph, ``bipartite`` or ``chains``.
+        sampler: negative-phase sampler name (``qhvae samplers`` lists them).
+        sampler_options: its configuration.
+        epochs, batch_size: the training budget.
+        learning_rate, final_learning_rate: Adam's rate, decayed exponentially between
+            them over 90% of the epochs (paper: 3e-3 to 1e-4).
+        kl_anneal_fraction: fraction of the epochs over which the KL weight rises from 0
+            to 1 (paper: 200 of 2000 epochs, 0.1).
+        num_negative_samples: model samples per step (paper: 1000).
+        k, d: initial importance and gradient samples per image (then the paper's
+            ``(K, D)`` schedule, changed every 10% of the epochs).
+        tau: relaxation temperature (paper: 1/7).
+        network: ``conv`` (the paper's gated convolutions, App. A; a GPU's model) or ``fc``
+            (fully connected encoder and decoder, the DVAE papers' MNIST networks: about 70x
+            cheaper per step on a CPU).
+        network_options: for ``fc``: ``hidden`` (widths, default ``[512, 256]``) and
+            ``activation`` (default ``tanh``); ``None``: the defaults.
+        base_filters, hidden: widths of the ``conv`` networks (paper: 32 and 512).
+        seed: seed of initialisation, data order, binarization and sampler calls.
+        prefetch: draw the next step's negative phase while the current one trains.
+        checkpoint_every_steps: also checkpoint every this many optimizer steps.
+        eval_num_images, eval_num_samples: the evaluation after training (test images,
+            importance samples per image); ``eval_num_images=0`` skips it.
+        eval_log_z_replicas: population-annealing replicas of the ``log Z`` estimate.
+        num_plot_samples: images in ``samples.png``; ``gibbs_chain_steps``: frames in
+            ``gibbs_chain.png``.
+        track_every_epochs: evaluate ``track_num_images`` test images every this many
+            epochs during training (log-likelihood with ``track_num_samples`` importance
+            samples and ``log Z`` from ``track_log_z_replicas`` PA replicas, active units),
+            logged as ``test_*`` in the history; ``0`` turns it off.
+    """
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    train_limit: int | None = None
+    prior: str = "chimera"
+    graph_options: dict[str, Any] | None = None
+    mapping: str = "bipartite"
+    sampler: str = "gibbs"
+    sampler_options: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 60
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    final_learning_rate: float = 1e-4
+    kl_anneal_fraction: float = 0.5
+    num_negative_samples: int = 500
+    k: int = 1
+    d: int = 8
+    tau: float = 1.0 / 7.0
+    network: str = "conv"
+    network_options: dict[str, Any] | None = None
+    base_filters: int = 16
+    hidden: int = 128
+    seed: int = 0
+    prefetch: bool = False
+    checkpoint_every_steps: int | None = None
+    eval_num_images: int = 500
+    eval_num_samples: int = 1000
+    eval_log_z_replicas: int = 4000
+    num_plot_samples: int = 64
+    gibbs_chain_steps: int = 64
+    track_every_epochs: int = 0
+    track_num_images: int = 200
+    track_num_samples: int = 100
+    track_log_z_replicas: int = 1000
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as a JSON-ready dict (what ``config.json`` holds)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build from a dict (e.g. ``config.json``); unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise RunError(f"unknown training options {unknown}; known: {', '.join(sorted(names))}")
+        return cls(**data)
+
+    def validate(self) -> "TrainConfig":
+        """Check names and ranges without touching TensorFlow; raises :class:`RunError`."""
+        from ..data import DATASETS
+        from ..registry import default_registry
+        from ..topology import GRAPH_FAMILIES
+
+        if self.prior not in GRAPH_FAMILIES:
+            raise RunError(f"unknown prior {self.prior!r}; known priors (latent graphs): "
+                           f"{', '.join(sorted(GRAPH_FAMILIES))}")
+        if not is_file_dataset(self.dataset):
+            canon = str(self.dataset).strip().lower().replace("-", "_")
+            if canon not in DATASETS:
+                raise RunError(f"unknown dataset {self.dataset!r}; known datasets: {', '.join(DATASETS)} "
+                               "(or a path to a .npy/.npz file of images)")
+        registry = default_registry()
+        known = registry.names()
+        reason = registry.unavailable_reason(self.sampler)
+        if reason is not None:
+            raise RunError(f"sampler {self.sampler!r} is unavailable: {reason}")
+        if self.sampler not in known:
+            raise RunError(f"unknown sampler {self.sampler!r}; known samplers: {', '.join(known)} "
+                           "(`qhvae samplers` lists them with any broken plugins)")
+        if self.network not in ("conv", "fc"):
+            raise RunError(f"unknown network {self.network!r}; use 'conv' (the paper's convolutional networks) "
+                           "or 'fc' (fully connected)")
+        if self.network_options is not None and self.network != "fc":
+            raise RunError("network_options apply to network 'fc'; the conv networks take base_filters and hidden")
+        if self.network_options is not None and not isinstance(self.network_options, dict):
+            raise RunError(f"network_options must be a dict, got {type(self.network_options).__name__}")
+        if self.mapping not in ("bipartite", "chains"):
+            raise RunError(f"unknown mapping {self.mapping!r}; use 'bipartite' or 'chains'")
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size,
+                    "num_negative_samples": self.num_negative_samples, "k": self.k, "d": self.d,
+                    "base_filters": self.base_filters, "hidden": self.hidden,
+                    "eval_num_samples": self.eval_num_samples, "eval_log_z_replicas": self.eval_log_z_replicas,
+                    "track_num_images": self.track_num_images, "track_num_samples": self.track_num_samples,
+                    "track_log_z_replicas": self.track_log_z_replicas}
+        for name, value in positive.items():
+            check_int(name, value, error=RunError)
+        for name in ("train_limit", "checkpoint_every_steps"):
+            check_int(name, getattr(self, name), allow_none=True, error=RunError)
+        for name in ("eval_num_images", "num_plot_samples", "gibbs_chain_steps", "track_every_epochs"):
+            check_int(name, getattr(self, name), minimum=0, error=RunError)
+        for name in ("learning_rate", "final_learning_rate", "tau"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise RunError(f"{name} must be a positive number, got {value!r}")
+        if not (0 < self.kl_anneal_fraction <= 1):
+            raise RunError(f"kl_anneal_fraction must be in (0, 1], got {self.kl_anneal_fraction!r}")
+        return self
+
+
+def is_file_dataset(name: str) -> bool:
+    """Whether a run's ``dataset`` names a ``.npy``/``.npz`` file of images rather than a known dataset.
+
+    Example:
+        >>> is_file_dataset("images.npz"), is_file_dataset("mnist")
+        (True, False)
+    """
+    return str(name).endswith((".npy", ".npz"))

@@ -1,0 +1,225 @@
+"""What a trained run is worth: its test log-likelihood, and pictures of its prior.
+
+:func:`evaluate_run` loads a run's last checkpoint and writes ``evaluation.json`` (test
+log-likelihood, ELBO, active units, ``log Z``); :func:`write_samples` and
+:func:`write_gibbs_chain` draw what the prior has learnt. Block-Gibbs chains on the prior
+(:func:`prior_chain_frames`) run on :class:`qhvae.samplers.gibbs.ChainRunner`, the kernel
+of the ``gibbs`` sampler, so pictures and chain statistics see the same dynamics as training.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..plots import plot_training_curves, save_image_grid
+from ..samplers.base import BoltzmannMachine
+from ..samplers.gibbs import ChainRunner
+from .config import RunError, TrainConfig
+from .inputs import load_test_images
+from .rundir import (CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, load_checkpoint, read_config, say,
+                     weights_finite, write_json)
+
+__all__ = ["load_run", "evaluate_run", "evaluate_model_of_run", "evaluation_line", "write_samples",
+           "prior_chain_frames", "gibbs_chain", "write_gibbs_chain", "save_run_plots"]
+
+
+def load_run(run_dir: str | os.PathLike, console=None):
+    """``(model, config, record)`` of a run's last checkpoint (sampler state restored).
+
+    Raises:
+        RunError: not a run directory, no checkpoint, or an inconsistent one.
+    """
+    run_dir = Path(run_dir)
+    config = read_config(run_dir)
+    model, record = load_checkpoint(run_dir, console)
+    return model, config, record
+
+
+def evaluation_line(results: dict[str, Any]) -> str:
+    """One line summing up an evaluation (what training prints at its end)."""
+    return (f"test log-likelihood {results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f} nats "
+            f"(K={results['num_samples']}, {results['num_images']} images), ELBO {results['elbo']:.3f}, "
+            f"active units {results['active_units']}/{results['units']}, log Z {results['log_z']:.3f} "
+            f"± {results['log_z_stderr']:.3f} ({results['log_z_method']})")
+
+
+def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike, num_images: int | None,
+                          num_samples: int, seed: int, console, record: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate ``model`` (the run's, already loaded) on the run's test split; writes ``evaluation.json``.
+
+    Args:
+        model: the run's :class:`~qhvae.vae.QVAE`.
+        config: the run's configuration (its data and ``log Z`` settings).
+        run_dir: the run directory.
+        num_images: the first ``num_images`` test images (``None``: all).
+        num_samples: importance samples per image.
+        seed: the seed of the test set's fixed binarization and of the ``log Z`` estimate.
+        console: a ``rich`` console for a status line, or ``None``.
+        record: the checkpoint record (its epoch and step are written with the results).
+
+    Returns:
+        The results as written.
+    """
+    from ..evaluate import evaluate_model
+
+    try:
+        images = load_test_images(config, num_images, seed=seed)
+    except (ValueError, FileNotFoundError) as exc:
+        raise RunError(str(exc)) from None
+    if tuple(images.shape[1:]) != tuple(model.image_shape):
+        raise RunError(f"the test images have shape {tuple(images.shape[1:])} but the model was trained on "
+                       f"{tuple(model.image_shape)}")
+    start = time.perf_counter()
+    what = f"evaluating on {len(images)} test images x {num_samples} importance samples"
+    if console is not None:
+        with console.status(what + " ..."):
+            results = evaluate_model(model, images, num_samples=num_samples, seed=seed,
+                                     log_z_replicas=config.eval_log_z_replicas)
+    else:
+        results = evaluate_model(model, images, num_samples=num_samples, seed=seed,
+                                 log_z_replicas=config.eval_log_z_replicas)
+    results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
+                   units=int(model.graph.num_nodes), prior=model.graph.name, sampler=config.sampler,
+                   epoch=int(record.get("epoch", 0)), step=int(record.get("step", 0)),
+                   seconds=round(time.perf_counter() - start, 2))
+    write_json(Path(run_dir) / EVALUATION_FILE, results)
+    return results
+
+
+def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images: int | None = None, seed: int = 0,
+                 console=None) -> dict[str, Any]:
+    """Evaluate a run's last checkpoint on its test split; writes ``evaluation.json``.
+
+    Args:
+        num_samples: importance samples per image (paper: 1000).
+        num_images: the first ``num_images`` test images (default: all).
+        seed: the seed of the test set's fixed binarization and of the ``log Z`` estimate.
+    """
+    if num_samples < 1 or (num_images is not None and num_images < 1):
+        raise RunError("need num_samples >= 1 and num_images >= 1")
+    run_dir = Path(run_dir)
+    model, config, record = load_run(run_dir, console)
+    return evaluate_model_of_run(model, config, run_dir, num_images, num_samples, seed, console, record)
+
+
+# --------------------------------------------------------------------------------------
+# pictures of the prior
+# --------------------------------------------------------------------------------------
+
+
+def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0) -> Path:
+    """A PNG grid of ``num`` images decoded from prior samples (pixel probabilities)."""
+    if num < 1:
+        raise RunError(f"need at least one sample, got {num}")
+    images, _ = model.generate(num, seed=seed)
+    title = (f"{num} images decoded from samples of the prior {model.graph.name} "
+             f"(sampler {model.sampler.name}); grey level = pixel probability")
+    return save_image_grid(images, Path(path), title)
+
+
+def prior_chain_frames(model, z0: np.ndarray, steps: int, seed: int | np.random.Generator | None = None, *,
+                       per_sweep: bool = False) -> np.ndarray:
+    """Block-Gibbs chains on the model's prior, frame by frame.
+
+    With ``E(z) = b.z + sum W_ij z_i z_j``, a unit's conditional is
+    ``P(z_i = 1 | rest) = sigmoid(-(b_i + sum_j W_ij z_j))``; the units of one colour class
+    of ``model.graph.colors`` are conditionally independent and updated together. The
+    updates are :class:`~qhvae.samplers.gibbs.ChainRunner` sweeps, the ``gibbs`` sampler's kernel.
+
+    Args:
+        model: a :class:`~qhvae.vae.QVAE`.
+        z0: ``(C, L)`` start states of ``C`` chains in {0, 1} (not modified).
+        steps: frames.
+        seed: seed (or generator) of the chains' random streams.
+        per_sweep: ``False``: one colour class updated per frame, the classes in turn (the
+            film of the paper's Fig. 10); ``True``: one full sweep (every class once) per frame.
+
+    Returns:
+        ``(steps, C, L)`` float64 states after each frame.
+    """
+    b, quadratic = model.prior.numpy_parameters()
+    bm = BoltzmannMachine.from_arrays(b, quadratic)
+    colors = np.asarray(model.graph.colors)
+    start = np.array(z0, np.float64, ndmin=2)
+    rng = np.random.default_rng(seed)
+    z = np.ascontiguousarray(start.T.astype(np.uint8))  # (L, C): the kernels keep chains unit-major
+    streams = rng.integers(1, 2 ** 64, len(start), dtype=np.uint64)  # one non-zero xorshift state per chain
+    frames = np.empty((steps,) + start.shape, np.float64)
+    if per_sweep:
+        runner = ChainRunner(bm, colors)
+        for t in range(steps):
+            runner.sweep(z, streams, 1)
+            frames[t] = z.T
+        return frames
+    # A sweep updates the colour classes in increasing colour; with the colours rotated so that
+    # class k comes first, a sweep's first block update is class k's update from the current
+    # state. Keeping only that block gives one class per frame from the sampler's own kernel.
+    classes = np.unique(colors)
+    rank = np.searchsorted(classes, colors)
+    runners = [ChainRunner(bm, (rank - k) % len(classes)) for k in range(len(classes))]
+    for t in range(steps):
+        k = t % len(classes)
+        trial = z.copy()
+        runners[k].sweep(trial, streams, 1)
+        z[rank == k] = trial[rank == k]
+        frames[t] = z.T
+    return frames
+
+
+def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | None = None):
+    """One block-Gibbs chain on the model's prior, one colour class updated per frame.
+
+    Args:
+        steps: frames (block updates).
+        seed: seed of the start state (uniform random unless ``z0``) and the updates.
+        z0: start state ``(L,)``.
+
+    Returns:
+        ``(z, images)``: ``(steps, L)`` states after each update and their decoded
+        ``(steps, H, W, 1)`` pixel probabilities.
+    """
+    if steps < 1:
+        raise RunError(f"need at least one step, got {steps}")
+    rng = np.random.default_rng(seed)
+    n = int(model.graph.num_nodes)
+    z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
+    frames = prior_chain_frames(model, z[None, :], steps, rng)[:, 0, :]
+    return frames, model.decode(frames)
+
+
+def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int | None = 0) -> Path:
+    """The paper's Fig. 10: a PNG of one block-Gibbs chain's states, decoded, frame by frame."""
+    _, images = gibbs_chain(model, steps, seed)
+    title = (f"one block-Gibbs chain on the prior {model.graph.name} from a random state: "
+             f"{model.graph.num_colors} colour classes, one class updated per frame (left to right, top to bottom)")
+    cols = 8 if steps >= 8 else steps
+    return save_image_grid(images, Path(path), title, cols=cols)
+
+
+def save_run_plots(model, config: TrainConfig, run_dir: str | os.PathLike, record: dict[str, Any], console,
+                   samples: bool = True) -> None:
+    """Write a run's ``training_curves.png`` and, when its weights are finite, its sample and chain pictures.
+
+    Args:
+        model: the run's model.
+        config: its configuration (picture sizes and seed).
+        run_dir: the run directory.
+        record: the progress record (history, epoch, status).
+        console: a ``rich`` console that is told what was written, or ``None``.
+        samples: also draw ``samples.png`` and ``gibbs_chain.png`` (not for a diverged run).
+    """
+    run_dir = Path(run_dir)
+    title = (f"{config.dataset}, prior {model.graph.name}, sampler {config.sampler}: "
+             f"{record['epoch']} of {config.epochs} epochs ({record.get('status', '')})")
+    written = [plot_training_curves(record.get("history", {}), run_dir / CURVES_FILE, title)]
+    if samples and weights_finite(model):
+        if config.num_plot_samples:
+            written.append(write_samples(model, run_dir / SAMPLES_FILE, config.num_plot_samples, seed=config.seed))
+        if config.gibbs_chain_steps:
+            written.append(write_gibbs_chain(model, run_dir / CHAIN_FILE, config.gibbs_chain_steps, seed=config.seed))
+    say(console, "wrote " + ", ".join(str(p) for p in written))

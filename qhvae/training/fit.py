@@ -1,0 +1,313 @@
+"""Train, resume and finish a run: the model built from its configuration and the fit loop.
+
+:func:`train_run` trains a :class:`~qhvae.training.config.TrainConfig` into a fresh run
+directory; :func:`resume_run` loads ``checkpoint.keras`` (weights and optimizer), restores
+the sampler state and continues ``fit`` at the checkpointed epoch. From a mid-epoch (step)
+checkpoint it first trains the rest of that epoch (the batches not yet done, in a fresh
+shuffle order), so a resumed run makes the same number of optimizer steps as one that was
+never interrupted. Both end by writing the plots and ``evaluation.json``.
+
+When the loss or a weight becomes non-finite, :class:`~qhvae.training.monitors.StopOnNaN`
+stops training, the run is marked ``diverged`` (its last finite checkpoint stays) and
+:class:`~qhvae.training.config.TrainingDiverged` is raised.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ..tfutil import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's notices otherwise
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from .. import topology
+from ..vae import QVAE
+from ..vae.callbacks import paper_schedules
+from .config import DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, default_graph_options
+from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
+from .inputs import load_test_images, load_train_data
+from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
+from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
+                     describe_position, holds_run, load_checkpoint, new_record, read_config, read_progress, say,
+                     truncate_history_csv, weights_finite, write_json, write_progress)
+
+__all__ = ["build_model", "network_arguments", "training_callbacks", "fit_run", "train_run", "resume_run", "finish_run"]
+
+
+def _graph(config: TrainConfig, image_size: int):
+    factory = topology.GRAPH_FAMILIES[config.prior]
+    options = dict(default_graph_options(config.prior, image_size) if config.graph_options is None
+                   else config.graph_options)
+    params = inspect.signature(factory).parameters
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise RunError(f"prior {config.prior!r} has no option {', '.join(map(repr, unknown))}; "
+                       f"its options are {', '.join(params)}")
+    try:
+        return factory(**options)
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"prior {config.prior!r} with options {options}: {exc}") from None
+
+
+def network_arguments(config: TrainConfig) -> dict[str, Any]:
+    """The :class:`~qhvae.vae.QVAE` width arguments of ``config``'s network.
+
+    Example:
+        >>> network_arguments(TrainConfig(network="fc", network_options={"hidden": [64]}))
+        {'network_options': {'hidden': [64]}}
+        >>> network_arguments(TrainConfig(base_filters=8, hidden=32))
+        {'base_filters': 8, 'hidden': 32}
+    """
+    if config.network == "fc":
+        return {"network_options": config.network_options}
+    return {"base_filters": config.base_filters, "hidden": config.hidden}
+
+
+def build_model(config: TrainConfig, image_shape: Sequence[int]):
+    """A compiled :class:`~qhvae.vae.QVAE` for ``config`` (used by :func:`train_run`).
+
+    Raises:
+        RunError: unknown graph options or sampler configuration.
+    """
+    graph = _graph(config, int(image_shape[0]))
+    try:
+        model = QVAE(
+            image_shape, graph, mapping=config.mapping, sampler=config.sampler,
+            sampler_config=dict(config.sampler_options), num_negative_samples=config.num_negative_samples,
+            tau=config.tau, k=config.k, d=config.d, prefetch=config.prefetch, seed=config.seed,
+            network=config.network, **network_arguments(config),
+        )
+    except KeyError as exc:
+        raise RunError(exc.args[0] if exc.args else str(exc)) from None
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    return model
+
+
+def training_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
+    """The paper's schedules, then the callbacks that add to the epoch logs (before any logger sees them).
+
+    Raises:
+        RunError: ``track_every_epochs`` is set but the test split cannot be loaded.
+    """
+    callbacks = paper_schedules(config.epochs, initial_lr=config.learning_rate, final_lr=config.final_learning_rate,
+                                kl_fraction=config.kl_anneal_fraction) + [SamplerMonitor()]
+    if config.track_every_epochs:
+        try:
+            images = load_test_images(config, config.track_num_images, seed=0)
+        except (ValueError, FileNotFoundError) as exc:
+            raise RunError(f"track_every_epochs needs the test split: {exc}") from None
+        callbacks.append(TestSetTracker(images, every=config.track_every_epochs,
+                                        num_samples=config.track_num_samples,
+                                        log_z_replicas=config.track_log_z_replicas, seed=0))
+    return callbacks
+
+
+def _op_error_message(exc) -> str:
+    """The Python error inside a TensorFlow op error (e.g. a sampler's), without TF's traceback."""
+    text = str(getattr(exc, "message", exc))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        head = line.split(":", 1)[0]
+        if head.endswith(("Error", "Exception")) and " " not in head:
+            return line
+    return lines[0] if lines else type(exc).__name__
+
+
+def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, record: dict[str, Any], console=None,
+            extra_callbacks: Iterable = ()) -> dict[str, Any]:
+    """Train from ``record`` (epoch, batch) to ``config.epochs``, checkpointing; returns the final record.
+
+    Args:
+        model: the compiled model (fresh, or loaded from the checkpoint of ``record``).
+        config: the run's configuration.
+        run_dir: the run directory.
+        train: the training :class:`qhvae.data.Dataset`.
+        record: the last committed checkpoint record.
+        console: a ``rich`` console for progress, or ``None``.
+        extra_callbacks: more Keras callbacks (after the run's own).
+
+    Raises:
+        TrainingDiverged: a non-finite loss or weight; the run is marked ``diverged``.
+        RunError: a TensorFlow op failed with the weights still finite (e.g. a sampler error).
+    """
+    run_dir = Path(run_dir)
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    start_epoch, start_batch = int(record["epoch"]), int(record["batch"])
+    if start_batch >= steps_per_epoch:
+        start_epoch, start_batch = start_epoch + 1, 0
+    keras.utils.set_random_seed(config.seed + int(record["step"]))
+    # A new pipeline seed after a resume: the first iteration of a fresh pipeline would
+    # otherwise replay epoch 0's order and binarization draws.
+    data_seed = config.seed + 7919 * int(record["step"])
+    segments = []
+    if start_batch:
+        segments.append((start_epoch, start_batch))
+    if start_epoch + (1 if start_batch else 0) < config.epochs:
+        segments.append((start_epoch + (1 if start_batch else 0), 0))
+    extra_callbacks = list(extra_callbacks)
+    for first_epoch, skip in segments:
+        ds = train.to_tf(config.batch_size, shuffle=True, seed=data_seed + first_epoch)
+        last_epoch = first_epoch + 1 if skip else config.epochs
+        if skip:
+            ds = ds.skip(skip)
+        stop = StopOnNaN()
+        checkpoint = RunCheckpoint(run_dir, record, config.checkpoint_every_steps, skip, steps_per_epoch)
+        callbacks = training_callbacks(config) + [
+            stop,
+            RichProgress(console=console) if console is not None else keras.callbacks.Callback(),
+            HistoryCSVLogger(run_dir / HISTORY_FILE),
+            checkpoint,
+        ] + extra_callbacks
+        failure = None
+        try:
+            with warnings.catch_warnings():
+                # Keras warns that fit's shuffle=True is ignored for a tf.data input (ours shuffles itself).
+                warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+                model.fit(ds, epochs=last_epoch, initial_epoch=first_epoch, callbacks=callbacks, verbose=0)
+        except tf.errors.OpError as exc:
+            failure = _op_error_message(exc)
+            if weights_finite(model):
+                raise RunError(f"training failed: {failure}") from None
+        record = checkpoint.record
+        if stop.message or checkpoint.diverged or failure:
+            if stop.message:
+                message = stop.message
+            elif failure:  # a step with a finite loss left non-finite weights; the next sampler call refused them
+                message = (f"the weights became non-finite and training stopped ({failure}); the last checkpoint "
+                           "holds the last finite state")
+            else:
+                message = ("the loss or a weight became non-finite; training stopped and the last checkpoint holds "
+                           "the last finite state")
+            record = dict(record, status="diverged", message=message)
+            write_progress(run_dir, record)
+            save_run_plots(model, config, run_dir, record, console, samples=False)
+            raise TrainingDiverged(
+                f"{message}. {run_dir} keeps the checkpoint of {describe_position(record)} (step {record['step']}); "
+                f"`qhvae train --resume {run_dir}` continues from it (add a lower --learning-rate if the loss "
+                "diverged again)", run_dir)
+        if model.stop_training:
+            break  # some user callback stopped training; the checkpoint callback saved where
+    return record
+
+
+def train_run(config: TrainConfig, out: str | os.PathLike = DEFAULT_RUN_DIR, console=None,
+              callbacks: Iterable = ()) -> Path:
+    """Train a QVAE as described by ``config`` into the run directory ``out``.
+
+    Writes the checkpoint files during training and, at the end, the plots and
+    ``evaluation.json``. ``console`` (a ``rich.console.Console``) shows progress;
+    ``callbacks`` are extra Keras callbacks.
+
+    Returns:
+        The run directory.
+
+    Raises:
+        RunError: bad configuration, missing data, ``out`` already holds a run.
+        TrainingDiverged: the loss became non-finite (the last good checkpoint stays).
+    """
+    config = TrainConfig.from_dict(config.to_dict()).validate()
+    run_dir = Path(out)
+    if holds_run(run_dir):
+        progress = read_progress(run_dir)
+        where = f" (epoch {progress.get('epoch', 0)} of {progress.get('epochs', '?')})" if progress else ""
+        raise RunError(f"{run_dir} already holds a run{where}; resume it with `qhvae train --resume {run_dir}` "
+                       "or choose another folder with --out")
+    return _train_fresh(config, run_dir, console, callbacks)
+
+
+def _train_fresh(config: TrainConfig, run_dir: Path, console, callbacks: Iterable) -> Path:
+    train = load_train_data(config)
+    if config.graph_options is None:
+        config.graph_options = default_graph_options(config.prior, train.images.shape[1])
+    model = build_model(config, train.image_shape)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / HISTORY_FILE).unlink(missing_ok=True)
+    write_json(run_dir / CONFIG_FILE, config.to_dict())
+    say(console, f"[bold]qhvae train[/bold] -> {run_dir.resolve()}\n"
+                 f"  data {config.dataset} ({len(train)} training images {train.image_shape[0]}x"
+                 f"{train.image_shape[1]}), prior {model.graph.name} ({model.graph.num_nodes} units, "
+                 f"{model.graph.num_edges} couplings), sampler {config.sampler}, {config.epochs} epochs of batch "
+                 f"{config.batch_size}, {int(model.count_params()):,} parameters")
+    record = new_record(config)
+    record = commit_checkpoint(model, run_dir, record)  # epoch 0: a run killed in its first epoch restarts from here
+    record = fit_run(model, config, run_dir, train, record, console, callbacks)
+    return finish_run(model, config, run_dir, record, console)
+
+
+def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (), epochs: int | None = None,
+               overrides: dict[str, Any] | None = None) -> Path:
+    """Continue an interrupted run from its last checkpoint; finish it (plots, evaluation).
+
+    Args:
+        run_dir: the run directory.
+        console: a ``rich.console.Console`` for progress, or ``None``.
+        callbacks: extra Keras callbacks.
+        epochs: a new total number of epochs (the schedules are rescaled to it).
+        overrides: new values of :data:`~qhvae.training.config.RESUME_OPTIONS` (e.g. a lower
+            ``learning_rate`` after a divergence); saved to ``config.json``.
+
+    Returns:
+        The run directory.
+    """
+    run_dir = Path(run_dir)
+    config = read_config(run_dir).validate()
+    changes = dict(overrides or {})
+    if epochs is not None:
+        changes["epochs"] = epochs
+    refused = sorted(set(changes) - set(RESUME_OPTIONS))
+    if refused:
+        raise RunError(f"{', '.join(refused)} cannot change when a run resumes (only {', '.join(RESUME_OPTIONS)})")
+    updated = TrainConfig.from_dict({**config.to_dict(), **changes}).validate()
+    if not (run_dir / CHECKPOINT_FILE).exists():
+        # killed before its first checkpoint: start again with the saved configuration
+        say(console, f"[yellow]note:[/yellow] {run_dir} has no checkpoint yet; training starts from the beginning")
+        return _train_fresh(updated, run_dir, console, callbacks)
+    train = load_train_data(updated)
+    model, record = load_checkpoint(run_dir, console)
+    if updated.epochs < record["epoch"]:
+        raise RunError(f"{run_dir} has already trained {record['epoch']} epochs; --epochs {updated.epochs} is fewer")
+    for key in sorted(changes):
+        if getattr(config, key) != getattr(updated, key):
+            say(console, f"[yellow]note:[/yellow] {key} {getattr(config, key)} -> {getattr(updated, key)}"
+                         + ("; the schedules are rescaled" if key == "epochs" else ""))
+    if updated != config:
+        write_json(run_dir / CONFIG_FILE, updated.to_dict())
+    config = updated
+    record = dict(record, epochs=config.epochs, status="training", message=None)
+    if record["epoch"] >= config.epochs:
+        say(console, f"{run_dir}: all {config.epochs} epochs are trained; writing plots and evaluation")
+        return finish_run(model, config, run_dir, record, console)
+    truncate_history_csv(run_dir / HISTORY_FILE, int(record["epoch"]))
+    say(console, f"[bold]resuming[/bold] {run_dir.resolve()} from {describe_position(record)} "
+                 f"(step {record['step']}) of {config.epochs} epochs")
+    record = fit_run(model, config, run_dir, train, record, console, callbacks)
+    return finish_run(model, config, run_dir, record, console)
+
+
+def finish_run(model, config: TrainConfig, run_dir: str | os.PathLike, record: dict[str, Any], console=None) -> Path:
+    """Mark a run ``finished`` (or ``stopped`` early by a callback), write its plots and evaluation.
+
+    Returns:
+        The run directory.
+    """
+    run_dir = Path(run_dir)
+    # "stopped": a user callback ended training early; --resume continues it
+    record = dict(record, status="finished" if record["epoch"] >= config.epochs else "stopped")
+    write_progress(run_dir, record)
+    save_run_plots(model, config, run_dir, record, console)
+    if config.eval_num_images:
+        results = evaluate_model_of_run(model, config, run_dir, config.eval_num_images, config.eval_num_samples, 0,
+                                        console, record)
+        say(console, evaluation_line(results))
+    minutes = record.get("train_seconds", 0.0) / 60
+    say(console, f"[green]done[/green]: {record['epoch']} epochs in {minutes:.1f} min of training; results in "
+                 f"{run_dir.resolve()}")
+    return run_dir

@@ -1,0 +1,140 @@
+"""The images a run trains and is evaluated on: a named dataset or the user's own file.
+
+A run's ``dataset`` is a name of :data:`qhvae.data.DATASETS` (loaded with
+:func:`qhvae.data.load_dataset`) or a ``.npy``/``.npz`` file of images: ``.npz`` with arrays
+``train`` and ``test`` (or ``x_train`` and ``x_test``), or a single array of which the last
+sixth is held out for testing. Problems are raised as :class:`~qhvae.training.config.RunError`
+with the file named.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "blank.npy"
+    >>> np.save(path, np.zeros((12, 8, 8), np.float32))
+    >>> [len(load_split(TrainConfig(dataset=str(path)), s)) for s in ("train", "test")]
+    [10, 2]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .config import RunError, TrainConfig, is_file_dataset
+
+__all__ = ["load_split", "load_train_data", "load_test_images", "check_image_shape"]
+
+
+def load_split(config: TrainConfig, split: str):
+    """A :class:`qhvae.data.Dataset` for ``split`` ("train" or "test") of the run's data.
+
+    Args:
+        config: the run's configuration (``dataset``, ``data_dir``).
+        split: ``"train"`` or ``"test"``.
+
+    Raises:
+        RunError: an image file that is missing, unreadable or holds the wrong arrays.
+        ValueError, FileNotFoundError: a named dataset that cannot be found or read.
+    """
+    from ..data import Dataset, load_dataset
+
+    if not is_file_dataset(config.dataset):
+        return load_dataset(config.dataset, split, data_dir=config.data_dir)
+    path = Path(config.dataset)
+    if not path.exists():
+        raise RunError(f"dataset file {path} does not exist")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise RunError(f"cannot read images from {path}: {exc}") from None
+    if isinstance(loaded, np.ndarray):
+        arrays = {"images": loaded}
+    else:
+        with loaded:
+            arrays = {k: loaded[k] for k in loaded.files}
+    pairs = [("train", "test"), ("x_train", "x_test")]
+    for train_key, test_key in pairs:
+        if train_key in arrays and test_key in arrays:
+            images = arrays[train_key if split == "train" else test_key]
+            break
+    else:
+        if len(arrays) != 1:
+            raise RunError(f"{path}: expected arrays 'train' and 'test' (or 'x_train' and 'x_test') or a "
+                           f"single array of images, found {sorted(arrays)}")
+        images = next(iter(arrays.values()))
+        n_test = len(images) // 6
+        if n_test < 1:
+            raise RunError(f"{path}: {len(images)} images are too few to hold out a test sixth")
+        images = images[: len(images) - n_test] if split == "train" else images[len(images) - n_test:]
+    try:
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[..., None]
+        data = Dataset(images, None, path.stem, split, False, str(path))
+    except ValueError as exc:
+        raise RunError(f"{path}: {exc}") from None
+    binary = bool(np.all((data.images == 0) | (data.images == 1)))
+    return Dataset(data.images, None, path.stem, split, binary, str(path))
+
+
+def check_image_shape(images: np.ndarray, what: str) -> None:
+    """Refuse images the VAE's networks cannot take: they must be square, single-channel, at least 4x4.
+
+    Args:
+        images: ``(N, H, W, C)`` images.
+        what: where they come from, for the message.
+
+    Raises:
+        RunError: the shape does not fit.
+
+    Example:
+        >>> check_image_shape(np.zeros((2, 8, 12, 1)), "mine")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        qhvae.training.config.RunError: mine: the VAE needs square ... images of shape (8, 12, 1)
+    """
+    shape = tuple(images.shape[1:])
+    if len(shape) != 3 or shape[0] != shape[1] or shape[2] != 1 or shape[0] < 4:
+        raise RunError(f"{what}: the VAE needs square single-channel images of at least 4x4 pixels, "
+                       f"got images of shape {shape}")
+
+
+def load_test_images(config: TrainConfig, num_images: int | None, seed: int = 0) -> np.ndarray:
+    """Test images, binarized once with ``seed`` when they are grey levels (as in the paper).
+
+    Args:
+        config: the run's configuration.
+        num_images: the first ``num_images`` test images (``None``: all).
+        seed: the seed of the fixed binarization.
+
+    Returns:
+        ``(N, H, W, 1)`` float32 images of 0s and 1s.
+    """
+    test = load_split(config, "test")
+    if num_images is not None:
+        test = test.take(num_images)
+    if not test.binarized:
+        test = test.binarize(seed=seed)
+    return test.images
+
+
+def load_train_data(config: TrainConfig):
+    """The run's training split, cut to ``train_limit`` images and checked for shape.
+
+    Args:
+        config: the run's configuration.
+
+    Returns:
+        A :class:`qhvae.data.Dataset`.
+
+    Raises:
+        RunError: missing data (the message says where it looked) or unusable images.
+    """
+    try:
+        train = load_split(config, "train")
+    except (ValueError, FileNotFoundError) as exc:
+        raise RunError(str(exc)) from None
+    if config.train_limit is not None:
+        train = train.take(config.train_limit)
+    check_image_shape(train.images, f"dataset {config.dataset!r}")
+    return train
