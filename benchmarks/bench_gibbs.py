@@ -11,7 +11,7 @@ repetition by repetition so that both see the same machine noise:
   ``beta_range=(1, 1)``, ``beta_schedule_type='linear'``, ``num_reads=1000``, i.e.
   single-spin Metropolis at beta = 1 in C++ (single-threaded), on a BQM built once;
 * the lower level, unless ``--no-kernel``: ``ChainRunner.sweep`` (the numba kernel
-  ``gibbs_sweeps`` with no per-call overhead) with all numba threads and with one
+  ``anneal_sweeps`` with no per-call overhead) with all numba threads and with one
   thread, and SA's own ``sampling_ns`` (its C++ loop without pre/post-processing),
   so the per-core ratio can be read off.
 

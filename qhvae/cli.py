@@ -323,7 +323,7 @@ def _add_train_parser(sub) -> None:
                                                             f"{d.num_negative_samples}; paper 1000)")
     p.add_argument("--tau", type=float, help="relaxation temperature (default 1/7)")
     p.add_argument("--network", choices=("conv", "fc"),
-                   help=f"encoder/decoder: conv (the paper's, default) or fc (fully connected, ~70x cheaper on a CPU)")
+                   help="encoder/decoder: conv (the paper's, default) or fc (fully connected, ~90x cheaper on a CPU)")
     p.add_argument("--network-option", action="append", default=[], metavar="KEY=VALUE",
                    help="with --network fc: hidden=512,256 (widths), activation=tanh")
     p.add_argument("--base-filters", type=int, help=f"convolution width (default {d.base_filters}; paper 32)")

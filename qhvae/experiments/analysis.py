@@ -113,7 +113,6 @@ def _last(values: Sequence | None) -> float:
 
 def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun]) -> list[dict[str, Any]]:
     """One row per planned run with its status and final metrics (NaN where missing)."""
-    exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
     rows = []
     for run in planned:
         source = run_source(run)

@@ -105,6 +105,8 @@ class Experiment:
         budget_graphs: per budget, graph options that replace the budget's ``graphs``.
         budget_alias: per budget, another budget this study runs instead (the datasets
             study needs 28x28 images: its ``cpu`` budget is the ``mnist`` one).
+        budget_description: per budget, the line that describes it when this study's
+            ``budget_config`` makes it something else than the shared budget.
         analysis: extra per-run analysis the runner does: ``"modes"`` (block-Gibbs chains).
     """
 
@@ -121,6 +123,7 @@ class Experiment:
     budget_seeds: dict[str, int] = field(default_factory=dict)
     budget_graphs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     budget_alias: dict[str, str] = field(default_factory=dict)
+    budget_description: dict[str, str] = field(default_factory=dict)
     analysis: str | None = None
 
     def budget(self, name: str) -> Budget:
@@ -129,7 +132,7 @@ class Experiment:
             raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
         base = BUDGETS[self.budget_alias.get(name, name)]
         return Budget(name, {**base.config, **self.config, **self.budget_config.get(name, {})},
-                      self.budget_seeds.get(name, base.seeds), base.description,
+                      self.budget_seeds.get(name, base.seeds), self.budget_description.get(name, base.description),
                       self.budget_graphs.get(name, base.graphs))
 
     def base_config(self, budget: str = "cpu", overrides: dict[str, Any] | None = None) -> TrainConfig:
@@ -412,6 +415,12 @@ _add(Experiment(
     },
     budget_seeds={"cpu": 3, "mnist": 3},
     budget_graphs={"cpu": {}, "mnist": {}, "paper": {}},  # the paper's 288 units (the families' defaults)
+    budget_description={
+        "cpu": f"two CPU cores, under an hour per run: full MNIST (50,000 training images, all 10,000 test "
+               f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds",
+        "mnist": "as cpu",
+        "paper": "the paper's 2000 epochs with fully connected networks (a GPU's work)",
+    },
 ))
 
 

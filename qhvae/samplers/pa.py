@@ -35,19 +35,19 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..topology import LatentGraph
-from ._kernels import anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams, split_csr
+from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams, split_csr
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
 from .gibbs import coloring_for
 
 __all__ = ["PopulationAnnealingSampler", "anneal", "PARALLEL_WORK"]
 
 # Spin updates per step (replicas x units x sweeps) from which the sweeps run on numba's
-# threads. Every step ends in a join of the threads; when other processes hold the
-# cores (a training step, a shared machine), each join waits for a descheduled thread,
-# milliseconds per step: 1000 replicas on chimera(6) took a median 224 ms per call with
-# 2 threads against 84 ms on one on a loaded 2-core machine. Above ~4M updates (a few ms
-# of work per step) the threads pay for that risk.
-PARALLEL_WORK = 4_000_000
+# threads (the constant lives with the kernels, which the Gibbs sampler shares). Every step
+# ends in a join of the threads; when other processes hold the cores (a training step, a
+# shared machine), each join waits for a descheduled thread, milliseconds per step: 1000
+# replicas on chimera(6) took a median 224 ms per call with 2 threads against 84 ms on one
+# on a loaded 2-core machine. Above ~4M updates (a few ms of work per step) the threads pay
+# for that risk.
 
 
 @nb.njit(cache=True, nogil=True)

@@ -32,7 +32,7 @@ import dimod
 import numpy as np
 from scipy import stats
 
-from ..samplers.base import BoltzmannMachine, BoltzmannSampler, SamplerError
+from ..samplers.base import BoltzmannMachine, BoltzmannSampler
 from ..topology import LatentGraph, chimera, full
 from .dimod_suite import run_dimod_suite
 from .statistics import exact_moments
