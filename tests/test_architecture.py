@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "qhvae.data": 0,
     "qhvae.plots": 0,
     "qhvae.tfutil": 0,
+    "qhvae.lazy": 0,
     "qhvae.hardware": 1,
     "qhvae.samplers": 2,
     "qhvae.temperature": 2,  # deprecated shim of qhvae.samplers.qpu.temperature

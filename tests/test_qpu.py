@@ -398,3 +398,29 @@ def test_answers_that_are_not_spins_are_refused(vartype):
     bm = qhvae.BoltzmannMachine.from_arrays(np.zeros(8), (graph.edges, np.zeros(graph.num_edges)))
     with pytest.raises(qhvae.samplers.SamplerError, match="other than -1/\\+1"):
         s.sample_bm(bm, 10, seed=0)
+
+
+def test_beta_eff_is_estimated_on_every_kth_call_only_and_resumes_the_count():
+    """``estimate_every``: the calls between two estimates keep the last one (and cost no estimate)."""
+    import qhvae
+    from qhvae import topology
+
+    g = topology.chimera(1)
+    sampler = qhvae.get_sampler("emulator", graph=g, noise_profile="ideal", estimate_every=3, calibrate=False,
+                                num_sweeps=16)
+    rng = np.random.default_rng(0)
+    b, w = rng.uniform(-1, 1, g.num_nodes), rng.uniform(-1, 1, g.num_edges)
+    stamps = []
+    for call in range(5):
+        info = sampler.sample_bm(qhvae.BoltzmannMachine.from_arrays(b, (g.edges, w)), 64, seed=call).info
+        stamps.append("beta_eff_stderr" in info)
+    assert stamps == [True, False, False, True, False]
+    assert sampler.beta_history[1] != sampler.beta_history[0]  # estimated on call 0
+    assert sampler.beta_history[2] == sampler.beta_history[1] == sampler.beta_history[3]
+    restored = qhvae.get_sampler("emulator", graph=g, noise_profile="ideal", estimate_every=3, calibrate=False,
+                                 num_sweeps=16)
+    restored.set_state(sampler.get_state())
+    info = restored.sample_bm(qhvae.BoltzmannMachine.from_arrays(b, (g.edges, w)), 64, seed=5).info
+    assert "beta_eff_stderr" not in info  # call 5: not due (0, 3, 6, ...)
+    with pytest.raises(ValueError, match="estimate_every must be a positive integer"):
+        qhvae.get_sampler("emulator", graph=g, estimate_every=0)

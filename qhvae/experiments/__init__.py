@@ -1,7 +1,7 @@
 """The paper's experiments as runnable studies: ``qhvae experiment NAME``.
 
-:data:`EXPERIMENTS` holds the six studies (``connectivity``, ``mapping``, ``samplers``,
-``noise``, ``datasets``, ``modes``); :func:`run_experiment` trains their runs
+:data:`EXPERIMENTS` holds the paper's six studies (``connectivity``, ``mapping``, ``samplers``,
+``noise``, ``datasets``, ``modes``) and the ``headline`` study (Chimera vs Bernoulli on full MNIST); :func:`run_experiment` trains their runs
 resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
 The modules: :mod:`~qhvae.experiments.catalogue` (the studies as data),
 :mod:`~qhvae.experiments.runner` (planning and running), :mod:`~qhvae.experiments.analysis`
@@ -13,12 +13,12 @@ Keras and TensorFlow) on first use, so listing the studies stays quick.
 Example:
     >>> from qhvae.experiments import EXPERIMENTS
     >>> sorted(EXPERIMENTS)
-    ['connectivity', 'datasets', 'mapping', 'modes', 'noise', 'samplers']
+    ['connectivity', 'datasets', 'headline', 'mapping', 'modes', 'noise', 'samplers']
 """
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, Claim, Experiment, get_experiment
 
@@ -49,15 +49,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    """Import the runner, analysis and report on first use (they load Keras)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, __all__)

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 __all__ = [
     "TrainConfig",
@@ -55,15 +55,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    """Import a public name's module on first use (Keras and TensorFlow only when needed)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, __all__)
