@@ -30,7 +30,17 @@ from rich.table import Table
 
 from .tfutil import quiet_tensorflow_logs
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "EXIT_STATUS"]
+
+#: What ``qhvae``'s exit status means (shown by ``qhvae --help``).
+EXIT_STATUS = """exit status:
+  0    success
+  1    a failure while working (a sampler, a device or the disk failed); a run keeps its
+       last checkpoint and `qhvae train --resume RUN` continues it
+  2    a usage error: a bad option or value, a missing or damaged file, a run directory
+       that cannot be used; reported before any work is done
+  3    training diverged (the last finite checkpoint is kept)
+  130  interrupted (Ctrl-C or SIGTERM); a run keeps its last checkpoint"""
 
 console = Console()
 err_console = Console(stderr=True)
@@ -64,14 +74,29 @@ def _parse_value(raw: str) -> object:
 
 
 def _parse_params(items: Sequence[str], flag: str = "--sampler-option") -> dict:
-    """``key=value`` pairs of the option ``flag``; values parsed by :func:`_parse_value`."""
+    """``key=value`` pairs of the option ``flag``; values parsed by :func:`_parse_value`.
+
+    A key given twice with different values is refused (neither value would be the right one to drop).
+    """
     params = {}
     for item in items:
         if "=" not in item:
             raise ValueError(f"{flag} {item!r} must look like key=value")
         key, raw = item.split("=", 1)
-        params[key] = _parse_value(raw)
+        value = _parse_value(raw)
+        if key in params and params[key] != value:
+            raise ValueError(f"{flag} {key} is given twice ({_raw_of(params[key])} and {raw}); give it once")
+        params[key] = value
     return params
+
+
+def _raw_of(value: object) -> str:
+    """A parsed option value as it was written (for messages)."""
+    if isinstance(value, list):
+        return ",".join(_raw_of(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -165,8 +190,9 @@ def _free_run_dir(base: str) -> Path:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    # Everything that can be checked is checked before TensorFlow, the data or the model load.
     from .training.config import DEFAULT_RUN_DIR, RESUME_OPTIONS, TrainConfig
-    from .training.fit import resume_run, train_run
+    from .training.guard import check_run_dir, check_unlocked
 
     if args.resume:
         overrides = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items()
@@ -182,9 +208,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(f"{', '.join(refused)} cannot change when resuming: {args.resume}/config.json holds the "
                              "run's settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, "
                              "--eval-images and --eval-samples may change)")
+        check_unlocked(args.resume)
+        from .training.fit import resume_run
+
         resume_run(args.resume, console=console, overrides=overrides)
         return 0
     values = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
+    if args.data_dir is not None:
+        TrainConfig(data_dir=args.data_dir).check_data_dir("--data-dir")
     if args.graph_option:
         values["graph_options"] = _parse_params(args.graph_option, "--graph-option")
     if args.sampler_option:
@@ -192,12 +223,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.noise_profile:
         if (args.sampler or "") != "emulator":
             raise ValueError("--noise-profile applies to --sampler emulator")
+        given = values.get("sampler_options", {}).get("noise_profile")
+        if given is not None and given != args.noise_profile:
+            raise ValueError(f"--noise-profile {args.noise_profile} and --sampler-option noise_profile={given} "
+                             "conflict; give the noise profile once")
         values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
     if args.network_option:
         values["network_options"] = _parse_params(args.network_option, "--network-option")
     if args.prefetch:
         values["prefetch"] = True
-    config = TrainConfig(**values)
+    config = TrainConfig(**values).validate()
+    if args.out:
+        check_run_dir(args.out)
+    from .training.fit import train_run
+
     out = Path(args.out) if args.out else _free_run_dir(DEFAULT_RUN_DIR)
     if not args.out:
         console.print(f"no --out given: the run goes to [bold]{out.resolve()}[/bold]")
@@ -206,12 +245,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sampler_choice(args: argparse.Namespace) -> tuple[str | None, dict]:
+    """``--sampler`` and its ``--sampler-option``s (options without a sampler are refused, not dropped)."""
+    options = _parse_params(args.sampler_option)
+    if options and not args.sampler:
+        raise ValueError("--sampler-option configures --sampler; name the sampler too (e.g. --sampler pa)")
+    return args.sampler, options
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    sampler, options = _sampler_choice(args)
     from .training.evaluation import evaluate_run
     from .training.rundir import EVALUATION_FILE
 
     results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images, seed=args.seed,
-                           console=console)
+                           console=console, sampler=sampler, sampler_options=options)
     table = Table(title=f"{args.run}: {results['prior']} prior, {results['dataset']} test split, "
                         f"epoch {results['epoch']}")
     table.add_column("quantity")
@@ -234,11 +282,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .training.evaluation import load_run, write_samples
+    name, options = _sampler_choice(args)
+    from .training.evaluation import load_run, prior_sampler, write_samples
     from .training.rundir import SAMPLES_FILE
 
-    model, _, _ = load_run(args.run, console)
-    path = write_samples(model, args.out or Path(args.run) / SAMPLES_FILE, num=args.num, seed=args.seed)
+    model, config, _ = load_run(args.run, console)
+    sampler = prior_sampler(model, config, name, options, console)
+    path = write_samples(model, args.out or Path(args.run) / SAMPLES_FILE, num=args.num, seed=args.seed,
+                         sampler=sampler)
     console.print(f"wrote {path}")
     return 0
 
@@ -247,7 +298,9 @@ def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
     from .training.evaluation import load_run, write_gibbs_chain
     from .training.rundir import CHAIN_FILE
 
-    model, _, _ = load_run(args.run, console)
+    model, config, _ = load_run(args.run, console)
+    console.print(f"[dim]note: the run was trained with sampler {config.sampler!r}; the chain is block Gibbs on its "
+                  "prior and needs no sampler[/dim]")
     path = write_gibbs_chain(model, args.out or Path(args.run) / CHAIN_FILE, steps=args.steps, seed=args.seed)
     console.print(f"wrote {path}")
     return 0
@@ -345,6 +398,10 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
     p.add_argument("--num-images", type=int, help="first N test images (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the test binarization and the log Z estimate")
+    p.add_argument("--sampler", help="a sampler that estimates log Z (pa, exact); default: exact when feasible, "
+                                     "else population annealing. The run's training sampler is never needed")
+    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="configuration of --sampler (repeatable)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("sample", help="PNG grid of images decoded from the prior of a trained run")
@@ -352,6 +409,10 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/samples.png)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sampler", help="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, "
+                                     "else pa; the run's training sampler is never needed)")
+    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="configuration of --sampler (repeatable)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("gibbs-chain", help="one block-Gibbs chain on a run's prior, decoded frame by frame")
@@ -366,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``qhvae`` argument parser."""
     from .topology import GRAPH_FAMILIES
 
-    parser = argparse.ArgumentParser(prog="qhvae", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("samplers", help="list registered samplers and broken plugins")
@@ -420,13 +482,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("train", "evaluate", "sample", "gibbs-chain", "experiment"):
         # TensorFlow's C++ notices (oneDNN, CUDA probing) are noise on a terminal; Python errors still show.
         quiet_tensorflow_logs(3)
-    from .training.config import RunError, TrainingDiverged
+    from .training.config import RunError, TrainingDiverged, TrainingFailed
 
     try:
         return args.func(args)
     except TrainingDiverged as exc:
         err_console.print(f"[red]training diverged:[/red] {exc}")
         return 3
+    except TrainingFailed as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 1
     except (RunError, FileNotFoundError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         return 2

@@ -14,7 +14,10 @@ Search order (first hit wins; see :func:`search_locations`):
    Fashion-MNIST through ``keras.datasets``, binarized MNIST through
    ``keras.utils.get_file`` from Larochelle's server, all into the Keras cache.
 
-When nothing is found, :class:`FileNotFoundError` lists every folder searched.
+When nothing is found, :class:`FileNotFoundError` lists every folder searched (a
+``data_dir`` that does not exist is marked so there). Training and the command line refuse
+such a ``data_dir`` up front with :func:`check_data_dir`: a misspelt ``--data-dir`` must not
+quietly yield the data found in another place.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .integrity import KNOWN_SHA256
 __all__ = [
     "SYSTEM_DIR",
     "SearchLocation",
+    "check_data_dir",
     "first_existing",
     "idx_file_names",
     "keras_datasets_dirs",
@@ -91,6 +95,38 @@ def keras_datasets_dirs() -> list[Path]:
     home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     dirs = [Path(home) / "datasets", Path("/tmp/.keras/datasets")]
     return list(dict.fromkeys(dirs))
+
+
+def check_data_dir(data_dir: str | os.PathLike | None, name: str = "data_dir") -> Path | None:
+    """Refuse an explicit data folder that does not exist or is a file (``None`` passes).
+
+    Args:
+        data_dir: the folder given by the user, or ``None``.
+        name: how the user named it (e.g. ``--data-dir``), for the message.
+
+    Returns:
+        The folder as a :class:`~pathlib.Path` (``~`` expanded), or ``None``.
+
+    Raises:
+        FileNotFoundError: it does not exist.
+        NotADirectoryError: it is not a folder.
+
+    Example:
+        >>> check_data_dir("/nonexistent/data")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: data_dir /nonexistent/data does not exist; fix the path, create the folder, or ...
+    """
+    if data_dir is None:
+        return None
+    path = Path(os.fspath(data_dir)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{name} {data_dir} does not exist; fix the path, create the folder, or leave {name} out (the data is "
+            f"then looked for in ${_ENV_VAR}, the Keras cache and {SYSTEM_DIR})")
+    if not path.is_dir():
+        raise NotADirectoryError(f"{name} {data_dir} is not a folder; give the folder that holds the dataset files")
+    return path
 
 
 def search_locations(name: str, data_dir: str | os.PathLike | None = None) -> list[SearchLocation]:

@@ -190,8 +190,9 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
                     console.print(f"[yellow]diverged[/yellow]: {exc}")
             if exp.analysis == "modes" and run_state(run.run_dir) == "finished":
                 modes_statistics(run.run_dir, console=console)
-            if run_state(run.run_dir) in ("finished", "diverged") and run.record_dir is not None:
-                archive_run(run.run_dir, run.record_dir)
+    for run in planned:  # also runs finished or evaluated outside this call (``qhvae evaluate RUN``)
+        if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
+            archive_run(run.run_dir, run.record_dir)
     rows = collect_results(exp, planned)
     summary = summarize(exp, rows)
     claims = check_claims(exp, summary)

@@ -8,6 +8,7 @@ import numba
 import numpy as np
 
 from ..topology import LatentGraph, greedy_coloring
+from ..validation import check_int
 from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, seed_streams, split_csr
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
 
@@ -100,10 +101,9 @@ class GibbsSampler(BoltzmannSampler):
     sampler_parameters = {"num_sweeps": "sweeps per call (default: the constructor's)"}
 
     def __init__(self, num_sweeps: int = 10, burn_in: int = 100, graph: LatentGraph | None = None):
-        if num_sweeps < 1 or burn_in < 0:
-            raise ValueError(f"need num_sweeps >= 1 and burn_in >= 0, got {num_sweeps} and {burn_in}")
-        self.num_sweeps = int(num_sweeps)
-        self.burn_in = int(burn_in)
+        # Integers only: num_sweeps=2.5 from a command line must not quietly become 2.
+        self.num_sweeps = check_int("num_sweeps", num_sweeps)
+        self.burn_in = check_int("burn_in", burn_in, minimum=0)
         self.graph = graph
         self._colorings: dict = {}
         self._chains: np.ndarray | None = None  # (L, N) uint8
@@ -111,9 +111,7 @@ class GibbsSampler(BoltzmannSampler):
         self._key: tuple | None = None
 
     def _sample(self, bm, num_samples, seed, num_sweeps=None, **params):
-        sweeps = self.num_sweeps if num_sweeps is None else int(num_sweeps)
-        if sweeps < 1:
-            raise ValueError(f"num_sweeps must be >= 1, got {sweeps}")
+        sweeps = self.num_sweeps if num_sweeps is None else check_int("num_sweeps", num_sweeps)
         runner = ChainRunner(bm, coloring_for(bm, self.graph, self._colorings))
         key = bm.structure_key()
         fresh = self._chains is None or self._key != key

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..topology import LatentGraph
+from ..validation import check_int, check_real
 from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams, split_csr
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
 from .gibbs import coloring_for
@@ -367,14 +368,20 @@ class PopulationAnnealingSampler(BoltzmannSampler):
         num_populations: int | None = None,
         graph: LatentGraph | None = None,
     ):
-        self.defaults = {"num_sweeps": int(num_sweeps), "ess_target": float(ess_target)}
-        self.num_populations = num_populations
+        # Integers only: num_sweeps=2.5 from a command line must not quietly become 2.
+        self.defaults = {"num_sweeps": check_int("num_sweeps", num_sweeps, minimum=0),  # 0: reweighting only
+                         "ess_target": check_real("ess_target", ess_target, 0.0, 1.0, inclusive=False)}
+        self.num_populations = check_int("num_populations", num_populations, allow_none=True)
         self.graph = graph
         self._colorings: dict = {}
 
     def _sample(self, bm, num_samples, seed, **params):
         kwargs = {**self.defaults, **params}
+        if "num_sweeps" in params:
+            kwargs["num_sweeps"] = check_int("num_sweeps", params["num_sweeps"], minimum=0)
         pops = kwargs.pop("num_populations", self.num_populations)
+        if "num_populations" in params:
+            pops = check_int("num_populations", pops, allow_none=True)
         if pops is None:
             pops = int(np.clip(num_samples // 125, 1, 8))
         samples, info = anneal(

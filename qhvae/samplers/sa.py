@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dwave.samplers import SimulatedAnnealingSampler as _DwaveSA
 
+from ..validation import check_int
 from .base import DimodSamplerAdapter
 
 __all__ = ["SimulatedAnnealingSampler"]
@@ -31,7 +32,7 @@ class SimulatedAnnealingSampler(DimodSamplerAdapter):
                  beta_schedule_type: str = "geometric"):
         super().__init__(_DwaveSA(), name="sa")
         self.default_params = {
-            "num_sweeps": int(num_sweeps),
+            "num_sweeps": check_int("num_sweeps", num_sweeps),  # 2.5 must not quietly become 2
             "beta_range": self._check_range(beta_range),
             "beta_schedule_type": beta_schedule_type,
         }
@@ -48,6 +49,8 @@ class SimulatedAnnealingSampler(DimodSamplerAdapter):
     def _sample(self, bm, num_samples, seed, **params):
         if "beta_range" in params:
             params["beta_range"] = self._check_range(params["beta_range"])
+        if "num_sweeps" in params:
+            params["num_sweeps"] = check_int("num_sweeps", params["num_sweeps"])
         for forbidden in ("beta_schedule", "initial_states"):
             if forbidden in params:
                 raise ValueError(f"{self.label}: '{forbidden}' is not supported; use beta_range and num_sweeps")

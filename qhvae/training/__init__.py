@@ -3,6 +3,7 @@
 - :mod:`~qhvae.training.config`: :class:`TrainConfig`, what a run is, and the run errors
 - :mod:`~qhvae.training.inputs`: the images a run trains and is evaluated on
 - :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, checkpoints
+- :mod:`~qhvae.training.guard`: the run's lock, the output-folder check, prompt interrupts
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
 - :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set)
 - :mod:`~qhvae.training.evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
@@ -24,6 +25,7 @@ __all__ = [
     "TrainConfig",
     "RunError",
     "TrainingDiverged",
+    "TrainingFailed",
     "default_graph_options",
     "DEFAULT_RUN_DIR",
     "RESUME_OPTIONS",
@@ -31,6 +33,8 @@ __all__ = [
     "train_run",
     "resume_run",
     "read_progress",
+    "run_status",
+    "RunLock",
     "load_run",
     "evaluate_run",
     "write_samples",
@@ -45,10 +49,11 @@ __all__ = [
 ]
 
 _HOME = {
-    "TrainConfig": "config", "RunError": "config", "TrainingDiverged": "config", "default_graph_options": "config",
+    "TrainConfig": "config", "RunError": "config", "TrainingDiverged": "config", "TrainingFailed": "config",
+    "default_graph_options": "config",
     "DEFAULT_RUN_DIR": "config", "RESUME_OPTIONS": "config",
     "build_model": "fit", "train_run": "fit", "resume_run": "fit",
-    "read_progress": "rundir", "RunCheckpoint": "rundir",
+    "read_progress": "rundir", "run_status": "rundir", "RunCheckpoint": "rundir", "RunLock": "guard",
     "load_run": "evaluation", "evaluate_run": "evaluation", "write_samples": "evaluation",
     "prior_chain_frames": "evaluation", "gibbs_chain": "evaluation", "write_gibbs_chain": "evaluation",
     "StopOnNaN": "monitors", "RichProgress": "monitors", "SamplerMonitor": "monitors", "TestSetTracker": "monitors",

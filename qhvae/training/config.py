@@ -29,6 +29,7 @@ __all__ = [
     "TrainConfig",
     "RunError",
     "TrainingDiverged",
+    "TrainingFailed",
     "default_graph_options",
     "is_file_dataset",
     "DEFAULT_RUN_DIR",
@@ -77,6 +78,14 @@ class TrainingDiverged(RunError):
     def __init__(self, message: str, run_dir: str | os.PathLike):
         super().__init__(message)
         self.run_dir = Path(run_dir)
+
+
+class TrainingFailed(RunError):
+    """Training stopped on an error while working (a sampler, the disk), not on a bad setting.
+
+    The run keeps its last checkpoint and ``progress.json`` says ``failed`` with the error;
+    ``qhvae train --resume`` continues once the cause is fixed.
+    """
 
 
 def default_graph_options(prior: str, image_size: int) -> dict[str, Any]:
@@ -212,6 +221,8 @@ class TrainConfig:
             raise RunError("network_options apply to network 'fc'; the conv networks take base_filters and hidden")
         if self.network_options is not None and not isinstance(self.network_options, dict):
             raise RunError(f"network_options must be a dict, got {type(self.network_options).__name__}")
+        if self.data_dir is not None:
+            self.check_data_dir()
         if self.mapping not in ("bipartite", "chains"):
             raise RunError(f"unknown mapping {self.mapping!r}; use 'bipartite' or 'chains'")
         positive = {"epochs": self.epochs, "batch_size": self.batch_size,
@@ -233,6 +244,22 @@ class TrainConfig:
         if not (0 < self.kl_anneal_fraction <= 1):
             raise RunError(f"kl_anneal_fraction must be in (0, 1], got {self.kl_anneal_fraction!r}")
         return self
+
+    def check_data_dir(self, name: str = "data_dir") -> None:
+        """Refuse a ``data_dir`` that is not an existing folder (it would be skipped silently).
+
+        Args:
+            name: how the user named it (``--data-dir`` on the command line), for the message.
+
+        Raises:
+            RunError: the folder does not exist or is a file.
+        """
+        from ..data.lookup import check_data_dir
+
+        try:
+            check_data_dir(self.data_dir, name)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise RunError(str(exc)) from None
 
 
 def is_file_dataset(name: str) -> bool:

@@ -2,7 +2,10 @@
 
 :func:`evaluate_run` loads a run's last checkpoint and writes ``evaluation.json`` (test
 log-likelihood, ELBO, active units, ``log Z``); :func:`write_samples` and
-:func:`write_gibbs_chain` draw what the prior has learnt. Block-Gibbs chains on the prior
+:func:`write_gibbs_chain` draw what the prior has learnt. None of them needs the sampler the
+run was trained with (a plugin may be gone, a QPU out of reach): evaluation needs only the
+prior and ``log Z`` (exact or population annealing), pictures a classical sampler of the
+prior (:func:`prior_sampler`). Block-Gibbs chains on the prior
 (:func:`prior_chain_frames`) run on :class:`qhvae.samplers.gibbs.ChainRunner`, the kernel
 of the ``gibbs`` sampler, so pictures and chain statistics see the same dynamics as training.
 """
@@ -25,11 +28,19 @@ from .rundir import (CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, loa
                      weights_finite, write_json)
 
 __all__ = ["load_run", "evaluate_run", "evaluate_model_of_run", "evaluation_line", "write_samples",
-           "prior_chain_frames", "gibbs_chain", "write_gibbs_chain", "save_run_plots"]
+           "prior_sampler", "log_z_from_sampler", "CLASSICAL_SAMPLERS", "prior_chain_frames", "gibbs_chain",
+           "write_gibbs_chain", "save_run_plots"]
+
+#: qhvae's own samplers that need neither a plugin nor a device: a run trained with one of
+#: them draws its pictures with it (its restored chains included) unless told otherwise.
+CLASSICAL_SAMPLERS = ("exact", "gibbs", "pa", "sa")
 
 
 def load_run(run_dir: str | os.PathLike, console=None):
     """``(model, config, record)`` of a run's last checkpoint (sampler state restored).
+
+    The training sampler is not built (``model.sampler`` builds it on first use), so a run
+    loads after its sampler's plugin is gone or without the credentials of its device.
 
     Raises:
         RunError: not a run directory, no checkpoint, or an inconsistent one.
@@ -38,6 +49,63 @@ def load_run(run_dir: str | os.PathLike, console=None):
     config = read_config(run_dir)
     model, record = load_checkpoint(run_dir, console)
     return model, config, record
+
+
+def prior_sampler(model, config: TrainConfig, name: str | None = None, options: dict[str, Any] | None = None,
+                  console=None):
+    """The sampler that draws a loaded run's prior for pictures, and a note saying which.
+
+    Args:
+        model: the run's model.
+        config: its configuration (the sampler it was trained with).
+        name: a registered sampler; ``None``: the run's own when it is one of
+            :data:`CLASSICAL_SAMPLERS`, else ``exact`` (an edge-free prior) or ``pa``.
+        options: the configuration of the sampler named ``name``.
+        console: where the note goes.
+
+    Returns:
+        A sampler, or ``None`` for the model's own (``model.generate``'s default).
+
+    Raises:
+        RunError: an unknown sampler, or one that refuses ``options``.
+    """
+    from ..registry import get_sampler
+    from ..samplers.base import SamplerError
+
+    trained = config.sampler
+    if name is None and trained in CLASSICAL_SAMPLERS:
+        say(console, f"[dim]the prior is sampled with the run's own sampler {trained!r} (--sampler chooses "
+                     "another)[/dim]")
+        return None
+    if name is None:
+        name = "exact" if model.graph.num_edges == 0 else "pa"
+    try:
+        sampler = get_sampler(name, **dict(options or {}))
+    except KeyError as exc:
+        raise RunError(exc.args[0] if exc.args else str(exc)) from None
+    except (TypeError, ValueError, SamplerError) as exc:
+        raise RunError(str(exc)) from None
+    if getattr(sampler, "graph", "absent") is None:
+        sampler.graph = model.graph
+    say(console, f"[dim]note: the run was trained with sampler {trained!r}; its prior is sampled with {name!r} "
+                 "(--sampler chooses another)[/dim]")
+    return sampler
+
+
+def log_z_from_sampler(model, sampler, num_replicas: int, seed: int | None):
+    """``log Z`` of the model's prior from a sampler that estimates it (``provides_log_z``: ``pa``, ``exact``).
+
+    Raises:
+        RunError: the sampler gives no ``log Z``.
+    """
+    from ..evaluate.partition import LogPartition
+
+    if not getattr(sampler, "provides_log_z", False):
+        raise RunError(f"sampler {sampler.name!r} gives no log Z, which the evaluation needs; name one that does "
+                       "(pa, exact) or leave --sampler out (exact when feasible, else population annealing)")
+    b, quadratic = model.prior.numpy_parameters()
+    info = dict(sampler.sample_bm(BoltzmannMachine.from_arrays(b, quadratic), num_replicas, seed=seed).info)
+    return LogPartition(float(info["log_z"]), float(info.get("log_z_stderr", float("nan"))), sampler.name, info)
 
 
 def evaluation_line(results: dict[str, Any]) -> str:
@@ -49,7 +117,7 @@ def evaluation_line(results: dict[str, Any]) -> str:
 
 
 def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike, num_images: int | None,
-                          num_samples: int, seed: int, console, record: dict[str, Any]) -> dict[str, Any]:
+                          num_samples: int, seed: int, console, record: dict[str, Any], log_z=None) -> dict[str, Any]:
     """Evaluate ``model`` (the run's, already loaded) on the run's test split; writes ``evaluation.json``.
 
     Args:
@@ -61,6 +129,8 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
         seed: the seed of the test set's fixed binarization and of the ``log Z`` estimate.
         console: a ``rich`` console for a status line, or ``None``.
         record: the checkpoint record (its epoch and step are written with the results).
+        log_z: a :class:`~qhvae.evaluate.LogPartition` to use; ``None``: exact when
+            feasible, else population annealing with the run's ``eval_log_z_replicas``.
 
     Returns:
         The results as written.
@@ -78,10 +148,10 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
     what = f"evaluating on {len(images)} test images x {num_samples} importance samples"
     if console is not None:
         with console.status(what + " ..."):
-            results = evaluate_model(model, images, num_samples=num_samples, seed=seed,
+            results = evaluate_model(model, images, num_samples=num_samples, seed=seed, log_z=log_z,
                                      log_z_replicas=config.eval_log_z_replicas)
     else:
-        results = evaluate_model(model, images, num_samples=num_samples, seed=seed,
+        results = evaluate_model(model, images, num_samples=num_samples, seed=seed, log_z=log_z,
                                  log_z_replicas=config.eval_log_z_replicas)
     results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
                    units=int(model.graph.num_nodes), prior=model.graph.name, sampler=config.sampler,
@@ -92,19 +162,37 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
 
 
 def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images: int | None = None, seed: int = 0,
-                 console=None) -> dict[str, Any]:
+                 console=None, sampler: str | None = None, sampler_options: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     """Evaluate a run's last checkpoint on its test split; writes ``evaluation.json``.
 
+    The sampler the run was trained with is not needed: ``log Z`` is exact when feasible,
+    else from population annealing, or from ``sampler``.
+
     Args:
+        run_dir: the run directory.
         num_samples: importance samples per image (paper: 1000).
         num_images: the first ``num_images`` test images (default: all).
         seed: the seed of the test set's fixed binarization and of the ``log Z`` estimate.
+        console: a ``rich`` console for notes and a status line, or ``None``.
+        sampler: a registered sampler that estimates ``log Z`` (``provides_log_z``), with
+            the run's ``eval_log_z_replicas`` samples; ``None``: the default estimate.
+        sampler_options: its configuration.
     """
     if num_samples < 1 or (num_images is not None and num_images < 1):
         raise RunError("need num_samples >= 1 and num_images >= 1")
+    if sampler_options and sampler is None:
+        raise RunError("sampler_options configure a sampler: name it too (sampler='pa')")
     run_dir = Path(run_dir)
     model, config, record = load_run(run_dir, console)
-    return evaluate_model_of_run(model, config, run_dir, num_images, num_samples, seed, console, record)
+    log_z = None
+    if sampler is not None:
+        chosen = prior_sampler(model, config, sampler, sampler_options)
+        log_z = log_z_from_sampler(model, chosen, config.eval_log_z_replicas, seed)
+    say(console, f"[dim]note: the run was trained with sampler {config.sampler!r}; the evaluation needs only its "
+                 f"prior (log Z: {log_z.method if log_z else 'exact when feasible, else population annealing'})"
+                 "[/dim]")
+    return evaluate_model_of_run(model, config, run_dir, num_images, num_samples, seed, console, record, log_z=log_z)
 
 
 # --------------------------------------------------------------------------------------
@@ -112,13 +200,22 @@ def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images
 # --------------------------------------------------------------------------------------
 
 
-def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0) -> Path:
-    """A PNG grid of ``num`` images decoded from prior samples (pixel probabilities)."""
+def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0, sampler=None) -> Path:
+    """A PNG grid of ``num`` images decoded from prior samples (pixel probabilities).
+
+    Args:
+        model: the run's model.
+        path: the PNG file.
+        num: images.
+        seed: seed of the sampler call.
+        sampler: the sampler of the prior (see :func:`prior_sampler`); ``None``: the model's own.
+    """
     if num < 1:
         raise RunError(f"need at least one sample, got {num}")
-    images, _ = model.generate(num, seed=seed)
+    images, _ = model.generate(num, seed=seed, sampler=sampler)
+    used = sampler if sampler is not None else model.sampler
     title = (f"{num} images decoded from samples of the prior {model.graph.name} "
-             f"(sampler {model.sampler.name}); grey level = pixel probability")
+             f"(sampler {used.name}); grey level = pixel probability")
     return save_image_grid(images, Path(path), title)
 
 

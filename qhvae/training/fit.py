@@ -10,10 +10,23 @@ never interrupted. Both end by writing the plots and ``evaluation.json``.
 When the loss or a weight becomes non-finite, :class:`~qhvae.training.monitors.StopOnNaN`
 stops training, the run is marked ``diverged`` (its last finite checkpoint stays) and
 :class:`~qhvae.training.config.TrainingDiverged` is raised.
+
+A process trains a run only while it holds the run's lock
+(:class:`~qhvae.training.guard.RunLock`); ``progress.json`` then says how the run ended:
+``finished``, ``interrupted`` (Ctrl-C or SIGTERM, honoured at once even while a sampler
+hangs: :class:`~qhvae.training.guard.InterruptWatch`), ``diverged`` or
+``failed`` with the error (:class:`~qhvae.training.config.TrainingFailed`).
+
+With the same configuration and seed, a run is the same on one machine: the seed sets
+Keras's and TensorFlow's generators before the model is built, TensorFlow's op
+determinism is on, the negative phase's sampler calls are seeded from it, and the data
+order and dynamic binarization are seeded from it (docs/vae.md says what still varies
+between machines).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import os
@@ -31,15 +44,19 @@ import tensorflow as tf  # noqa: E402
 from .. import topology
 from ..vae import QVAE
 from ..vae.callbacks import paper_schedules
-from .config import DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, default_graph_options
+from ..samplers.base import BoltzmannSampler
+from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
+                     default_graph_options)
 from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
+from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .inputs import load_test_images, load_train_data
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
 from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
-                     describe_position, holds_run, load_checkpoint, new_record, read_config, read_progress, say,
-                     truncate_history_csv, weights_finite, write_json, write_progress)
+                     describe_position, holds_run, load_checkpoint, mark_ended, new_record, read_config,
+                     read_progress, say, truncate_history_csv, weights_finite, write_json, write_progress)
 
-__all__ = ["build_model", "network_arguments", "training_callbacks", "fit_run", "train_run", "resume_run", "finish_run"]
+__all__ = ["build_model", "build_sampler", "seed_run", "network_arguments", "training_callbacks", "fit_run",
+           "train_run", "resume_run", "finish_run"]
 
 
 def _graph(config: TrainConfig, image_size: int):
@@ -71,22 +88,56 @@ def network_arguments(config: TrainConfig) -> dict[str, Any]:
     return {"base_filters": config.base_filters, "hidden": config.hidden}
 
 
-def build_model(config: TrainConfig, image_shape: Sequence[int]):
+def seed_run(seed: int) -> None:
+    """Make what follows reproducible from ``seed`` on this machine.
+
+    Seeds Python's, numpy's, Keras's and TensorFlow's generators
+    (``keras.utils.set_random_seed``) and turns on TensorFlow's op determinism (for the
+    rest of the process: TensorFlow cannot turn it off again).
+    """
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_sampler(config: TrainConfig) -> BoltzmannSampler:
+    """The run's negative-phase sampler, built from ``config.sampler`` and ``config.sampler_options``.
+
+    Raises:
+        RunError: an unknown or unavailable sampler, or one that refuses its options
+            (a non-integer sweep count, an unknown option, missing credentials).
+    """
+    from ..registry import get_sampler
+    from ..samplers.base import SamplerError
+
+    try:
+        return get_sampler(config.sampler, **dict(config.sampler_options))
+    except KeyError as exc:
+        raise RunError(exc.args[0] if exc.args else str(exc)) from None
+    except (TypeError, ValueError, SamplerError) as exc:
+        raise RunError(str(exc)) from None
+
+
+def build_model(config: TrainConfig, image_shape: Sequence[int], sampler: BoltzmannSampler | None = None):
     """A compiled :class:`~qhvae.vae.QVAE` for ``config`` (used by :func:`train_run`).
+
+    Args:
+        config: the run's configuration.
+        image_shape: ``(H, W, 1)``.
+        sampler: the sampler built by :func:`build_sampler` (``None``: built here).
 
     Raises:
         RunError: unknown graph options or sampler configuration.
     """
     graph = _graph(config, int(image_shape[0]))
-    try:
-        model = QVAE(
-            image_shape, graph, mapping=config.mapping, sampler=config.sampler,
-            sampler_config=dict(config.sampler_options), num_negative_samples=config.num_negative_samples,
-            tau=config.tau, k=config.k, d=config.d, prefetch=config.prefetch, seed=config.seed,
-            network=config.network, **network_arguments(config),
-        )
-    except KeyError as exc:
-        raise RunError(exc.args[0] if exc.args else str(exc)) from None
+    if sampler is None:
+        sampler = build_sampler(config)
+    model = QVAE(
+        image_shape, graph, mapping=config.mapping, sampler=sampler,
+        sampler_config=dict(config.sampler_options), num_negative_samples=config.num_negative_samples,
+        tau=config.tau, k=config.k, d=config.d, prefetch=config.prefetch, seed=config.seed,
+        network=config.network, **network_arguments(config),
+    )
+    model.sampler_name = config.sampler  # the name it was registered under, which a loaded model builds again
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     return model
 
@@ -168,14 +219,24 @@ def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, recor
         ] + extra_callbacks
         failure = None
         try:
-            with warnings.catch_warnings():
+            # Ctrl-C and SIGTERM set the negative phase's abort event at once: a sampler call that
+            # hangs is abandoned and the interrupt reaches this thread.
+            with InterruptWatch(model.negative_phase.abort), warnings.catch_warnings():
                 # Keras warns that fit's shuffle=True is ignored for a tf.data input (ours shuffles itself).
                 warnings.filterwarnings("ignore", message=".*shuffle=True.*")
                 model.fit(ds, epochs=last_epoch, initial_epoch=first_epoch, callbacks=callbacks, verbose=0)
-        except tf.errors.OpError as exc:
+        except Exception as exc:
+            if model.negative_phase.abort.is_set():
+                raise KeyboardInterrupt from None  # however TensorFlow reported the abandoned step
+            if not isinstance(exc, tf.errors.OpError):
+                raise
             failure = _op_error_message(exc)
             if weights_finite(model):
-                raise RunError(f"training failed: {failure}") from None
+                raise TrainingFailed(f"training failed: {failure}. {run_dir} keeps the checkpoint of "
+                                     f"{describe_position(checkpoint.record)}; once the cause is fixed, "
+                                     f"`qhvae train --resume {run_dir}` continues from it") from None
+        if model.negative_phase.abort.is_set():
+            raise KeyboardInterrupt  # Ctrl-C during the last step of fit: stop before anything else
         record = checkpoint.record
         if stop.message or checkpoint.diverged or failure:
             if stop.message:
@@ -210,24 +271,58 @@ def train_run(config: TrainConfig, out: str | os.PathLike = DEFAULT_RUN_DIR, con
         The run directory.
 
     Raises:
-        RunError: bad configuration, missing data, ``out`` already holds a run.
+        RunError: bad configuration, missing data, ``out`` already holds a run, cannot be
+            written, or is being trained by another process.
         TrainingDiverged: the loss became non-finite (the last good checkpoint stays).
+        TrainingFailed: an error while training (a sampler's); the last checkpoint stays.
     """
     config = TrainConfig.from_dict(config.to_dict()).validate()
-    run_dir = Path(out)
+    run_dir = check_run_dir(out)
+    _refuse_existing_run(run_dir)
+    config, train, model = _prepare_fresh(config)
+    with RunLock(run_dir):
+        _refuse_existing_run(run_dir)  # another process may have started it meanwhile
+        return _train_prepared(config, run_dir, train, model, console, callbacks)
+
+
+def _refuse_existing_run(run_dir: Path) -> None:
     if holds_run(run_dir):
         progress = read_progress(run_dir)
         where = f" (epoch {progress.get('epoch', 0)} of {progress.get('epochs', '?')})" if progress else ""
         raise RunError(f"{run_dir} already holds a run{where}; resume it with `qhvae train --resume {run_dir}` "
                        "or choose another folder with --out")
-    return _train_fresh(config, run_dir, console, callbacks)
 
 
-def _train_fresh(config: TrainConfig, run_dir: Path, console, callbacks: Iterable) -> Path:
+def _prepare_fresh(config: TrainConfig):
+    """``(config, train, model)`` of a new run: seeds first, the sampler before the data (its errors first)."""
+    seed_run(config.seed)
+    sampler = build_sampler(config)
     train = load_train_data(config)
     if config.graph_options is None:
         config.graph_options = default_graph_options(config.prior, train.images.shape[1])
-    model = build_model(config, train.image_shape)
+    return config, train, build_model(config, train.image_shape, sampler)
+
+
+@contextlib.contextmanager
+def _ending_recorded(run_dir: Path):
+    """Record in ``progress.json`` how training ended when it ends by an exception (``diverged`` is already).
+
+    SIGTERM counts as an interrupt meanwhile, so ``kill PID`` leaves ``interrupted``, not ``training``.
+    """
+    try:
+        with sigterm_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        mark_ended(run_dir, "interrupted", "interrupted (Ctrl-C or SIGTERM); the last checkpoint stays, "
+                                           f"`qhvae train --resume {run_dir}` continues from it")
+        raise
+    except BaseException as exc:
+        mark_ended(run_dir, "failed", str(exc) if isinstance(exc, RunError) else f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _train_prepared(config: TrainConfig, run_dir: Path, train, model, console, callbacks: Iterable) -> Path:
+    """Train a prepared new run into ``run_dir`` (the caller holds its lock)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / HISTORY_FILE).unlink(missing_ok=True)
     write_json(run_dir / CONFIG_FILE, config.to_dict())
@@ -236,10 +331,11 @@ def _train_fresh(config: TrainConfig, run_dir: Path, console, callbacks: Iterabl
                  f"{train.image_shape[1]}), prior {model.graph.name} ({model.graph.num_nodes} units, "
                  f"{model.graph.num_edges} couplings), sampler {config.sampler}, {config.epochs} epochs of batch "
                  f"{config.batch_size}, {int(model.count_params()):,} parameters")
-    record = new_record(config)
-    record = commit_checkpoint(model, run_dir, record)  # epoch 0: a run killed in its first epoch restarts from here
-    record = fit_run(model, config, run_dir, train, record, console, callbacks)
-    return finish_run(model, config, run_dir, record, console)
+    with _ending_recorded(run_dir):
+        record = new_record(config)
+        record = commit_checkpoint(model, run_dir, record)  # epoch 0: a run killed in its first epoch restarts here
+        record = fit_run(model, config, run_dir, train, record, console, callbacks)
+        return finish_run(model, config, run_dir, record, console)
 
 
 def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (), epochs: int | None = None,
@@ -258,7 +354,19 @@ def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (
         The run directory.
     """
     run_dir = Path(run_dir)
-    config = read_config(run_dir).validate()
+    config = read_config(run_dir)
+    with RunLock(run_dir):
+        return _resume_locked(run_dir, config, console, callbacks, epochs, overrides)
+
+
+def _resume_locked(run_dir: Path, config: TrainConfig, console, callbacks: Iterable, epochs: int | None,
+                   overrides: dict[str, Any] | None) -> Path:
+    try:
+        config.validate()
+    except RunError as exc:
+        if f"sampler {config.sampler!r}" not in str(exc):
+            raise RunError(f"{run_dir / CONFIG_FILE}: {exc}") from None
+        raise _sampler_gone(run_dir, config, exc) from None
     changes = dict(overrides or {})
     if epochs is not None:
         changes["epochs"] = epochs
@@ -266,14 +374,20 @@ def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (
     if refused:
         raise RunError(f"{', '.join(refused)} cannot change when a run resumes (only {', '.join(RESUME_OPTIONS)})")
     updated = TrainConfig.from_dict({**config.to_dict(), **changes}).validate()
+    seed_run(updated.seed)
     if not (run_dir / CHECKPOINT_FILE).exists():
         # killed before its first checkpoint: start again with the saved configuration
         say(console, f"[yellow]note:[/yellow] {run_dir} has no checkpoint yet; training starts from the beginning")
-        return _train_fresh(updated, run_dir, console, callbacks)
-    train = load_train_data(updated)
+        updated, train, model = _prepare_fresh(updated)
+        return _train_prepared(updated, run_dir, train, model, console, callbacks)
     model, record = load_checkpoint(run_dir, console)
     if updated.epochs < record["epoch"]:
         raise RunError(f"{run_dir} has already trained {record['epoch']} epochs; --epochs {updated.epochs} is fewer")
+    try:
+        model.sampler  # a loaded model builds its training sampler only now: resuming needs it
+    except Exception as exc:
+        raise _sampler_gone(run_dir, config, exc) from None
+    train = load_train_data(updated)
     for key in sorted(changes):
         if getattr(config, key) != getattr(updated, key):
             say(console, f"[yellow]note:[/yellow] {key} {getattr(config, key)} -> {getattr(updated, key)}"
@@ -282,14 +396,24 @@ def resume_run(run_dir: str | os.PathLike, console=None, callbacks: Iterable = (
         write_json(run_dir / CONFIG_FILE, updated.to_dict())
     config = updated
     record = dict(record, epochs=config.epochs, status="training", message=None)
-    if record["epoch"] >= config.epochs:
-        say(console, f"{run_dir}: all {config.epochs} epochs are trained; writing plots and evaluation")
+    with _ending_recorded(run_dir):
+        if record["epoch"] >= config.epochs:
+            say(console, f"{run_dir}: all {config.epochs} epochs are trained; writing plots and evaluation")
+            return finish_run(model, config, run_dir, record, console)
+        write_progress(run_dir, record)  # a process trains it again (until it says how it ended)
+        truncate_history_csv(run_dir / HISTORY_FILE, int(record["epoch"]))
+        say(console, f"[bold]resuming[/bold] {run_dir.resolve()} from {describe_position(record)} "
+                     f"(step {record['step']}) of {config.epochs} epochs")
+        record = fit_run(model, config, run_dir, train, record, console, callbacks)
         return finish_run(model, config, run_dir, record, console)
-    truncate_history_csv(run_dir / HISTORY_FILE, int(record["epoch"]))
-    say(console, f"[bold]resuming[/bold] {run_dir.resolve()} from {describe_position(record)} "
-                 f"(step {record['step']}) of {config.epochs} epochs")
-    record = fit_run(model, config, run_dir, train, record, console, callbacks)
-    return finish_run(model, config, run_dir, record, console)
+
+
+def _sampler_gone(run_dir: Path, config: TrainConfig, exc: BaseException) -> RunError:
+    """The error of a run whose training sampler cannot be built any more (a plugin gone, no credentials)."""
+    why = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return RunError(f"{run_dir} was trained with sampler {config.sampler!r}, which cannot be built here: {why}. "
+                    "Resuming needs it (install the plugin again, or supply the credentials); evaluate, sample and "
+                    "gibbs-chain do not")
 
 
 def finish_run(model, config: TrainConfig, run_dir: str | os.PathLike, record: dict[str, Any], console=None) -> Path:

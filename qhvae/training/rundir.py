@@ -8,8 +8,12 @@ A *run directory* holds everything one training run needs and produces:
   plus the checkpoint record (epoch, batch, step, history) as JSON under ``__record__``
 - ``progress.json``: the same record, readable: ``epoch`` (epochs completed), ``batch``
   (batches done in the epoch in progress, for step checkpoints), ``step`` (optimizer
-  steps), ``history`` (per-epoch metrics), ``status`` (``training``, ``finished``,
-  ``diverged``, ``stopped``), ``message``
+  steps), ``history`` (per-epoch metrics), ``status`` and ``message``: ``training`` while
+  a process trains it (one at a time: see :class:`~qhvae.training.guard.RunLock`), then how
+  it ended: ``finished``, ``interrupted`` (Ctrl-C or SIGTERM), ``diverged``, ``failed``
+  (``message`` holds the error) or ``stopped`` (by a user callback). Only a process killed
+  outright (SIGKILL, a power cut) leaves ``training`` behind; :func:`run_status` tells that
+  apart from a live run by the lock
 - ``history.csv``: Keras ``CSVLogger`` output, appended on resume (rows of epochs that
   were never checkpointed are dropped when a run resumes)
 - ``training_curves.png``: loss, bounds, reconstruction and schedules per epoch
@@ -36,6 +40,7 @@ import json
 import os
 import time
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +59,11 @@ __all__ = [
     "SAMPLES_FILE", "CHAIN_FILE", "EVALUATION_FILE",
     "fsync_replace", "write_json", "read_progress", "read_config", "write_progress", "holds_run", "is_finite",
     "weights_finite", "new_record", "describe_position", "say", "commit_checkpoint", "load_checkpoint",
-    "RunCheckpoint", "HistoryCSVLogger", "truncate_history_csv",
+    "RunCheckpoint", "HistoryCSVLogger", "truncate_history_csv", "mark_ended", "run_status", "ENDINGS",
 ]
+
+#: How a run can end, as ``progress.json``'s ``status`` says.
+ENDINGS = ("finished", "interrupted", "diverged", "failed", "stopped")
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.keras"
@@ -124,7 +132,23 @@ def read_progress(run_dir: str | os.PathLike) -> dict[str, Any]:
     path = Path(run_dir) / PROGRESS_FILE
     if not path.exists():
         return {}
-    return json.loads(path.read_text())
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise RunError(f"{path} is damaged: it holds a JSON {type(data).__name__}, not the progress record")
+    return data
+
+
+def _read_json(path: Path) -> Any:
+    """``path``'s JSON; a damaged file is a :class:`RunError` that names it."""
+    try:
+        return json.loads(path.read_text())
+    except UnicodeDecodeError as exc:
+        raise RunError(f"{path} is damaged: not a text file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{path} is damaged: not valid JSON ({exc}); qhvae writes it whole or not at all, so it "
+                       "was changed by hand or by a copy that was cut short") from None
+    except OSError as exc:
+        raise RunError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def write_progress(run_dir: str | os.PathLike, record: dict[str, Any]) -> None:
@@ -145,7 +169,51 @@ def read_config(run_dir: str | os.PathLike) -> TrainConfig:
         if not run_dir.exists():
             raise RunError(f"{run_dir} does not exist")
         raise RunError(f"{run_dir} is not a qhvae run directory (no {CONFIG_FILE})")
-    return TrainConfig.from_dict(json.loads(path.read_text()))
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise RunError(f"{path} is damaged: it holds a JSON {type(data).__name__}, not the run's settings")
+    try:
+        return TrainConfig.from_dict(data)
+    except RunError as exc:
+        raise RunError(f"{path}: {exc}") from None
+
+
+def mark_ended(run_dir: str | os.PathLike, status: str, message: str | None = None) -> None:
+    """Record in ``progress.json`` how the run ended (the last checkpoint's record, with ``status``).
+
+    Only a run still marked ``training`` is changed: a ``finished`` or ``diverged`` run keeps
+    what it says. Never raises: it runs while another error is on its way to the user.
+
+    Args:
+        run_dir: the run directory.
+        status: one of :data:`ENDINGS`.
+        message: why (the error of a ``failed`` run).
+    """
+    try:
+        progress = read_progress(run_dir)
+        if progress.get("status", "training") == "training" and (Path(run_dir) / CONFIG_FILE).exists():
+            write_progress(run_dir, dict(progress or {"epoch": 0, "batch": 0, "step": 0, "history": {}},
+                                         status=status, message=message))
+    except Exception:  # the disk that failed the run may fail this too; the original error matters more
+        pass
+
+
+def run_status(run_dir: str | os.PathLike) -> str:
+    """The run's status: ``progress.json``'s, except that a run marked ``training`` that no process
+    holds (see :class:`~qhvae.training.guard.RunLock`) is ``killed`` (SIGKILL, a power cut), and
+    a folder without progress is ``new``.
+
+    Example:
+        >>> import tempfile
+        >>> run_status(tempfile.mkdtemp())
+        'new'
+    """
+    from .guard import lock_holder
+
+    status = read_progress(run_dir).get("status", "new")
+    if status == "training" and lock_holder(run_dir) is None:
+        return "killed"
+    return status
 
 
 def holds_run(path: str | os.PathLike) -> bool:
@@ -287,27 +355,56 @@ def load_checkpoint(run_dir: str | os.PathLike, console=None):
     ckpt = run_dir / CHECKPOINT_FILE
     if not ckpt.exists():
         raise RunError(f"{run_dir} has no {CHECKPOINT_FILE} (was the run started?)")
-    try:
-        model = keras.models.load_model(ckpt)
-    except Exception as exc:
-        raise RunError(f"cannot load {ckpt}: {type(exc).__name__}: {exc}") from None
+    model = _load_model(ckpt, run_dir)
     step = int(model.optimizer.iterations.numpy())
-    state, record = {}, None
+    state, record, damage = {}, None, None
     state_path = run_dir / SAMPLER_STATE_FILE
     if state_path.exists():
-        with np.load(state_path, allow_pickle=False) as f:
-            state = {k: f[k] for k in f.files}
-        record = json.loads(state.pop("__record__").item()) if "__record__" in state else None
-    if record is not None and int(record["step"]) == step:
+        try:
+            with np.load(state_path, allow_pickle=False) as f:
+                state = {k: f[k] for k in f.files}
+            record = json.loads(state.pop("__record__").item()) if "__record__" in state else None
+        except Exception as exc:
+            state, record = {}, None
+            damage = f"{state_path} is damaged ({type(exc).__name__}: {exc})"
+    if record is not None and int(record.get("step", -1)) == step:
         model.negative_phase.set_state(state)
         return model, record
     progress = read_progress(run_dir)
     if progress and int(progress.get("step", -1)) == step:
-        say(console, f"[yellow]note:[/yellow] {SAMPLER_STATE_FILE} does not belong to the checkpoint at step "
-                     f"{step} (the run was killed while saving); the sampler starts fresh chains")
+        why = (f"{damage}; the model and {PROGRESS_FILE} are whole, so" if damage else
+               f"{SAMPLER_STATE_FILE} does not belong to the checkpoint at step {step} (the run was killed while "
+               "saving);")
+        say(console, f"[yellow]note:[/yellow] {why} the sampler starts fresh chains")
         return model, progress
+    if damage:
+        raise RunError(f"{damage}, and {PROGRESS_FILE} does not describe the checkpoint at step {step} either: the "
+                       f"run cannot continue; train again (`qhvae train --out NEW`, with the settings of "
+                       f"{run_dir / CONFIG_FILE})")
     raise RunError(f"{run_dir}: {CHECKPOINT_FILE} (step {step}) matches neither {SAMPLER_STATE_FILE} nor "
                    f"{PROGRESS_FILE}; the run directory is inconsistent")
+
+
+def _load_model(ckpt: Path, run_dir: Path):
+    """``keras.models.load_model(ckpt)``, with a message that says what is wrong and what to do."""
+    advice = (f"restore it from a copy of the run if you have one, or train again (`qhvae train --out NEW`, with "
+              f"the settings of {run_dir / CONFIG_FILE})")
+    if not zipfile.is_zipfile(ckpt):
+        size = ckpt.stat().st_size
+        raise RunError(f"{ckpt} is damaged: it is not a complete Keras archive ({size} bytes; cut short by a full "
+                       f"disk or an interrupted copy?); {advice}")
+    try:
+        return keras.models.load_model(ckpt)
+    except Exception as exc:
+        try:
+            with zipfile.ZipFile(ckpt) as archive:
+                bad = archive.testzip()
+        except Exception as zip_exc:
+            bad = f"({type(zip_exc).__name__}: {zip_exc})"
+        if bad is not None:
+            raise RunError(f"{ckpt} is damaged: its member {bad} is corrupt; {advice}") from None
+        raise RunError(f"cannot load {ckpt} ({type(exc).__name__}: {exc}); was it written by another version of "
+                       f"qhvae or Keras? Otherwise {advice}") from None
 
 
 class RunCheckpoint(keras.callbacks.Callback):

@@ -23,6 +23,7 @@ As in the paper (GumBolt), ``log q`` and ``E`` are evaluated at the relaxed ``ze
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, Sequence
 
 import keras
@@ -82,7 +83,9 @@ class QVAE(keras.Model):
         graph_kwargs: arguments of the family constructor (e.g. ``{"m": 2}``).
         mapping: hierarchical groups on the graph, ``"bipartite"`` or ``"chains"``.
         sampler: a registered sampler name or instance; ``None``: ``"exact"`` for an
-            edge-free graph, ``"pa"`` otherwise.
+            edge-free graph, ``"pa"`` otherwise. A name is built when the model is created
+            without masks (it supplies them); with masks (a model loaded from disk) only
+            when the model first trains, so a model outlives its training sampler.
         sampler_config: configuration when ``sampler`` is a name.
         num_negative_samples: model samples per training step (paper: 1000).
         tau: relaxation temperature of Eq. 10 (paper: 1/7).
@@ -177,13 +180,19 @@ class QVAE(keras.Model):
         self.recon_tracker = keras.metrics.Mean(name="recon")
         self.bound_tracker = keras.metrics.Mean(name="bound_without_log_z")
         self.exact_bound_tracker = keras.metrics.Mean(name="bound") if self.graph.num_edges == 0 else None
-        resolved = resolve_sampler(sampler, self.graph, self.sampler_config)
-        if edge_mask is None and unit_mask is None and hasattr(resolved, "masks_for"):
+        if edge_mask is None and unit_mask is None:
             # A sampler on hardware knows which qubits and couplers exist: the prior
-            # never relies on the ones that do not (paper Sec. IV.A.1).
-            edge_mask, unit_mask = resolved.masks_for(self.graph)
+            # never relies on the ones that do not (paper Sec. IV.A.1). A new model asks it
+            # now; a saved one carries its masks, so loading never builds the sampler.
+            source = resolve_sampler(sampler, self.graph, self.sampler_config)
+            if hasattr(source, "masks_for"):
+                edge_mask, unit_mask = source.masks_for(self.graph)
+        elif isinstance(sampler, BoltzmannSampler):
+            source = resolve_sampler(sampler, self.graph)
+        else:
+            source = functools.partial(resolve_sampler, sampler, self.graph, dict(self.sampler_config))
         self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
-        self.negative_phase = NegativePhase(resolved, self.graph, self.num_negative_samples,
+        self.negative_phase = NegativePhase(source, self.graph, self.num_negative_samples,
                                             prefetch=self.prefetch, seed=seed)
         self.build((None,) + image_shape)
 
@@ -200,7 +209,13 @@ class QVAE(keras.Model):
 
     @property
     def sampler(self) -> BoltzmannSampler:
-        """The sampler that draws the negative phase."""
+        """The sampler that draws the negative phase (a loaded model builds it here, on first use).
+
+        Raises:
+            KeyError, SamplerError, ...: the training sampler cannot be built any more (a
+                plugin that is gone, a device without credentials); generating and
+                evaluating do not need it (see :meth:`generate`).
+        """
         return self.negative_phase.sampler
 
     @property
@@ -389,11 +404,20 @@ class QVAE(keras.Model):
 
     # -- generation ----------------------------------------------------------------------
 
-    def generate(self, num_images: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``."""
+    def generate(self, num_images: int, seed: int | None = None,
+                 sampler: BoltzmannSampler | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``.
+
+        Args:
+            num_images: how many.
+            seed: seed of the sampler call.
+            sampler: the sampler of the prior; ``None``: the training sampler (a copy of it
+                when it is persistent, so that training's chains are left alone).
+        """
         b, quadratic = self.prior.numpy_parameters()
-        # A persistent sampler's chains belong to training (PCD): generate from a copy.
-        sampler = copy.deepcopy(self.sampler) if self.sampler.persistent else self.sampler
+        if sampler is None:
+            # A persistent sampler's chains belong to training (PCD): generate from a copy.
+            sampler = copy.deepcopy(self.sampler) if self.sampler.persistent else self.sampler
         z = sampler.sample_arrays(b, quadratic, num_images, seed=seed)
         return self.decode(z), z
 

@@ -1,17 +1,31 @@
-"""The negative phase: model samples from a BoltzmannSampler, optionally one step ahead."""
+"""The negative phase: model samples from a BoltzmannSampler, optionally one step ahead.
+
+The sampler is built on first use (a model loaded for evaluation never needs the sampler it
+was trained with), and every sampler call runs in a worker thread that the caller waits on
+in short polls: setting :attr:`NegativePhase.abort` (the training loop does so on Ctrl-C)
+abandons a call that hangs, and a caller in the main thread stays interruptible.
+"""
 
 from __future__ import annotations
 
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+import weakref
+from typing import Any, Callable
 
 import numpy as np
 
 from ..samplers.base import BoltzmannSampler
 from ..topology import LatentGraph
 
-__all__ = ["NegativePhase", "resolve_sampler"]
+__all__ = ["NegativePhase", "SamplingInterrupted", "resolve_sampler"]
+
+#: Seconds between two looks at the abort event while a sampler call runs.
+POLL_SECONDS = 0.05
+
+
+class SamplingInterrupted(KeyboardInterrupt):
+    """A sampler call was abandoned because training was interrupted (Ctrl-C, SIGTERM) while it ran."""
 
 
 def resolve_sampler(sampler: BoltzmannSampler | str | None, graph: LatentGraph,
@@ -31,6 +45,58 @@ def resolve_sampler(sampler: BoltzmannSampler | str | None, graph: LatentGraph,
     return sampler
 
 
+class _Call:
+    """One function call handed to a :class:`_Worker`; :meth:`result` waits for it in short polls."""
+
+    def __init__(self, fn: Callable[[], Any]):
+        self._fn = fn
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+        finally:
+            self._fn = None
+            self._done.set()
+
+    def result(self, abort: threading.Event | None = None) -> Any:
+        """The call's value (or its exception), waiting; raises :class:`SamplingInterrupted` once ``abort`` is set."""
+        while not self._done.wait(POLL_SECONDS):
+            if abort is not None and abort.is_set():
+                raise SamplingInterrupted("training was interrupted while the sampler was busy; its call was "
+                                          "abandoned")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Worker:
+    """A daemon thread that runs calls one at a time (a hung call never keeps the process from exiting)."""
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="qhvae-negative-phase", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            job.run()
+
+    def submit(self, fn: Callable[[], Any]) -> _Call:
+        call = _Call(fn)
+        self._jobs.put(call)
+        return call
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+
 class NegativePhase:
     """Callable ``(b, w) -> (N, L)`` float32 model samples for the training step.
 
@@ -41,63 +107,127 @@ class NegativePhase:
     ``benchmarks/bench_training.py`` measures.
 
     Args:
-        sampler: the sampler.
+        sampler: the sampler, or a function of no arguments that builds it on first use
+            (a model loaded from disk builds its training sampler only when it trains).
         graph: the latent graph (edges of ``w``).
         num_samples: samples per call.
         prefetch: overlap sampling with training.
         seed: base seed; call ``t`` uses ``seed + t``.
+
+    Attributes:
+        abort: a ``threading.Event``; once set, a caller waiting for the sampler stops
+            waiting, and new calls are refused, with :class:`SamplingInterrupted` (the
+            training loop sets it on Ctrl-C and SIGTERM).
     """
 
-    def __init__(self, sampler: BoltzmannSampler, graph: LatentGraph, num_samples: int = 1000,
-                 prefetch: bool = False, seed: int | None = None):
-        self.sampler, self.graph = sampler, graph
+    def __init__(self, sampler: BoltzmannSampler | Callable[[], BoltzmannSampler], graph: LatentGraph,
+                 num_samples: int = 1000, prefetch: bool = False, seed: int | None = None):
+        if isinstance(sampler, BoltzmannSampler):
+            self._sampler, self._factory = sampler, None
+        elif callable(sampler):
+            self._sampler, self._factory = None, sampler
+        else:
+            raise TypeError(f"sampler must be a qhvae.BoltzmannSampler or a function building one, got "
+                            f"{type(sampler).__name__}")
+        self.graph = graph
         self.num_samples, self.prefetch = int(num_samples), bool(prefetch)
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
         self.calls = 0
-        self._pending: Future | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self.abort = threading.Event()
+        self._saved_state: dict[str, np.ndarray] = {}  # restored into the sampler when it is built
+        self._pending: _Call | None = None
+        self._worker: _Worker | None = None
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
 
-    def _draw(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
+    @property
+    def sampler(self) -> BoltzmannSampler:
+        """The sampler, built on first use (with any checkpointed state restored)."""
+        if self._sampler is None:
+            with self._build_lock:
+                if self._sampler is None:
+                    sampler = self._factory()
+                    if self._saved_state:
+                        sampler.set_state(self._saved_state)
+                    self._sampler, self._saved_state = sampler, {}
+        return self._sampler
+
+    @property
+    def built(self) -> bool:
+        """Whether the sampler exists yet (see :attr:`sampler`)."""
+        return self._sampler is not None
+
+    def _draw_now(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
         samples = self.sampler.sample_arrays(
             np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
             self.num_samples, seed=self.seed + call,
         )
         return samples.astype(np.float32)
 
+    def _submit(self, b: np.ndarray, w: np.ndarray, call: int) -> _Call:
+        if self._worker is None:
+            self._worker = _Worker()
+            weakref.finalize(self, self._worker.stop)  # its thread ends with this object
+        return self._worker.submit(lambda: self._draw_now(b, w, call))
+
+    def _wait(self, pending: _Call):
+        try:
+            return pending.result(self.abort)
+        except SamplingInterrupted:
+            self._worker = None  # its thread may never come back: the next call gets a new one
+            raise
+
+    def _draw(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
+        return self._wait(self._submit(b, w, call))
+
     def _next_call(self) -> int:
         call, self.calls = self.calls, self.calls + 1
         return call
 
     def __call__(self, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+        if self.abort.is_set():
+            raise SamplingInterrupted("training was interrupted; no more sampler calls")
         with self._lock:
             if not self.prefetch:
                 return self._draw(b, w, self._next_call())
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="qhvae-negative-phase")
             # Never two calls of one sampler at once (persistent samplers are not thread-safe):
             # the first call samples in the foreground, later ones take what the background drew.
             if self._pending is None:
                 result = self._draw(b, w, self._next_call())
             else:
-                result = self._pending.result()
-            self._pending = self._executor.submit(self._draw, np.array(b), np.array(w), self._next_call())
+                pending, self._pending = self._pending, None
+                result = self._wait(pending)
+            self._pending = self._submit(np.array(b), np.array(w), self._next_call())
             return result
 
     def reset(self) -> None:
         """Drop a prefetched batch (after loading weights, the parameters it used are gone)."""
         with self._lock:
-            if self._pending is not None and not self._pending.cancel():
-                self._pending.exception()  # wait: the sampler must be idle before its state changes
-            self._pending = None
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                self._wait(pending)  # the sampler must be idle before its state changes
+            except SamplingInterrupted:
+                raise
+            except Exception:
+                pass  # the batch is dropped anyway; its error will show again on the next call
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """Sampler state plus the call counter, for checkpoints (waits for a prefetch in flight)."""
+        """Sampler state plus the call counter, for checkpoints (waits for a prefetch in flight).
+
+        Before the sampler is built, the state restored into this object (if any) is returned as it was.
+        """
         with self._lock:
             pending = self._pending
         if pending is not None:
-            pending.exception()  # the background draw must not move the chains while they are read
-        state = {f"sampler/{k}": v for k, v in self.sampler.get_state().items()}
+            try:
+                pending.result(self.abort)  # the background draw must not move the chains while they are read
+            except SamplingInterrupted:
+                raise
+            except Exception:
+                pass
+        sampler_state = self._sampler.get_state() if self._sampler is not None else self._saved_state
+        state = {f"sampler/{k}": v for k, v in sampler_state.items()}
         state["calls"] = np.int64(self.calls)
         state["seed"] = np.int64(self.seed)
         return state
@@ -106,10 +236,14 @@ class NegativePhase:
         self.reset()
         self.calls = int(state.get("calls", 0))
         self.seed = int(state.get("seed", self.seed))
-        self.sampler.set_state({k.split("/", 1)[1]: v for k, v in state.items() if k.startswith("sampler/")})
+        sampler_state = {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith("sampler/")}
+        if self._sampler is not None:
+            self._sampler.set_state(sampler_state)
+        else:
+            self._saved_state = sampler_state
 
     def close(self) -> None:
         self.reset()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
