@@ -25,7 +25,7 @@ def test_headline_arms_are_the_issues_at_the_paper_sizes(tmp_path):
         assert config.network == "fc" and config.dataset == "mnist" and config.train_limit is None, label
         assert config.eval_num_images == 10000 and config.eval_num_samples == 1000, label
     assert arms["chimera/annealer"].sampler == "emulator"
-    assert arms["chimera/annealer"].sampler_options == {"noise_profile": "low"}
+    assert arms["chimera/annealer"].sampler_options == {"noise_profile": "low", "num_sweeps": 64, "estimate_every": 10}
     assert (arms["rbm"].prior, arms["bernoulli"].prior, arms["chimera/pa"].sampler) == ("rbm", "bernoulli", "pa")
 
 
