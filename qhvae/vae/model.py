@@ -69,6 +69,23 @@ def _posterior_head(width: int, activation: str, units: int, name: str) -> keras
     return keras.Sequential([keras.layers.Dense(width, activation=activation), keras.layers.Dense(units)], name=name)
 
 
+
+def _uniform(shape, minval: float = 0.0, maxval: float = 1.0):
+    """Uniform draws that neither leak in eager mode nor change the traced training step.
+
+    Under a global seed (``keras.utils.set_random_seed``, which every run sets), each eager
+    ``tf.random.uniform`` call gets a new op seed and with it a new kernel that TensorFlow
+    caches for the life of the process (tensorflow/tensorflow#37252): about 10 MB per call
+    here, 25 GB over one full-MNIST evaluation. Eager calls (evaluation, sampling, the
+    test-set tracker) therefore use the stateless op, whose seed is an input rather than an
+    attribute, with a seed pair from numpy's global generator (seeded by the same
+    ``set_random_seed``); traced calls (the training step) keep the graph's own op seed.
+    """
+    if tf.executing_eagerly():
+        seed = np.random.randint(0, 2**31 - 1, size=2)
+        return tf.random.stateless_uniform(shape, seed, minval, maxval)
+    return tf.random.uniform(shape, minval, maxval)
+
 @keras.saving.register_keras_serializable(package="qhvae")
 class QVAE(keras.Model):
     """Discrete-latent VAE with a Boltzmann-machine prior on a (hardware) graph.
@@ -256,9 +273,9 @@ class QVAE(keras.Model):
             # tfp.distributions.RelaxedBernoulli: with tau = 1/7 its samples saturate to
             # exactly 0 or 1 and its reparameterized gradient is then NaN (measured: ~1% of
             # units per batch), which poisons the whole step. Clipping rho keeps logit(rho) finite.
-            rho = tf.random.uniform(tf.shape(logits), 1e-6, 1.0 - 1e-6)
+            rho = _uniform(tf.shape(logits), 1e-6, 1.0 - 1e-6)
             return tf.sigmoid((tf.math.log(rho) - tf.math.log1p(-rho) + logits) / self.tau)
-        return tf.cast(tf.random.uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
+        return tf.cast(_uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
 
     def posterior(self, x, num_samples=1, training=False, relaxed=True, deterministic=False):
         """Draws from the hierarchical posterior ``q(z1|x) q(z2|zeta1, x)``.
