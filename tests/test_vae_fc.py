@@ -100,6 +100,13 @@ def test_fc_options_have_defaults():
     assert [layer.units for layer in model.encoder.dense] == [512, 256]
 
 
+def test_one_integer_is_one_hidden_layer():
+    # what `--network-option hidden=64` gives
+    model = QVAE(**{**SMALL, "network_options": {"hidden": 64}})
+    assert model.network_options["hidden"] == [64]
+    assert [layer.units for layer in model.encoder.dense] == [64]
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -108,7 +115,8 @@ def test_fc_options_have_defaults():
         (dict(network_options={"hidden": (-3,)}), r"network_options\['hidden'\]\[0\] must be a positive integer, got -3"),
         (dict(network_options={"hidden": (64, 2.5)}), r"network_options\['hidden'\]\[1\] must be a positive integer"),
         (dict(network_options={"hidden": ()}), r"network_options\['hidden'\] must be a non-empty sequence"),
-        (dict(network_options={"hidden": 64}), r"network_options\['hidden'\] must be a non-empty sequence"),
+        (dict(network_options={"hidden": True}), r"network_options\['hidden'\] must be a non-empty sequence"),
+        (dict(network_options={"hidden": "64"}), r"network_options\['hidden'\] must be a non-empty sequence"),
         (dict(network_options={"activation": "wiggle"}), r"network_options\['activation'\] must be the name of a "
                                                           r"Keras activation"),
         (dict(network_options={"width": 3}), r"unknown option\(s\) \['width'\] for the 'fc' network; accepted: "

@@ -160,6 +160,8 @@ def _check_activation(name: str, value: Any) -> str:
 def _check_hidden(name: str, value: Any) -> tuple[int, ...]:
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = [value]  # one hidden layer: `--network-option hidden=16` reads as the integer 16
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) == 0:
         raise ValueError(f"{name} must be a non-empty sequence of positive integers, got {value!r}")
     return tuple(check_int(f"{name}[{i}]", size) for i, size in enumerate(value))
