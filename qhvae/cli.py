@@ -174,7 +174,7 @@ _TRAIN_OPTIONS = {
     "final_learning_rate": "final_learning_rate", "kl_anneal_fraction": "kl_anneal_fraction",
     "num_negative_samples": "num_negative_samples", "tau": "tau", "base_filters": "base_filters",
     "hidden": "hidden", "network": "network", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
-    "eval_images": "eval_num_images", "eval_samples": "eval_num_samples",
+    "eval_images": "eval_num_images", "eval_samples": "eval_num_samples", "tensorboard": "tensorboard",
 }
 
 
@@ -207,7 +207,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if refused:
             raise ValueError(f"{', '.join(refused)} cannot change when resuming: {args.resume}/config.json holds the "
                              "run's settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, "
-                             "--eval-images and --eval-samples may change)")
+                             "--eval-images, --eval-samples and --no-tensorboard may change)")
         check_unlocked(args.resume)
         from .training.fit import resume_run
 
@@ -383,6 +383,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--hidden", type=int, help=f"dense width (default {d.hidden}; paper 512)")
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--prefetch", action="store_true", help="draw the next negative phase while a step trains")
+    p.add_argument("--no-tensorboard", dest="tensorboard", action="store_const", const=False,
+                   help="do not write TensorBoard logs (default: RUN/tensorboard; `tensorboard --logdir RUN`)")
     p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                    help="also checkpoint every STEPS optimizer steps (default: at epoch ends only)")
     p.add_argument("--eval-images", type=int, help=f"test images of the final evaluation, 0 skips it "

@@ -7,6 +7,7 @@
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
 - :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set)
 - :mod:`~qhvae.training.evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
+- :mod:`~qhvae.training.tensorboard`: :class:`QVAETensorBoard`, the run's TensorBoard logs
 
 The names below are imported on first use: ``from qhvae.training import TrainConfig``
 stays cheap (no TensorFlow), which the command line relies on to check options quickly.
@@ -46,6 +47,7 @@ __all__ = [
     "RichProgress",
     "SamplerMonitor",
     "TestSetTracker",
+    "QVAETensorBoard",
 ]
 
 _HOME = {
@@ -57,6 +59,7 @@ _HOME = {
     "load_run": "evaluation", "evaluate_run": "evaluation", "write_samples": "evaluation",
     "prior_chain_frames": "evaluation", "gibbs_chain": "evaluation", "write_gibbs_chain": "evaluation",
     "StopOnNaN": "monitors", "RichProgress": "monitors", "SamplerMonitor": "monitors", "TestSetTracker": "monitors",
+    "QVAETensorBoard": "tensorboard",
 }
 
 

@@ -44,7 +44,8 @@ DEFAULT_RUN_DIR = "qhvae-run"
 #: Options that may change when a run resumes (they leave the model and its data alone).
 RESUME_OPTIONS = ("epochs", "learning_rate", "final_learning_rate", "checkpoint_every_steps", "eval_num_images",
                   "eval_num_samples", "eval_log_z_replicas", "num_plot_samples", "gibbs_chain_steps",
-                  "track_every_epochs", "track_num_images", "track_num_samples", "track_log_z_replicas")
+                  "track_every_epochs", "track_num_images", "track_num_samples", "track_log_z_replicas",
+                  "tensorboard")
 
 #: Latent graphs sized for small (<= 16x16) images such as the 8x8 digits: about 32 units
 #: instead of the paper's 288 (which the family constructors default to, used for MNIST).
@@ -61,7 +62,7 @@ SMALL_GRAPH_OPTIONS: dict[str, dict[str, Any]] = {
 #: Options added after runs were first named by configuration hash, with their defaults: a
 #: configuration that leaves them at these values hashes as it did before they existed, so
 #: the runs of earlier studies keep their names.
-LATER_DEFAULTS: dict[str, Any] = {"network": "conv", "network_options": None}
+LATER_DEFAULTS: dict[str, Any] = {"network": "conv", "network_options": None, "tensorboard": True}
 
 
 class RunError(Exception):
@@ -143,6 +144,8 @@ class TrainConfig:
             epochs during training (log-likelihood with ``track_num_samples`` importance
             samples and ``log Z`` from ``track_log_z_replicas`` PA replicas, active units),
             logged as ``test_*`` in the history; ``0`` turns it off.
+        tensorboard: write TensorBoard logs in ``RUN/tensorboard`` (epoch scalars, prior
+            samples and a Gibbs chain about ten times per run).
     """
 
     dataset: str = "digits"
@@ -178,6 +181,7 @@ class TrainConfig:
     track_num_images: int = 200
     track_num_samples: int = 100
     track_log_z_replicas: int = 1000
+    tensorboard: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a JSON-ready dict (what ``config.json`` holds)."""
@@ -241,6 +245,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise RunError(f"{name} must be a positive number, got {value!r}")
+        if not isinstance(self.tensorboard, bool):
+            raise RunError(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if not (0 < self.kl_anneal_fraction <= 1):
             raise RunError(f"kl_anneal_fraction must be in (0, 1], got {self.kl_anneal_fraction!r}")
         return self

@@ -51,6 +51,7 @@ from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .inputs import load_test_images, load_train_data
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
+from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for
 from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
                      describe_position, holds_run, load_checkpoint, mark_ended, new_record, read_config,
                      read_progress, say, truncate_history_csv, weights_finite, write_json, write_progress)
@@ -161,6 +162,15 @@ def training_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
     return callbacks
 
 
+def run_tensorboard(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
+    """The run's TensorBoard callback (in ``RUN/tensorboard``), or none when ``config.tensorboard`` is off."""
+    if not config.tensorboard:
+        return []
+    return [QVAETensorBoard(run_dir / TENSORBOARD_DIR, images_every=images_every_for(config.epochs),
+                            num_samples=min(config.num_plot_samples, 64), chain_steps=min(config.gibbs_chain_steps, 32),
+                            seed=config.seed)]
+
+
 def _op_error_message(exc) -> str:
     """The Python error inside a TensorFlow op error (e.g. a sampler's), without TF's traceback."""
     text = str(getattr(exc, "message", exc))
@@ -215,8 +225,7 @@ def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, recor
             stop,
             RichProgress(console=console) if console is not None else keras.callbacks.Callback(),
             HistoryCSVLogger(run_dir / HISTORY_FILE),
-            checkpoint,
-        ] + extra_callbacks
+        ] + run_tensorboard(config, run_dir) + [checkpoint] + extra_callbacks
         failure = None
         try:
             # Ctrl-C and SIGTERM set the negative phase's abort event at once: a sampler call that

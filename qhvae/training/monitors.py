@@ -89,19 +89,37 @@ class RichProgress(keras.callbacks.Callback):
 
 
 class SamplerMonitor(keras.callbacks.Callback):
-    """Log the sampler's effective inverse temperature, the prior's weight norm and clipping each epoch.
+    """Log the sampler's effective inverse temperature, the prior's weight norm, clipping and sampler time.
 
-    Adds ``beta_eff`` (annealers: the current estimate; classical samplers: 1),
-    ``weight_l1`` and, for QPU samplers, ``clipped_h``/``clipped_j`` (cumulative) to the
-    epoch logs, so CSV logs and plots (the paper's Figs. 11 and 13) can show them.
+    Adds to the epoch logs, so CSV logs, TensorBoard and plots (the paper's Figs. 11 and 13)
+    can show them:
+
+    - ``beta_eff``: annealers: the current estimate; classical samplers: 1;
+    - ``beta_eff_true``: with the QPU emulator (a device that records the true beta_eff of
+      its last call), the value the estimate is after;
+    - ``weight_l1``: L1 norm of the prior's couplings;
+    - ``sampler_ms_per_step``: wall milliseconds inside the negative-phase sampler per
+      training step this epoch (with ``prefetch`` this time overlaps the step's own);
+    - ``clipped_h``/``clipped_j`` (QPU samplers, cumulative).
     """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        negative = self.model.negative_phase
+        self._start = (negative.calls, negative.sampler_seconds)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
+        negative = self.model.negative_phase
         sampler = self.model.sampler
         logs["beta_eff"] = float(getattr(sampler, "effective_beta", 1.0))
+        device_call = getattr(getattr(sampler, "device", None), "last_call", None)
+        if device_call is not None and getattr(device_call, "beta_eff", None) is not None:
+            logs["beta_eff_true"] = float(device_call.beta_eff)
         logs["weight_l1"] = float(np.abs(self.model.prior.masked_weights().numpy()).sum())
+        calls, seconds = getattr(self, "_start", (0, 0.0))
+        if negative.calls > calls:
+            logs["sampler_ms_per_step"] = 1e3 * (negative.sampler_seconds - seconds) / (negative.calls - calls)
         counts = getattr(sampler, "clip_counts", None)
         if counts:
             logs["clipped_h"], logs["clipped_j"] = counts["h"], counts["J"]
@@ -117,7 +135,8 @@ class TestSetTracker(keras.callbacks.Callback):
       ``num_samples`` discrete samples per image, ``log Z`` exact when feasible, else
       from population annealing with ``log_z_replicas`` replicas;
     - ``test_active_units``: units whose posterior mean varies by more than 0.01;
-    - ``test_log_z``: the ``log Z`` estimate used.
+    - ``test_log_z``: the ``log Z`` estimate used, and ``test_log_z_stderr`` its standard
+      error (0 when exact).
 
     Other epochs carry no such keys (CSV logs show ``NA``). Evaluating the first epoch
     of every ``fit`` call keeps the CSV columns the same when a run resumes. The
@@ -137,7 +156,7 @@ class TestSetTracker(keras.callbacks.Callback):
         True
     """
 
-    KEYS = ("test_log_likelihood", "test_active_units", "test_log_z")
+    KEYS = ("test_log_likelihood", "test_active_units", "test_log_z", "test_log_z_stderr")
 
     def __init__(self, images, every: int = 1, num_samples: int = 100, log_z_replicas: int = 1000,
                  seed: int | None = 0):
@@ -172,3 +191,4 @@ class TestSetTracker(keras.callbacks.Callback):
         logs["test_log_likelihood"] = float(ll.mean())
         logs["test_active_units"] = float(active_units(self.model, self.images)[0])
         logs["test_log_z"] = float(log_z.value)
+        logs["test_log_z_stderr"] = float(log_z.stderr)

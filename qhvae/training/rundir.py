@@ -497,8 +497,21 @@ class HistoryCSVLogger(keras.callbacks.CSVLogger):
 
     def __init__(self, path: str | os.PathLike):
         super().__init__(str(path), append=True)
+        self.path = Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.keys is None:
-            self.keys = sorted((logs or {}).keys())
+            # A resumed run appends under the header already written: its columns, in its order
+            # (a column the new logs lack reads NA; a new key is left out rather than misaligned).
+            header = _csv_header(self.path)
+            self.keys = [k for k in header if k != "epoch"] if header else sorted((logs or {}).keys())
         super().on_epoch_end(epoch, logs)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of an existing CSV file, or ``[]``."""
+    try:
+        with open(path, newline="") as f:
+            return next(csv.reader(f), [])
+    except FileNotFoundError:
+        return []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import weakref
 from typing import Any, Callable
 
@@ -115,6 +116,8 @@ class NegativePhase:
         seed: base seed; call ``t`` uses ``seed + t``.
 
     Attributes:
+        calls: sampler calls so far (checkpointed).
+        sampler_seconds: wall seconds spent inside the sampler by this object's calls.
         abort: a ``threading.Event``; once set, a caller waiting for the sampler stops
             waiting, and new calls are refused, with :class:`SamplingInterrupted` (the
             training loop sets it on Ctrl-C and SIGTERM).
@@ -133,6 +136,7 @@ class NegativePhase:
         self.num_samples, self.prefetch = int(num_samples), bool(prefetch)
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
         self.calls = 0
+        self.sampler_seconds = 0.0  # wall time inside the sampler, all calls (SamplerMonitor reports it per step)
         self.abort = threading.Event()
         self._saved_state: dict[str, np.ndarray] = {}  # restored into the sampler when it is built
         self._pending: _Call | None = None
@@ -158,10 +162,13 @@ class NegativePhase:
         return self._sampler is not None
 
     def _draw_now(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
-        samples = self.sampler.sample_arrays(
+        sampler = self.sampler
+        start = time.perf_counter()
+        samples = sampler.sample_arrays(
             np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
             self.num_samples, seed=self.seed + call,
         )
+        self.sampler_seconds += time.perf_counter() - start
         return samples.astype(np.float32)
 
     def _submit(self, b: np.ndarray, w: np.ndarray, call: int) -> _Call:
