@@ -322,6 +322,17 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         if isinstance(overrides.get(key), str):
             raise ValueError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
     exp = get_experiment(args.name)
+    from .experiments.executors import executor_by_name  # no TensorFlow yet: options fail fast
+
+    options = {}
+    if args.executor == "ray":
+        if args.address and args.cpus:
+            raise ValueError("--cpus sizes a local Ray instance; a cluster given by --address has its own")
+        options = {"address": args.address, "num_cpus": args.cpus, "cpus_per_run": args.cpus_per_run,
+                   "gpus_per_run": args.gpus_per_run}
+    elif args.address or args.cpus or args.cpus_per_run != 1 or args.gpus_per_run:
+        raise ValueError("--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray")
+    executor = executor_by_name(args.executor, **options)
     from .experiments import plan_runs, run_experiment  # Keras and TensorFlow load here
 
     out = Path(args.out or f"experiments/{exp.name}")
@@ -334,7 +345,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
                   f"{exp.budget(args.budget).description}; output {out.resolve()}")
     result = run_experiment(exp, out, budget=args.budget, seeds=args.seeds, overrides=overrides,
                             runs_dir=args.runs_dir, arms=args.arm or None, console=console,
-                            train=not args.report_only)
+                            train=not args.report_only, executor=executor)
     from rich.markdown import Markdown
 
     console.print(Markdown((out / "summary.md").read_text()))
@@ -458,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "left), then write results.csv, summary.csv/.md (mean and spread over seeds, "
                                    "the paper's findings checked) and PNG plots into --out. Without NAME: the list.")
     p.add_argument("name", nargs="?", metavar="NAME",
-                   help="connectivity, mapping, samplers, noise, datasets or modes")
+                   help="connectivity, mapping, samplers, noise, datasets, modes or headline")
     p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "mnist", "paper"),
                    help="smoke: seconds; cpu (default): under an hour on 2 cores (8x8 digits, 48 units); mnist: "
                         "MNIST with 288 units, a few epochs; paper: the paper's scale (GPU)")
@@ -471,6 +482,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-dir", help="where the training runs live (default OUT/runs); experiments sharing one "
                                       "share identical runs")
     p.add_argument("--report-only", action="store_true", help="write tables and plots from the runs on disk")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local (default): one run after another here; ray: one Ray task per run, side by side "
+                        '(pip install "qhvae[ray]")')
+    p.add_argument("--address", help="with --executor ray: an existing Ray cluster (default: a local instance)")
+    p.add_argument("--cpus", type=int, help="with --executor ray and no --address: CPUs of the local Ray instance "
+                                            "(default: all of this machine's)")
+    p.add_argument("--cpus-per-run", type=float, default=1, help="with --executor ray: CPUs each run declares "
+                                                                 "(default 1)")
+    p.add_argument("--gpus-per-run", type=float, default=0, help="with --executor ray: GPUs each run declares "
+                                                                 "(default 0)")
     p.add_argument("--dry-run", action="store_true", help="list the runs and their folders, train nothing")
     p.add_argument("--list", action="store_true", help="list the experiments")
     p.set_defaults(func=_cmd_experiment)

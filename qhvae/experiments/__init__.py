@@ -40,12 +40,16 @@ __all__ = [
     "check_claims",
     "write_report",
     "modes_statistics",
+    "LocalExecutor",
+    "RayExecutor",
+    "executor_by_name",
 ]
 
 _HOME = {
     "PlannedRun": "runner", "plan_runs": "runner", "run_name": "runner", "config_key": "runner",
     "run_experiment": "runner", "collect_results": "analysis", "summarize": "analysis", "check_claims": "analysis",
     "modes_statistics": "analysis", "write_report": "report",
+    "LocalExecutor": "executors", "RayExecutor": "executors", "executor_by_name": "executors",
 }
 
 

@@ -35,16 +35,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, TrainingDiverged, is_file_dataset
-from ..training.fit import resume_run, train_run
+from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, is_file_dataset
 from ..training.rundir import write_json
-from .analysis import archive_run, check_claims, collect_results, modes_statistics, run_source, run_state, summarize
+from .analysis import archive_run, check_claims, collect_results, run_state, summarize
 from .catalogue import Arm, Experiment, get_experiment
+from .executors import Executor, LocalExecutor
 from .report import write_report
 
 __all__ = ["PlannedRun", "plan_runs", "run_name", "config_key", "run_experiment", "MANIFEST_FILE", "RECORDS_DIR"]
@@ -139,7 +138,7 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
 def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budget: str = "cpu",
                    seeds: int | None = None, overrides: dict[str, Any] | None = None,
                    runs_dir: str | os.PathLike | None = None, arms: Sequence[str] | None = None,
-                   console=None, train: bool = True) -> dict[str, Any]:
+                   console=None, train: bool = True, executor: Executor | None = None) -> dict[str, Any]:
     """Train (or resume) every run of an experiment, then write its tables and plots into ``out``.
 
     A run that diverges is reported as such in the tables (the paper's noisiest annealer
@@ -151,6 +150,8 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
         out: the output folder.
         console: a ``rich.console.Console`` for progress (``None``: quiet).
         train: ``False`` only writes the report from the runs already on disk.
+        executor: who trains the runs (:mod:`~qhvae.experiments.executors`); default: this
+            process, one run after another.
 
     Returns:
         ``{"rows": per-run rows, "summary": per-arm summary, "claims": verdicts, "files": paths}``.
@@ -171,25 +172,11 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
         "runs": [{"arm": p.arm.label, "seed": p.seed, "run_dir": os.path.relpath(p.run_dir, out)} for p in planned],
     })
     if train:
-        for index, run in enumerate(planned, 1):
-            state = run_state(run_source(run))
-            if console is not None:
-                console.rule(f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
-                             f"({state})")
-            if state == "diverged":
-                continue
-            try:
-                if state == "new":
-                    if run.run_dir.exists():  # a run killed before its first checkpoint: nothing to keep
-                        shutil.rmtree(run.run_dir)
-                    train_run(run.config, run.run_dir, console=console)
-                elif state == "partial":
-                    resume_run(run.run_dir, console=console)
-            except TrainingDiverged as exc:
-                if console is not None:
-                    console.print(f"[yellow]diverged[/yellow]: {exc}")
-            if exp.analysis == "modes" and run_state(run.run_dir) == "finished":
-                modes_statistics(run.run_dir, console=console)
+        def describe(index: int, run: PlannedRun, state: str) -> str:
+            return (f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
+                    f"({state})")
+
+        (executor or LocalExecutor()).run_all(planned, exp.analysis, console=console, describe=describe)
     for run in planned:  # also runs finished or evaluated outside this call (``qhvae evaluate RUN``)
         if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
             archive_run(run.run_dir, run.record_dir)

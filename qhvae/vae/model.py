@@ -70,19 +70,31 @@ def _posterior_head(width: int, activation: str, units: int, name: str) -> keras
 
 
 
+def _across_workers() -> bool:
+    """Whether this step runs under a MultiWorkerMirroredStrategy with more than one worker (as Keras decides it)."""
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
 def _uniform(shape, minval: float = 0.0, maxval: float = 1.0):
     """Uniform draws that neither leak in eager mode nor change the traced training step.
 
-    Under a global seed (``keras.utils.set_random_seed``, which every run sets), each eager
-    ``tf.random.uniform`` call gets a new op seed and with it a new kernel that TensorFlow
-    caches for the life of the process (tensorflow/tensorflow#37252): about 10 MB per call
-    here, 25 GB over one full-MNIST evaluation. Eager calls (evaluation, sampling, the
-    test-set tracker) therefore use the stateless op, whose seed is an input rather than an
-    attribute, with a seed pair from numpy's global generator (seeded by the same
-    ``set_random_seed``); traced calls (the training step) keep the graph's own op seed.
+    Under a global seed (``tf.random.set_seed``, which ``keras.utils.set_random_seed`` and
+    so every run sets), each eager ``tf.random.uniform`` call gets a new op seed and with it
+    a new kernel that TensorFlow caches for the life of the process
+    (tensorflow/tensorflow#37252): about 10 MB per call here, 25 GB over one full-MNIST
+    evaluation. Eager calls (evaluation, sampling, the test-set tracker) therefore use the
+    stateless op, whose seed is an input rather than an attribute, with the very seed pair
+    TensorFlow would have used (so ``tf.random.set_seed`` still makes them reproducible);
+    traced calls (the training step) keep the graph's own op seed.
     """
     if tf.executing_eagerly():
-        seed = np.random.randint(0, 2**31 - 1, size=2)
+        global_seed, op_seed = tf.compat.v1.get_seed(None)
+        if global_seed is None:  # no global seed: TensorFlow's draws would not repeat either
+            seed = np.random.randint(0, 2**31 - 1, size=2)
+        else:
+            seed = (global_seed, op_seed)
         return tf.random.stateless_uniform(shape, seed, minval, maxval)
     return tf.random.uniform(shape, minval, maxval)
 
@@ -386,9 +398,14 @@ class QVAE(keras.Model):
         return tf.cast(x, tf.float32)
 
     def _model_samples(self):
+        # Under a distribution strategy every replica draws a whole negative phase of its own
+        # (its own seeds, see NegativePhase.seed_for); the all-reduce then averages the
+        # prior's gradient over all replicas' samples.
+        context = tf.distribute.get_replica_context()
+        replica = 0 if context is None else context.replica_id_in_sync_group
         samples = tf.numpy_function(
-            self.negative_phase, [self.prior.b, self.prior.masked_weights()], tf.float32, stateful=True,
-            name="negative_phase",
+            self.negative_phase, [self.prior.b, self.prior.masked_weights(), tf.cast(replica, tf.int32)], tf.float32,
+            stateful=True, name="negative_phase",
         )
         samples.set_shape((self.num_negative_samples, self.graph.num_nodes))
         return tf.stop_gradient(samples)
@@ -417,6 +434,10 @@ class QVAE(keras.Model):
         self.bound_tracker.update_state(bound)
         if self.exact_bound_tracker is not None:
             self.exact_bound_tracker.update_state(bound - self.kl_weight.value * self.exact_log_z())
+        if _across_workers():
+            # Keras 3 reduces a multi-worker step's outputs with strategy.reduce(MEAN, axis=0),
+            # which fails on scalars (tensorflow/tensorflow#72388): give them that axis.
+            return {m.name: tf.reshape(m.result(), (1,)) for m in self.metrics}
         return {m.name: m.result() for m in self.metrics}
 
     # -- generation ----------------------------------------------------------------------

@@ -118,6 +118,7 @@ class NegativePhase:
     Attributes:
         calls: sampler calls so far (checkpointed).
         sampler_seconds: wall seconds spent inside the sampler by this object's calls.
+        last_seed: the seed of the latest sampler call (see :meth:`seed_for`).
         abort: a ``threading.Event``; once set, a caller waiting for the sampler stops
             waiting, and new calls are refused, with :class:`SamplingInterrupted` (the
             training loop sets it on Ctrl-C and SIGTERM).
@@ -137,6 +138,7 @@ class NegativePhase:
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
         self.calls = 0
         self.sampler_seconds = 0.0  # wall time inside the sampler, all calls (SamplerMonitor reports it per step)
+        self.last_seed: int | None = None
         self.abort = threading.Event()
         self._saved_state: dict[str, np.ndarray] = {}  # restored into the sampler when it is built
         self._pending: _Call | None = None
@@ -161,21 +163,34 @@ class NegativePhase:
         """Whether the sampler exists yet (see :attr:`sampler`)."""
         return self._sampler is not None
 
-    def _draw_now(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
+    def seed_for(self, call: int, replica: int = 0) -> int:
+        """The seed of sampler call ``call`` made for replica ``replica``.
+
+        Replica 0 (every single-device run) uses ``seed + call``. The other replicas of a
+        multi-worker run, whose workers count their calls alike, get streams of their own
+        (``SeedSequence((seed, call, replica))``): otherwise every worker would draw the same
+        negative phase and the all-reduced gradient would gain nothing from them.
+        """
+        if replica == 0:
+            return self.seed + call
+        return int(np.random.SeedSequence([self.seed, call, replica]).generate_state(1)[0] >> 1)
+
+    def _draw_now(self, b: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
         sampler = self.sampler
+        self.last_seed = seed
         start = time.perf_counter()
         samples = sampler.sample_arrays(
             np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
-            self.num_samples, seed=self.seed + call,
+            self.num_samples, seed=seed,
         )
         self.sampler_seconds += time.perf_counter() - start
         return samples.astype(np.float32)
 
-    def _submit(self, b: np.ndarray, w: np.ndarray, call: int) -> _Call:
+    def _submit(self, b: np.ndarray, w: np.ndarray, seed: int) -> _Call:
         if self._worker is None:
             self._worker = _Worker()
             weakref.finalize(self, self._worker.stop)  # its thread ends with this object
-        return self._worker.submit(lambda: self._draw_now(b, w, call))
+        return self._worker.submit(lambda: self._draw_now(b, w, seed))
 
     def _wait(self, pending: _Call):
         try:
@@ -184,27 +199,28 @@ class NegativePhase:
             self._worker = None  # its thread may never come back: the next call gets a new one
             raise
 
-    def _draw(self, b: np.ndarray, w: np.ndarray, call: int) -> np.ndarray:
-        return self._wait(self._submit(b, w, call))
+    def _draw(self, b: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
+        return self._wait(self._submit(b, w, seed))
 
-    def _next_call(self) -> int:
+    def _next_seed(self, replica: int) -> int:
         call, self.calls = self.calls, self.calls + 1
-        return call
+        return self.seed_for(call, replica)
 
-    def __call__(self, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def __call__(self, b: np.ndarray, w: np.ndarray, replica: Any = 0) -> np.ndarray:
         if self.abort.is_set():
             raise SamplingInterrupted("training was interrupted; no more sampler calls")
+        replica = int(replica)
         with self._lock:
             if not self.prefetch:
-                return self._draw(b, w, self._next_call())
+                return self._draw(b, w, self._next_seed(replica))
             # Never two calls of one sampler at once (persistent samplers are not thread-safe):
             # the first call samples in the foreground, later ones take what the background drew.
             if self._pending is None:
-                result = self._draw(b, w, self._next_call())
+                result = self._draw(b, w, self._next_seed(replica))
             else:
                 pending, self._pending = self._pending, None
                 result = self._wait(pending)
-            self._pending = self._submit(np.array(b), np.array(w), self._next_call())
+            self._pending = self._submit(np.array(b), np.array(w), self._next_seed(replica))
             return result
 
     def reset(self) -> None:
