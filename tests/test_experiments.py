@@ -21,7 +21,7 @@ from qhvae.experiments import (  # noqa: E402
     plan_runs,
     run_experiment,
 )
-from qhvae.experiments import runner as runner_module  # noqa: E402
+import qhvae.training.fit as fit_module  # noqa: E402
 from qhvae.training import TrainConfig, load_run, read_progress, train_run  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -105,7 +105,7 @@ def test_claim_verdicts_use_the_spread_over_seeds(a, b, n, relation, verdict):
 
 def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(tmp_path, monkeypatch):
     out = tmp_path / "mapping"
-    real_train_run = runner_module.train_run
+    real_train_run = fit_module.train_run  # what the executors call, looked up at each run
     calls = {"train": 0, "resume": 0}
 
     class Interrupt(keras.callbacks.Callback):
@@ -117,19 +117,19 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
         return real_train_run(config, run_dir, console=console,
                               callbacks=[Interrupt()] if calls["train"] == 1 else [])
 
-    monkeypatch.setattr(runner_module, "train_run", interrupted_train_run)
+    monkeypatch.setattr(fit_module, "train_run", interrupted_train_run)
     with pytest.raises(KeyboardInterrupt):
         run_experiment("mapping", out, budget="smoke", overrides=FAST)
     first = plan_runs("mapping", out, budget="smoke", overrides=FAST)
     assert read_progress(first[0].run_dir)["epoch"] == 1  # the checkpoint of epoch 1 survived
 
-    real_resume = runner_module.resume_run
+    real_resume = fit_module.resume_run
 
     def counting_resume(run_dir, console=None):
         calls["resume"] += 1
         return real_resume(run_dir, console=console)
 
-    monkeypatch.setattr(runner_module, "resume_run", counting_resume)
+    monkeypatch.setattr(fit_module, "resume_run", counting_resume)
     result = run_experiment("mapping", out, budget="smoke", overrides=FAST)
     assert calls == {"train": 2, "resume": 1}
     assert [r["status"] for r in result["rows"]] == ["finished", "finished"]
@@ -164,7 +164,8 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
 
 
 def test_history_tracks_the_test_set_at_the_chosen_epochs(tmp_path):
-    config = TrainConfig(dataset="digits", train_limit=64, epochs=3, base_filters=4, hidden=16,
+    config = TrainConfig(dataset="digits", train_limit=64, epochs=3, network="fc",
+                         network_options={"hidden": [16]},
                          num_negative_samples=32, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0,
                          track_every_epochs=2, track_num_images=16, track_num_samples=4, track_log_z_replicas=100)
     run = train_run(config, tmp_path / "run")
@@ -188,7 +189,7 @@ def _set_prior(model, b, w):
 def test_modes_statistics_against_known_chains(tmp_path):
     """Independent units: no autocorrelation; strongly coupled units: chains stay put."""
     config = TrainConfig(dataset="digits", prior="chimera", graph_options={"m": 1}, train_limit=32, epochs=1,
-                         base_filters=4, hidden=16, num_negative_samples=16, eval_num_images=0,
+                         network="fc", network_options={"hidden": [16]}, num_negative_samples=16, eval_num_images=0,
                          num_plot_samples=0, gibbs_chain_steps=0)
     run = train_run(config, tmp_path / "run")
     model, _, _ = load_run(run)

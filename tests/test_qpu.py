@@ -272,7 +272,8 @@ def test_training_on_a_device_with_dead_qubits_masks_them():
     # A device exactly the size of the patch, with one dead qubit and one dead coupler.
     sampler = qhvae.get_sampler("emulator", noise_profile="low", topology_type="chimera", topology_shape=[1, 1, 4],
                                 broken_nodes=[2], broken_edges=[(0, 5)], graph=graph, seed=0)
-    model = QVAE((8, 8, 1), graph, sampler=sampler, base_filters=4, hidden=16, num_negative_samples=64, seed=0)
+    model = QVAE((8, 8, 1), graph, sampler=sampler, network="fc",
+                 network_options={"hidden": [16]}, num_negative_samples=64, seed=0)
     unit_mask, edge_mask = model.prior.unit_mask_np, model.prior.edge_mask_np
     dead_unit = int(np.flatnonzero(unit_mask == 0)[0])
     assert (unit_mask == 0).sum() == 1

@@ -183,7 +183,8 @@ class WrongWidth(FixedSamples):
 
 
 def test_sampler_with_wrong_width_is_a_clear_error():
-    model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler=WrongWidth([0]), **TINY)
+    model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler=WrongWidth([0]), network="fc",
+                 network_options={"hidden": [16]}, num_negative_samples=64, seed=0)
     model.compile(optimizer="adam")
     with pytest.raises(Exception, match=r"returned samples of shape \(64, 9\); expected \(64, 8\)"):
         model.fit(digits(32), batch_size=16, epochs=1, verbose=0)
@@ -201,8 +202,8 @@ def test_mirrored_strategy_fit_on_two_logical_cpus():
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         x = (np.random.default_rng(0).random((64, 8, 8, 1)) < 0.3).astype("float32")
         with strategy.scope():
-            model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", base_filters=4,
-                         hidden=16, num_negative_samples=64, seed=0)
+            model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",
+                         network_options={"hidden": [16]}, num_negative_samples=64, seed=0)
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
         history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=2, verbose=0).history
         assert strategy.num_replicas_in_sync == 2

@@ -168,9 +168,11 @@ _EVAL_SMOKE = dict(eval_num_images=24, eval_num_samples=16, eval_log_z_replicas=
                    track_log_z_replicas=200)
 
 BUDGETS: dict[str, Budget] = {
+    # Fully connected networks: a tiny conv model costs three times as long to trace as to train.
     "smoke": Budget("smoke", dict(dataset="digits", sampler="pa", train_limit=96, epochs=2, batch_size=32,
-                                  num_negative_samples=64, base_filters=4, hidden=16, **_EVAL_SMOKE),
-                    seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny networks)",
+                                  num_negative_samples=64, network="fc", network_options={"hidden": [32]},
+                                  **_EVAL_SMOKE),
+                    seeds=1, description="seconds: wiring checks only (96 digits, 2 epochs, tiny fc networks)",
                     graphs=EQUAL_48_UNITS),
     "cpu": Budget("cpu", dict(dataset="digits", sampler="pa", epochs=40, batch_size=32, num_negative_samples=500,
                               base_filters=16, hidden=128, kl_anneal_fraction=0.5, eval_num_images=297,
