@@ -194,7 +194,13 @@ def test_search_order(hermetic, monkeypatch):
         return load_dataset("mnist", "test", verify=False, **kw).labels.tolist()
 
     assert first_label(data_dir=root / "explicit") == a["t10k-labels-idx1-ubyte"].tolist()
-    assert first_label(data_dir=root / "missing") == b["t10k-labels-idx1-ubyte"].tolist()
+    (root / "empty").mkdir()
+    assert first_label(data_dir=root / "empty") == b["t10k-labels-idx1-ubyte"].tolist()
+    # a data_dir that does not exist is refused, not skipped in favour of $QHVAE_DATA_DIR
+    with pytest.raises(FileNotFoundError, match=r"data_dir .*missing does not exist; fix the path"):
+        first_label(data_dir=root / "missing")
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        first_label(data_dir=root / "env" / "t10k-labels-idx1-ubyte.gz")
     assert first_label() == b["t10k-labels-idx1-ubyte"].tolist()
     monkeypatch.delenv("QHVAE_DATA_DIR")
     # Keras cache npz beats the system folder.
@@ -239,6 +245,7 @@ def test_not_found_lists_every_place(hermetic, monkeypatch):
     root = hermetic["root"]
     env = root / "env"
     monkeypatch.setenv("QHVAE_DATA_DIR", str(env))
+    (root / "nowhere").mkdir(parents=True)  # an empty folder: the search goes on past it
     places = data.search_locations("mnist", root / "nowhere")
     with pytest.raises(FileNotFoundError) as info:
         load_dataset("mnist", "train", data_dir=root / "nowhere")

@@ -16,7 +16,7 @@ from .catalog import canonical_name, check_split, train_file_rows
 from .dataset import Dataset
 from .formats import parse_idx_images, parse_idx_labels, parse_mnist_npz, read_amat
 from .integrity import read_file
-from .lookup import first_existing, idx_file_names, locate
+from .lookup import check_data_dir, first_existing, idx_file_names, locate
 
 __all__ = ["load_dataset"]
 
@@ -123,8 +123,9 @@ def load_dataset(
 
     Raises:
         ValueError: Unknown name or split; a file that is malformed or fails its checksum.
-        FileNotFoundError: No files found; the message lists every folder searched and
-            how to point the loader at the data.
+        FileNotFoundError: ``data_dir`` does not exist (``NotADirectoryError``: it is a
+            file); or no files found, and the message lists every folder searched and how
+            to point the loader at the data.
 
     Example:
         >>> ds = load_dataset("digits", "train_full", limit=100)
@@ -135,6 +136,7 @@ def load_dataset(
     canon = canonical_name(name)
     check_split(split)
     limit = check_int("limit", limit, allow_none=True)
+    check_data_dir(data_dir)  # a misspelt folder must not quietly yield the data found elsewhere
     if canon == "digits":
         ds = _load_digits(split)
     elif canon == "binarized_mnist":
