@@ -147,10 +147,9 @@ class RayExecutor(Executor):
         ray = self._ray()
         started_here = not ray.is_initialized()
         if started_here:
-            kwargs: dict[str, Any] = {"runtime_env": self._runtime_env(), "log_to_driver": False,
-                                      "include_dashboard": False}
-            if self.address is None:
-                kwargs["num_cpus"] = self.num_cpus
+            kwargs: dict[str, Any] = {"runtime_env": self._runtime_env()}
+            if self.address is None:  # a cluster (or a Ray Client address) refuses local-only options
+                kwargs.update(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False)
             ray.init(address=self.address, **kwargs)
         try:
             return self._run_tasks(ray, runs, analysis, console, describe)
