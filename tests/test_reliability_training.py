@@ -120,7 +120,10 @@ def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path):
     if prefetch:
         argv.append("--prefetch")  # the hung call is a background draw that the next step waits for
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # As from a terminal: a test runner started in the background (`cmd &` in a script) ignores
+    # SIGINT, and an ignored signal stays ignored in its children (and, rightly, in qhvae).
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 200
         while not marker.exists():
