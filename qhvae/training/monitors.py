@@ -32,6 +32,12 @@ from ..evaluate import active_units, importance_weighted_log_likelihood, prior_l
 __all__ = ["StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker"]
 
 
+def prior_is_finite(model) -> bool:
+    """Whether the prior's biases and (masked) couplings are all finite: nothing to evaluate or draw otherwise."""
+    b, _ = model.prior.numpy_parameters()
+    return bool(np.all(np.isfinite(b)) and np.all(np.isfinite(model.prior.masked_weights().numpy())))
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stop training at the first non-finite loss and say so; checkpoints keep the last good state.
 
@@ -183,8 +189,7 @@ class TestSetTracker(keras.callbacks.Callback):
         if not (self._first or self.tracks(epoch, (self.params or {}).get("epochs"))):
             return
         self._first = False
-        b, _ = self.model.prior.numpy_parameters()
-        if not np.all(np.isfinite(b)) or not np.all(np.isfinite(self.model.prior.masked_weights().numpy())):
+        if not prior_is_finite(self.model):
             return  # StopOnNaN and the checkpoint callback report a diverged run
         log_z = prior_log_partition(self.model, seed=self.seed, num_replicas=self.log_z_replicas)
         ll = importance_weighted_log_likelihood(self.model, self.images, log_z.value, num_samples=self.num_samples)

@@ -42,6 +42,7 @@ import keras  # noqa: E402
 
 from ..plots import image_grid  # noqa: E402
 from .evaluation import gibbs_chain, prior_chain_frames  # noqa: E402
+from .monitors import prior_is_finite  # noqa: E402
 
 __all__ = ["QVAETensorBoard", "TENSORBOARD_DIR", "images_every_for"]
 
@@ -95,12 +96,8 @@ class QVAETensorBoard(keras.callbacks.TensorBoard):
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
-        if self.images_due(epoch) and self._prior_is_finite():
+        if self.images_due(epoch) and prior_is_finite(self.model):
             self.log_images(epoch)
-
-    def _prior_is_finite(self) -> bool:
-        b, _ = self.model.prior.numpy_parameters()
-        return bool(np.all(np.isfinite(b)) and np.all(np.isfinite(self.model.prior.masked_weights().numpy())))
 
     def log_images(self, epoch: int) -> None:
         """Write the prior-samples grid and the Gibbs-chain film for ``epoch`` (its step in TensorBoard)."""
