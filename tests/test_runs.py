@@ -86,6 +86,28 @@ def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path):
     assert _csv_epochs(run) == [0, 1, 2]
 
 
+class _StopAtFirstStep(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_a_run_stopped_before_its_first_step_resumes_with_the_whole_optimizer(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_run(TrainConfig(epochs=1, **TINY), run, callbacks=[_StopAtFirstStep()])
+    assert read_progress(run)["step"] == 0
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, _, record = load_run(run)
+    skipped = [str(w.message) for w in caught if "Skipping variable loading" in str(w.message)]
+    assert not skipped, skipped
+    # Adam's two slots per trainable variable, plus its iteration counter and learning rate
+    assert len(model.optimizer.variables) == 2 * len(model.trainable_variables) + 2
+    assert record["step"] == 0
+
+
 DRIVER = """
 import json, sys, time
 import keras

@@ -342,6 +342,10 @@ def _train_prepared(config: TrainConfig, run_dir: Path, train, model, console, c
                  f"{config.batch_size}, {int(model.count_params()):,} parameters")
     with _ending_recorded(run_dir):
         record = new_record(config)
+        if not model.optimizer.built:
+            # Otherwise the epoch-0 checkpoint saves an optimizer without its slots, and a run
+            # resumed from it warns that Keras skipped loading the optimizer's variables.
+            model.optimizer.build(model.trainable_variables)
         record = commit_checkpoint(model, run_dir, record)  # epoch 0: a run killed in its first epoch restarts here
         record = fit_run(model, config, run_dir, train, record, console, callbacks)
         return finish_run(model, config, run_dir, record, console)
