@@ -41,6 +41,7 @@ def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(
         assert json.loads((record / "config.json").read_text())["network"] == "fc"
         assert not (record / "checkpoint.keras").exists()  # records are small files only
     assert np.isfinite(result["summary"]["chimera/pa"]["log_likelihood"]["within_run_se"])
+    assert "Compute: 5 runs, " in (out / "summary.md").read_text()
 
     # The run folders go (another machine, another sitting): the report still has every run,
     # and running the study again trains nothing.

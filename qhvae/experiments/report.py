@@ -98,9 +98,11 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
                                                              if entry["diverged"] else "")
         lines.append(f"| {label} | {runs} | " + " | ".join(_fmt_stats(entry[m]) for m in metrics) + " |")
     minutes = sum(r["train_minutes"] + r["eval_minutes"] for r in rows)
-    lines += ["", f"Compute: {len(rows)} runs, {minutes:.0f} minutes of training (with the tracked test metrics) and "
-                  "final evaluation in all, on the machine that ran them (runs shared with another study through "
-                  "`--runs-dir` were trained once)."]
+    finished = sum(r["status"] == "finished" for r in rows)
+    done = f"{len(rows)} runs" if finished == len(rows) else f"{finished} of {len(rows)} runs finished"
+    lines += ["", f"Compute: {done}, {minutes:.0f} minutes of training (with the tracked test metrics) and "
+                  "final evaluation in all, unfinished runs' minutes so far included, on the machine that ran them "
+                  "(runs shared with another study through `--runs-dir` were trained once)."]
     if claims:
         lines += ["", "## The paper's findings, checked", "",
                   "| finding | paper | ours (first vs second) | verdict |", "|---|---|---|---|"]
