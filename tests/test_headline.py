@@ -70,3 +70,18 @@ def test_fc_options_are_validated_before_any_work():
         TrainConfig(network="mlp").validate()
     with pytest.raises(RunError, match="network_options apply to network 'fc'"):
         TrainConfig(network_options={"hidden": [8]}).validate()
+
+
+def test_the_curves_average_finished_runs_only(tmp_path, monkeypatch):
+    import qhvae.experiments.report as report
+
+    figures = []
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig) or path)
+    rows = [{"arm": "bernoulli", "seed": s, "status": status, "history": {"test_log_likelihood": curve}}
+            for s, status, curve in ((0, "finished", [-120.0, -100.0]), (1, "finished", [-122.0, -102.0]),
+                                     (2, "partial", [-200.0]))]
+    report.plot_curves(EXPERIMENTS["headline"], rows, tmp_path / "curves.png")
+    ax = figures[0].axes[0]
+    (line,) = ax.get_lines()
+    assert line.get_label() == "bernoulli (2 runs)"
+    assert list(line.get_ydata()) == [-121.0, -101.0]  # the partial run's -200 stays out of the mean

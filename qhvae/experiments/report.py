@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import textwrap
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -125,7 +126,11 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
 
 
 def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, subtitle: str = "") -> Path:
-    """One panel per tracked metric: each arm's mean over seeds and its min-max band."""
+    """One panel per tracked metric: each arm's mean over its finished seeds and their min-max band.
+
+    Unfinished runs are left out: with runs of different lengths the mean would jump where
+    one ends, which reads as a change in the arm.
+    """
     plt = pyplot()
     keys = list(exp.curves)
     cols = min(len(keys), 2)
@@ -134,7 +139,8 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
     for ax, key in zip(axes.ravel(), keys):
         drawn = False
         for arm in exp.arms:
-            series = [r["history"].get(key) or [] for r in rows if r["arm"] == arm.label]
+            series = [r["history"].get(key) or [] for r in rows
+                      if r["arm"] == arm.label and r["status"] == "finished"]
             length = max((len(s) for s in series), default=0)
             if not length:
                 continue
@@ -158,7 +164,8 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
         finish_epoch_axis(ax, label, label, drawn, empty="no tracked epochs yet")
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
-    fig.suptitle(f"{exp.title}\n({exp.figure}; {subtitle})", fontsize=10)
+    fig.suptitle(textwrap.fill(f"{exp.title} ({exp.figure}; {subtitle})", width=int(13 * 6.0 * cols)),
+                 fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 
