@@ -113,6 +113,12 @@ def test_broken_qubits_and_couplers():
         qpu.sample_ising({}, {dead_e: -1.0})
     with pytest.raises(ValueError, match="qubit 99999"):  # not even on the lattice
         qpu.sample_ising({99999: 1.0}, {})
+    # Structures are checked once and remembered only when they pass: a refused one stays refused.
+    with pytest.raises(dimod.exceptions.BinaryQuadraticModelStructureError, match=f"qubit {dead_q}"):
+        qpu.sample_ising({dead_q: 1.0}, {})
+    good = qpu.edgelist[0]
+    for _ in range(2):
+        assert len(qpu.sample_ising({}, {good: -1.0}, num_reads=3)) > 0
     a, b = full.nodelist[0], full.nodelist[1]  # same cell, same side: never coupled in Chimera
     with pytest.raises(ValueError, match="coupler"):
         qpu.sample_ising({}, {(a, b): 1.0})

@@ -112,3 +112,23 @@ def test_sampler_accepts_parallel_parameter():
     a = sampler.sample_bm(bm, 200, seed=7, parallel=False)
     b = sampler.sample_bm(bm, 200, seed=7, parallel=True)
     np.testing.assert_array_equal(a.samples, b.samples)
+
+
+def test_a_cached_runner_is_the_runner_built_from_scratch():
+    from qhvae.samplers.gibbs import ChainRunner
+
+    graph = topology.chimera(2)
+    cache: dict = {}
+    rng = np.random.default_rng(3)
+    for _ in range(3):  # the first call builds the structure, the others reuse it with new parameters
+        bm = qhvae.BoltzmannMachine.from_arrays(rng.normal(size=graph.num_nodes),
+                                                (graph.edges, rng.normal(size=graph.num_edges)))
+        cached, fresh = ChainRunner.for_machine(bm, graph.colors, cache), ChainRunner(bm, graph.colors)
+        for name in ("indptr", "order", "neighbors", "split", "linear", "weights"):
+            assert np.array_equal(getattr(cached, name), getattr(fresh, name)), name
+        z, streams = np.zeros((graph.num_nodes, 16), np.uint8), seed_streams(np.random.SeedSequence(0), 16)
+        z2, streams2 = z.copy(), streams.copy()
+        cached.sweep(z, streams, 3)
+        fresh.sweep(z2, streams2, 3)
+        assert np.array_equal(z, z2)
+    assert len(cache) == 1

@@ -313,7 +313,8 @@ def flip_readout(spins: np.ndarray, profile: NoiseProfile, seq: np.random.SeedSe
 
 
 def boltzmann_spins(h: np.ndarray, edges: np.ndarray, J: np.ndarray, beta: float, num_reads: int,
-                    num_sweeps: int, seq: np.random.SeedSequence, colorings: dict) -> np.ndarray:
+                    num_sweeps: int, seq: np.random.SeedSequence, colorings: dict,
+                    runners: dict | None = None) -> np.ndarray:
     """Independent chains of ``exp(-beta E_spin)``; returns ``(num_reads, n)`` int8 spins.
 
     ``E_spin(s) = E_binary(z) + const`` with ``s = 2z - 1``: ``b = 2h - 2 sum_j J_ij``,
@@ -328,6 +329,7 @@ def boltzmann_spins(h: np.ndarray, edges: np.ndarray, J: np.ndarray, beta: float
         num_sweeps: block-Gibbs sweeps per chain.
         seq: seeds the initial states and the chains' streams.
         colorings: the caller's colouring cache (:func:`qhvae.samplers.gibbs.coloring_for`).
+        runners: the caller's cache of chain structure (:meth:`ChainRunner.for_machine`), if any.
     """
     n = h.size
     b = 2.0 * h
@@ -335,7 +337,8 @@ def boltzmann_spins(h: np.ndarray, edges: np.ndarray, J: np.ndarray, beta: float
         np.subtract.at(b, edges[:, 0], 2.0 * J)
         np.subtract.at(b, edges[:, 1], 2.0 * J)
     bm = BoltzmannMachine.from_arrays(b, (edges, 4.0 * J))
-    runner = ChainRunner(bm, coloring_for(bm, None, colorings))
+    colors = coloring_for(bm, None, colorings)
+    runner = ChainRunner(bm, colors) if runners is None else ChainRunner.for_machine(bm, colors, runners)
     init_seq, stream_seq = seq.spawn(2)
     z = np.ascontiguousarray(np.random.default_rng(init_seq).integers(0, 2, (n, num_reads), dtype=np.uint8))
     streams = seed_streams(stream_seq, num_reads)
