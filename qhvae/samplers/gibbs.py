@@ -35,7 +35,6 @@ class ChainRunner:
         # split_csr permutes the entries; permuting the edge indices too tells where each
         # entry's weight comes from, so a machine with new parameters skips the sorting.
         self.neighbors, self._edge_index, self.split = split_csr(self.indptr, neighbors, edge_index, self.order)
-        self._key = (bm.structure_key(), np.asarray(colors).tobytes())
         self._set_parameters(bm)
 
     def _set_parameters(self, bm: BoltzmannMachine) -> None:
@@ -69,7 +68,7 @@ class ChainRunner:
             return runner
         runner = cls.__new__(cls)
         runner.indptr, runner.order, runner.neighbors = template.indptr, template.order, template.neighbors
-        runner._edge_index, runner.split, runner._key = template._edge_index, template.split, key
+        runner._edge_index, runner.split = template._edge_index, template.split
         runner._set_parameters(bm)
         return runner
 

@@ -22,8 +22,8 @@ the dropped ones are overwritten; moderate calls run on one thread (see
 :data:`PARALLEL_WORK`). Now a call takes 42.7 ms on the same quiet machine (4.1x faster, the
 same process timing both), and the sweeps are 92% of it: 31M spin updates at 8.3e8 per second
 on one thread, three quarters of which is the per-unit update (generator, ``exp``,
-comparison). The schedule, estimator and resampling scheme are the same as before: the step search solves the same equation (to
-1e-9 rather than by bisection), so the number of steps is unchanged. Figures in
+comparison). The schedule, estimator and resampling scheme are the same as before: the
+step search solves the same equation (to 1e-9 rather than by bisection), so the number of steps is unchanged. Figures in
 docs/benchmarks.md (``benchmarks/bench_pa.py``).
 """
 
