@@ -41,7 +41,9 @@ def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(
         assert json.loads((record / "config.json").read_text())["network"] == "fc"
         assert not (record / "checkpoint.keras").exists()  # records are small files only
     assert np.isfinite(result["summary"]["chimera/pa"]["log_likelihood"]["within_run_se"])
-    assert "Compute: 5 runs, " in (out / "summary.md").read_text()
+    summary_md = (out / "summary.md").read_text()
+    assert "Compute: 5 runs, " in summary_md and "| log-likelihood, mean ± error |" in summary_md
+    assert "log_likelihood_se" in (out / "summary.csv").read_text().splitlines()[0]
 
     # The run folders go (another machine, another sitting): the report still has every run,
     # and running the study again trains nothing.
@@ -61,6 +63,8 @@ def test_the_log_likelihood_error_combines_seeds_images_and_log_z():
     # three runs each with own error sqrt(0.3^2 + 0.4^2) = 0.5: their mean's is 0.5 / sqrt(3)
     assert entry["within_run_se"] == pytest.approx(0.5 / np.sqrt(3))
     assert entry["std"] == pytest.approx(1.0)
+    # the arm mean's error: the seeds' 1/sqrt(3) and the runs' own 0.5/sqrt(3) in quadrature
+    assert entry["se"] == pytest.approx(np.sqrt(1.0 / 3 + 0.25 / 3))
 
 
 def test_fc_options_are_validated_before_any_work():

@@ -171,7 +171,12 @@ def summarize(experiment: str | Experiment, rows: Sequence[dict[str, Any]]) -> d
             own = [r.get("log_likelihood_stderr", float("nan")) ** 2 + r.get("log_z_stderr", float("nan")) ** 2
                    for r in done]
             own = [v for v in own if np.isfinite(v)]
-            entry["log_likelihood"]["within_run_se"] = (math.sqrt(sum(own)) / len(own)) if own else float("nan")
+            within = (math.sqrt(sum(own)) / len(own)) if own else float("nan")
+            stats = entry["log_likelihood"]
+            stats["within_run_se"] = within
+            # The error of the arm's mean that the report quotes: seeds, test images and log Z together.
+            seeds = stats["std"] ** 2 / stats["n"] if stats["n"] > 1 else 0.0
+            stats["se"] = math.sqrt(seeds + within ** 2) if np.isfinite(within) else float("nan")
         summary[arm.label] = entry
     return summary
 

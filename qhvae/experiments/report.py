@@ -47,7 +47,7 @@ METRIC_LABELS = {
 
 _CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "eval_minutes", "log_likelihood",
                 "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff", "log_z",
-                "latent_autocorrelation", "frame_distance_ratio", "run_dir")
+                "log_z_stderr", "latent_autocorrelation", "frame_distance_ratio", "run_dir")
 
 
 def _fmt(value: float, digits: int = 4) -> str:
@@ -80,24 +80,34 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     metrics = list(dict.fromkeys(exp.columns + ("train_minutes",)))
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.writer(f)
+        errors = [k for k in ("se", "within_run_se") if "log_likelihood" in metrics]
         writer.writerow(["arm", "finished", "planned", "diverged"]
-                        + [f"{m}_{k}" for m in metrics for k in ("mean", "std", "min", "max")])
+                        + [f"{m}_{k}" for m in metrics for k in ("mean", "std", "min", "max")]
+                        + [f"log_likelihood_{k}" for k in errors])
         for label, entry in summary.items():
             writer.writerow([label, entry["finished"], entry["planned"], entry["diverged"]]
-                            + [entry[m][k] for m in metrics for k in ("mean", "std", "min", "max")])
+                            + [entry[m][k] for m in metrics for k in ("mean", "std", "min", "max")]
+                            + [entry["log_likelihood"].get(k, float("nan")) for k in errors])
     files.append(out / "summary.csv")
 
     budget_info = exp.budget(budget)
     lines = [f"# {exp.title}", "", f"Paper: {exp.figure}. {exp.summary}", "",
              f"Budget `{budget}`: {budget_info.description}. Values are the mean ± standard deviation "
              "[smallest, largest] over seeds; the log-likelihood is the importance-weighted estimate with "
-             "K discrete samples on the test images and log Z from population annealing (or exact).", "",
-             "| arm | runs | " + " | ".join(METRIC_LABELS.get(m, m) for m in metrics) + " |",
-             "|---|---:|" + "---:|" * len(metrics)]
+             "K discrete samples on the test images and log Z from population annealing (or exact)"
+             + ("; its mean ± error combines the seeds' spread with each run's own error (test images and "
+                "the log Z estimate)." if "log_likelihood" in metrics else "."), "",
+             "| arm | runs | " + " | ".join(METRIC_LABELS.get(m, m) for m in metrics)
+             + (" | log-likelihood, mean ± error |" if "log_likelihood" in metrics else " |"),
+             "|---|---:|" + "---:|" * (len(metrics) + ("log_likelihood" in metrics))]
     for label, entry in summary.items():
         runs = f"{entry['finished']}/{entry['planned']}" + (f" ({entry['diverged']} diverged)"
                                                              if entry["diverged"] else "")
-        lines.append(f"| {label} | {runs} | " + " | ".join(_fmt_stats(entry[m]) for m in metrics) + " |")
+        cells = [_fmt_stats(entry[m]) for m in metrics]
+        if "log_likelihood" in metrics:
+            ll = entry["log_likelihood"]
+            cells.append(f"{_fmt(ll['mean'])} ± {_fmt(ll.get('se', float('nan')), 2)}" if ll["n"] else "—")
+        lines.append(f"| {label} | {runs} | " + " | ".join(cells) + " |")
     minutes = sum(r["train_minutes"] + r["eval_minutes"] for r in rows)
     finished = sum(r["status"] == "finished" for r in rows)
     done = f"{len(rows)} runs" if finished == len(rows) else f"{finished} of {len(rows)} runs finished"
