@@ -132,3 +132,17 @@ def test_a_cached_runner_is_the_runner_built_from_scratch():
         fresh.sweep(z2, streams2, 3)
         assert np.array_equal(z, z2)
     assert len(cache) == 1
+
+
+def test_pa_reuses_the_structure_across_calls_without_changing_a_sample():
+    graph = topology.chimera(2)
+    sampler = qhvae.get_sampler("pa", graph=graph)
+    rng = np.random.default_rng(4)
+    for call in range(3):  # training's pattern: one graph, new parameters every call
+        bm = qhvae.BoltzmannMachine.from_arrays(rng.normal(size=graph.num_nodes),
+                                                (graph.edges, rng.normal(size=graph.num_edges)))
+        result = sampler.sample_bm(bm, 300, seed=call)
+        samples, info = anneal(bm, 300, seed_sequence(call), colors=graph.colors, num_populations=2)
+        np.testing.assert_array_equal(result.samples, samples)
+        assert result.info["log_z"] == info["log_z"]
+    assert len(sampler._structures) == 1

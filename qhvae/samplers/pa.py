@@ -38,9 +38,9 @@ from scipy.special import logsumexp
 
 from ..topology import LatentGraph
 from ..validation import check_int, check_real
-from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams, split_csr
+from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams
 from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
-from .gibbs import coloring_for
+from .gibbs import ChainRunner, coloring_for
 
 __all__ = ["PopulationAnnealingSampler", "anneal", "PARALLEL_WORK"]
 
@@ -176,19 +176,14 @@ def _reweight(energy, starts, dbeta, uniforms, log_z, parent, resample):
 
 
 class _Sweeper:
-    """The sweep kernel bound to one machine: float32 parameters, split CSR, colour order, thread blocks."""
+    """The sweep kernel bound to one machine (a :class:`ChainRunner`'s arrays) and a thread-block choice."""
 
-    def __init__(self, bm: BoltzmannMachine, colors: np.ndarray, num_replicas: int, num_sweeps: int,
-                 parallel: bool | None = None):
-        indptr, neighbors, weights = bm.csr()
-        self.order = np.argsort(colors, kind="stable").astype(np.int64)
-        self.neighbors, self.weights, self.split = split_csr(indptr, neighbors, weights.astype(np.float32),
-                                                             self.order)
-        self.indptr = indptr.astype(np.int64)
-        self.linear = bm.linear.astype(np.float32)
+    def __init__(self, runner: ChainRunner, num_replicas: int, num_sweeps: int, parallel: bool | None = None):
+        self.order, self.indptr, self.split = runner.order, runner.indptr, runner.split
+        self.neighbors, self.weights, self.linear = runner.neighbors, runner.weights, runner.linear
         self.num_sweeps = max(0, int(num_sweeps))
         if parallel is None:
-            parallel = num_replicas * bm.num_variables * self.num_sweeps >= PARALLEL_WORK
+            parallel = num_replicas * runner.linear.size * self.num_sweeps >= PARALLEL_WORK
         if parallel and nb.get_num_threads() > 1:
             # Enough blocks to balance the threads, each wide enough to vectorize.
             self.kernel, self.blocks = anneal_sweeps, max(1, min(2 * nb.get_num_threads(), num_replicas // 32))
@@ -219,6 +214,7 @@ def anneal(
     resample: bool = True,
     max_steps: int = 100_000,
     parallel: bool | None = None,
+    structure_cache: dict | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Anneal ``num_replicas`` replicas from beta = 0 to 1; population annealing or AIS.
 
@@ -248,6 +244,9 @@ def anneal(
         max_steps: give up (``RuntimeError``) after this many steps.
         parallel: run the sweeps on numba's threads; ``None``: when a step's work is at
             least :data:`PARALLEL_WORK` spin updates. The samples do not depend on it.
+        structure_cache: a dict kept between calls on machines of one graph (a sampler's):
+            the sorted CSR is built once instead of every call (see
+            :meth:`ChainRunner.for_machine`). The samples do not depend on it.
 
     Returns:
         ``(samples (N, L) uint8, info)`` with ``log_z``, ``log_z_stderr``, ``num_steps``,
@@ -272,7 +271,8 @@ def anneal(
     random_bytes = np.random.default_rng(init_seed).bytes((n * num_replicas + 7) // 8)
     bits = np.unpackbits(np.frombuffer(random_bytes, np.uint8))
     z = bits[: n * num_replicas].reshape(n, num_replicas)
-    sweep = _Sweeper(bm, colors, num_replicas, num_sweeps, parallel)
+    runner = ChainRunner.for_machine(bm, colors, {} if structure_cache is None else structure_cache)
+    sweep = _Sweeper(runner, num_replicas, num_sweeps, parallel)
     # Population m is replicas starts[m]:starts[m + 1] (np.array_split's partition).
     sizes = np.full(num_populations, num_replicas // num_populations)
     sizes[: num_replicas % num_populations] += 1
@@ -376,6 +376,7 @@ class PopulationAnnealingSampler(BoltzmannSampler):
         self.num_populations = check_int("num_populations", num_populations, allow_none=True)
         self.graph = graph
         self._colorings: dict = {}
+        self._structures: dict = {}
 
     def _sample(self, bm, num_samples, seed, **params):
         kwargs = {**self.defaults, **params}
@@ -388,6 +389,6 @@ class PopulationAnnealingSampler(BoltzmannSampler):
             pops = int(np.clip(num_samples // 125, 1, 8))
         samples, info = anneal(
             bm, num_samples, seed, colors=coloring_for(bm, self.graph, self._colorings),
-            num_populations=int(pops), **kwargs,
+            num_populations=int(pops), structure_cache=self._structures, **kwargs,
         )
         return SampleResult(samples, info)
