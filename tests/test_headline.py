@@ -89,3 +89,25 @@ def test_the_curves_average_finished_runs_only(tmp_path, monkeypatch):
     (line,) = ax.get_lines()
     assert line.get_label() == "bernoulli (2 runs)"
     assert list(line.get_ydata()) == [-121.0, -101.0]  # the partial run's -200 stays out of the mean
+
+
+def test_a_finished_runs_record_is_kept_as_it_ends_not_when_the_whole_call_ends(tmp_path, monkeypatch):
+    """A sitting cut short (or a later run failing) must not lose the runs already finished."""
+    import qhvae.experiments.executors as executors
+
+    trained = []
+
+    def fake_training(run, analysis=None, console=None):
+        if trained:
+            raise KeyboardInterrupt  # the sitting ends during the second run
+        run.run_dir.mkdir(parents=True)
+        (run.run_dir / "config.json").write_text(json.dumps({"eval_num_images": 0}))
+        (run.run_dir / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 1}))
+        trained.append(run)
+        return "finished"
+
+    monkeypatch.setattr(executors, "train_planned_run", fake_training)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("headline", tmp_path / "out", budget="smoke", overrides=SMOKE, runs_dir=tmp_path / "runs")
+    (first,) = trained
+    assert json.loads((first.record_dir / "progress.json").read_text())["status"] == "finished"

@@ -80,8 +80,13 @@ class Executor:
     name = "executor"
 
     def run_all(self, runs: Sequence, analysis: str | None = None, console=None,
-                describe: Callable[[int, Any, str], str] | None = None) -> list[str]:
-        """Train every run (resuming what is partial); returns their final states, in order."""
+                describe: Callable[[int, Any, str], str] | None = None,
+                on_done: Callable[[Any, str], None] | None = None) -> list[str]:
+        """Train every run (resuming what is partial); returns their final states, in order.
+
+        ``on_done(run, state)`` is called in this process as each run ends (the study keeps
+        the run's record then, not only when every run has ended).
+        """
         raise NotImplementedError
 
 
@@ -90,7 +95,7 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def run_all(self, runs, analysis=None, console=None, describe=None):
+    def run_all(self, runs, analysis=None, console=None, describe=None, on_done=None):
         from .analysis import run_source, run_state
 
         states = []
@@ -99,6 +104,8 @@ class LocalExecutor(Executor):
             if console is not None and describe is not None:
                 console.rule(describe(index, run, state))
             states.append(state if state == "diverged" else train_planned_run(run, analysis, console))
+            if on_done is not None:
+                on_done(run, states[-1])
         return states
 
 
@@ -143,7 +150,7 @@ class RayExecutor(Executor):
                    OMP_NUM_THREADS=threads)
         return {"env_vars": env}
 
-    def run_all(self, runs, analysis=None, console=None, describe=None):
+    def run_all(self, runs, analysis=None, console=None, describe=None, on_done=None):
         ray = self._ray()
         started_here = not ray.is_initialized()
         if started_here:
@@ -152,12 +159,12 @@ class RayExecutor(Executor):
                 kwargs.update(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False)
             ray.init(address=self.address, **kwargs)
         try:
-            return self._run_tasks(ray, runs, analysis, console, describe)
+            return self._run_tasks(ray, runs, analysis, console, describe, on_done)
         finally:
             if started_here:
                 ray.shutdown()
 
-    def _run_tasks(self, ray, runs, analysis, console, describe):
+    def _run_tasks(self, ray, runs, analysis, console, describe, on_done):
         from .analysis import run_source, run_state
 
         task = ray.remote(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
@@ -185,6 +192,8 @@ class RayExecutor(Executor):
                 first_error = first_error or _task_error(exc)
             if console is not None and describe is not None:
                 console.print(describe(index + 1, runs[index], states[index]))
+            if on_done is not None and states[index] != "failed":
+                on_done(runs[index], states[index])
         if first_error is not None:
             raise first_error
         return states

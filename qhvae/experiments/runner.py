@@ -176,7 +176,13 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             return (f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
                     f"({state})")
 
-        (executor or LocalExecutor()).run_all(planned, exp.analysis, console=console, describe=describe)
+        def keep_record(run: PlannedRun, state: str) -> None:
+            # As each run ends: a sitting cut short, or a later run that fails, loses no finished run.
+            if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
+                archive_run(run.run_dir, run.record_dir)
+
+        (executor or LocalExecutor()).run_all(planned, exp.analysis, console=console, describe=describe,
+                                              on_done=keep_record)
     for run in planned:  # also runs finished or evaluated outside this call (``qhvae evaluate RUN``)
         if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
             archive_run(run.run_dir, run.record_dir)
