@@ -481,3 +481,33 @@ def test_resuming_one_checkpoint_twice_continues_the_same_way(tmp_path):
         resume_run(tmp_path / name, epochs=2)
     losses = [read_progress(tmp_path / name)["history"]["loss"] for name in ("a", "b")]
     assert len(losses[0]) == 2 and losses[0] == losses[1]
+
+
+def test_a_kill_between_the_model_and_the_sampler_state_of_a_checkpoint_loses_nothing(trained, tmp_path, monkeypatch):
+    """The window a SIGKILL found in CI: the model replaced, the sampler state and progress not yet."""
+    import qhvae.training.rundir as rundir
+
+    run = _copy(trained, tmp_path)
+    model, record = rundir.load_checkpoint(run)
+    model.optimizer.iterations.assign_add(7)  # a later checkpoint than the files on disk
+    saved_state = model.negative_phase.get_state()
+    real_replace = rundir.fsync_replace
+
+    def killed_after_the_model(tmp, path):
+        if path.name == rundir.SAMPLER_STATE_FILE:
+            raise KeyboardInterrupt  # stands for the SIGKILL
+        real_replace(tmp, path)
+
+    monkeypatch.setattr(rundir, "fsync_replace", killed_after_the_model)
+    with pytest.raises(KeyboardInterrupt):
+        rundir.commit_checkpoint(model, run, dict(record, batch=3))
+    monkeypatch.setattr(rundir, "fsync_replace", real_replace)
+    assert read_progress(run)["step"] == record["step"]  # progress.json still describes the old checkpoint
+
+    loaded, loaded_record = rundir.load_checkpoint(run)
+    assert loaded_record["step"] == record["step"] + 7 and loaded_record["batch"] == 3
+    restored = loaded.negative_phase.get_state()
+    assert saved_state.keys() == restored.keys()
+    assert all(np.array_equal(saved_state[k], restored[k]) for k in saved_state)  # the chains, not fresh ones
+    assert read_progress(run)["step"] == record["step"] + 7  # the commit was finished
+    assert not (run / rundir.PENDING_SAMPLER_STATE_FILE).exists()

@@ -68,6 +68,8 @@ ENDINGS = ("finished", "interrupted", "diverged", "failed", "stopped")
 CONFIG_FILE = "config.json"
 CHECKPOINT_FILE = "checkpoint.keras"
 SAMPLER_STATE_FILE = "sampler_state.npz"
+#: The sampler state of a checkpoint being committed (see :func:`commit_checkpoint`).
+PENDING_SAMPLER_STATE_FILE = ".sampler_state.tmp.npz"
 PROGRESS_FILE = "progress.json"
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
@@ -325,7 +327,7 @@ def commit_checkpoint(model, run_dir: str | os.PathLike, record: dict[str, Any])
     state = dict(model.negative_phase.get_state())
     state["__record__"] = np.array(json.dumps(record, default=_json_default))
     ckpt, tmp_ckpt = run_dir / CHECKPOINT_FILE, run_dir / ".checkpoint.tmp.keras"
-    sstate, tmp_state = run_dir / SAMPLER_STATE_FILE, run_dir / ".sampler_state.tmp.npz"
+    sstate, tmp_state = run_dir / SAMPLER_STATE_FILE, run_dir / PENDING_SAMPLER_STATE_FILE
     with warnings.catch_warnings():
         # Keras's saving converts TF variables with np.array(x), which numpy 2 flags, once per variable.
         warnings.filterwarnings("ignore", message=".*__array__ implementation doesn't accept a copy keyword.*",
@@ -333,6 +335,11 @@ def commit_checkpoint(model, run_dir: str | os.PathLike, record: dict[str, Any])
         model.save(tmp_ckpt)
     with open(tmp_state, "wb") as f:
         np.savez(f, **state)
+        f.flush()
+        os.fsync(f.fileno())
+    # From the next line until the sampler state's own replacement, the pending state file is
+    # the only one that describes the new checkpoint: load_checkpoint finishes the commit from it
+    # if the process dies in between.
     fsync_replace(tmp_ckpt, ckpt)
     fsync_replace(tmp_state, sstate)
     write_json(run_dir / PROGRESS_FILE, record)
@@ -357,19 +364,25 @@ def load_checkpoint(run_dir: str | os.PathLike, console=None):
         raise RunError(f"{run_dir} has no {CHECKPOINT_FILE} (was the run started?)")
     model = _load_model(ckpt, run_dir)
     step = int(model.optimizer.iterations.numpy())
-    state, record, damage = {}, None, None
     state_path = run_dir / SAMPLER_STATE_FILE
-    if state_path.exists():
-        try:
-            with np.load(state_path, allow_pickle=False) as f:
-                state = {k: f[k] for k in f.files}
-            record = json.loads(state.pop("__record__").item()) if "__record__" in state else None
-        except Exception as exc:
-            state, record = {}, None
-            damage = f"{state_path} is damaged ({type(exc).__name__}: {exc})"
+    state, record, damage = _read_sampler_state(state_path)
     if record is not None and int(record.get("step", -1)) == step:
         model.negative_phase.set_state(state)
         return model, record
+    pending = run_dir / PENDING_SAMPLER_STATE_FILE
+    pending_state, pending_record, _ = _read_sampler_state(pending)
+    if pending_record is not None and int(pending_record.get("step", -1)) == step:
+        # Killed between the model's replacement and the sampler state's: the pending file was
+        # flushed before the model was replaced, so it is whole; finish the commit from it.
+        model.negative_phase.set_state(pending_state)
+        try:
+            fsync_replace(pending, state_path)
+            write_json(run_dir / PROGRESS_FILE, pending_record)
+        except OSError:  # a read-only copy of a run: use it as it is
+            pass
+        say(console, f"[yellow]note:[/yellow] the checkpoint at step {step} was saved while the run was killed; "
+                     f"its sampler state was completed from {pending.name}")
+        return model, pending_record
     progress = read_progress(run_dir)
     if progress and int(progress.get("step", -1)) == step:
         why = (f"{damage}; the model and {PROGRESS_FILE} are whole, so" if damage else
@@ -383,6 +396,19 @@ def load_checkpoint(run_dir: str | os.PathLike, console=None):
                        f"{run_dir / CONFIG_FILE})")
     raise RunError(f"{run_dir}: {CHECKPOINT_FILE} (step {step}) matches neither {SAMPLER_STATE_FILE} nor "
                    f"{PROGRESS_FILE}; the run directory is inconsistent")
+
+
+def _read_sampler_state(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any] | None, str | None]:
+    """``(state, record, damage)`` from a sampler-state file: empty with no record if it is missing."""
+    if not path.exists():
+        return {}, None, None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            state = {k: f[k] for k in f.files}
+        record = json.loads(state.pop("__record__").item()) if "__record__" in state else None
+        return state, record, None
+    except Exception as exc:
+        return {}, None, f"{path} is damaged ({type(exc).__name__}: {exc})"
 
 
 def _load_model(ckpt: Path, run_dir: Path):
