@@ -78,9 +78,10 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     files.append(out / "results.csv")
 
     metrics = list(dict.fromkeys(exp.columns + ("train_minutes",)))
+    has_ll = "log_likelihood" in metrics  # it gets its combined error beside the spread
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        errors = [k for k in ("se", "within_run_se") if "log_likelihood" in metrics]
+        errors = ["se", "within_run_se"] if has_ll else []
         writer.writerow(["arm", "finished", "planned", "diverged"]
                         + [f"{m}_{k}" for m in metrics for k in ("mean", "std", "min", "max")]
                         + [f"log_likelihood_{k}" for k in errors])
@@ -96,15 +97,15 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
              "[smallest, largest] over seeds; the log-likelihood is the importance-weighted estimate with "
              "K discrete samples on the test images and log Z from population annealing (or exact)"
              + ("; its mean ± error combines the seeds' spread with each run's own error (test images and "
-                "the log Z estimate)." if "log_likelihood" in metrics else "."), "",
+                "the log Z estimate)." if has_ll else "."), "",
              "| arm | runs | " + " | ".join(METRIC_LABELS.get(m, m) for m in metrics)
-             + (" | log-likelihood, mean ± error |" if "log_likelihood" in metrics else " |"),
-             "|---|---:|" + "---:|" * (len(metrics) + ("log_likelihood" in metrics))]
+             + (" | log-likelihood, mean ± error |" if has_ll else " |"),
+             "|---|---:|" + "---:|" * (len(metrics) + has_ll)]
     for label, entry in summary.items():
         runs = f"{entry['finished']}/{entry['planned']}" + (f" ({entry['diverged']} diverged)"
                                                              if entry["diverged"] else "")
         cells = [_fmt_stats(entry[m]) for m in metrics]
-        if "log_likelihood" in metrics:
+        if has_ll:
             ll = entry["log_likelihood"]
             cells.append(f"{_fmt(ll['mean'])} ± {_fmt(ll.get('se', float('nan')), 2)}" if ll["n"] else "—")
         lines.append(f"| {label} | {runs} | " + " | ".join(cells) + " |")

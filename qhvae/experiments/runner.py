@@ -135,6 +135,12 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     return planned
 
 
+def _keep_record(run: PlannedRun) -> None:
+    """Archive a run's record if its folder holds a run that has ended (finished or diverged)."""
+    if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
+        archive_run(run.run_dir, run.record_dir)
+
+
 def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budget: str = "cpu",
                    seeds: int | None = None, overrides: dict[str, Any] | None = None,
                    runs_dir: str | os.PathLike | None = None, arms: Sequence[str] | None = None,
@@ -176,16 +182,12 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             return (f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
                     f"({state})")
 
-        def keep_record(run: PlannedRun, state: str) -> None:
-            # As each run ends: a sitting cut short, or a later run that fails, loses no finished run.
-            if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
-                archive_run(run.run_dir, run.record_dir)
-
+        # Each record is kept as its run ends: a sitting cut short, or a later run that fails,
+        # loses no finished run.
         (executor or LocalExecutor()).run_all(planned, exp.analysis, console=console, describe=describe,
-                                              on_done=keep_record)
+                                              on_done=lambda run, state: _keep_record(run))
     for run in planned:  # also runs finished or evaluated outside this call (``qhvae evaluate RUN``)
-        if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
-            archive_run(run.run_dir, run.record_dir)
+        _keep_record(run)
     rows = collect_results(exp, planned)
     summary = summarize(exp, rows)
     claims = check_claims(exp, summary)

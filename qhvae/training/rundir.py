@@ -349,9 +349,11 @@ def commit_checkpoint(model, run_dir: str | os.PathLike, record: dict[str, Any])
 def load_checkpoint(run_dir: str | os.PathLike, console=None):
     """``(model, record)`` from the run's last checkpoint, with the sampler state restored.
 
-    When the sampler state belongs to another step than the model (a kill between the two
-    replacements), the model is kept with ``progress.json``'s record and the sampler starts
-    fresh chains; a note says so on ``console``.
+    A run killed between the model's replacement and the sampler state's left the new
+    checkpoint's sampler state in the pending file: the commit is finished from it (same
+    chains). When the sampler state is damaged but ``progress.json`` describes the model, the
+    model is kept with that record and the sampler starts fresh chains. A note on ``console``
+    says which happened.
 
     Raises:
         RunError: no checkpoint, an unreadable one, or files of different checkpoints.
