@@ -111,3 +111,43 @@ def test_a_finished_runs_record_is_kept_as_it_ends_not_when_the_whole_call_ends(
         run_experiment("headline", tmp_path / "out", budget="smoke", overrides=SMOKE, runs_dir=tmp_path / "runs")
     (first,) = trained
     assert json.loads((first.record_dir / "progress.json").read_text())["status"] == "finished"
+
+
+def test_a_claims_difference_over_training_against_hand_computed_values():
+    """Means, their standard error over seeds and the paired per-seed differences, epoch by epoch."""
+    from qhvae.experiments import Claim, difference_over_training
+
+    rows = [{"arm": arm, "seed": seed, "status": status, "history": {"test_log_likelihood": curve}}
+            for arm, seed, status, curve in (
+                ("a", 0, "finished", [-110.0, None, -100.0]),
+                ("a", 1, "finished", [-114.0, None, -104.0]),
+                ("a", 2, "partial", [-50.0]),  # unfinished: left out
+                ("b", 0, "finished", [-115.0, None, -106.0]),
+                ("b", 1, "finished", [-117.0, None, -108.0]),
+                ("b", 2, "finished", [-119.0, None, -107.0]))]
+    d = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"), rows)
+    assert d["epochs"].tolist() == [1, 3]  # epoch 2 was not tracked
+    assert d["difference"].tolist() == pytest.approx([-112.0 + 117.0, -102.0 + 107.0])
+    # a's seeds differ by 4 (variance 8), b's by 2 (variance 4 at epoch 1, 1 at epoch 3)
+    assert d["stderr"].tolist() == pytest.approx([np.sqrt(8 / 2 + 4 / 3), np.sqrt(8 / 2 + 1 / 3)])
+    assert set(d["paired"]) == {0, 1}
+    assert d["paired"][0].tolist() == [5.0, 6.0] and d["paired"][1].tolist() == [3.0, 4.0]
+    # a metric nobody tracks has no curve
+    assert difference_over_training(Claim("a > b", "elbo", "a", "b"), rows) is None
+
+
+def test_the_report_draws_the_differences_and_links_them(tmp_path):
+    exp = EXPERIMENTS["headline"]
+    rows = [{"arm": arm, "seed": seed, "status": "finished", "epochs": 2, "of_epochs": 2, "train_minutes": 1.0,
+             "eval_minutes": 0.0, "log_likelihood": ll, "log_likelihood_stderr": 0.1, "log_z_stderr": 0.1,
+             "run_dir": str(tmp_path / "runs" / f"{arm.replace('/', '-')}-{seed}"),
+             "history": {"test_log_likelihood": [ll - 10.0, ll]},
+             **{c: 1.0 for c in exp.columns if c != "log_likelihood"}}
+            for arm, base in (("bernoulli", -98.0), ("chimera/pa", -95.0)) for seed, ll in
+            enumerate((base, base - 1.0, base + 1.0))]
+    summary = summarize(exp, rows)
+    from qhvae.experiments import check_claims, write_report
+    files = write_report(exp, tmp_path, [], rows, summary, check_claims(exp, summary), "cpu")
+    assert tmp_path / "differences.png" in files
+    assert (tmp_path / "differences.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "[differences.png](differences.png)" in (tmp_path / "summary.md").read_text()

@@ -38,6 +38,7 @@ __all__ = [
     "collect_results",
     "summarize",
     "check_claims",
+    "difference_over_training",
     "write_report",
     "modes_statistics",
     "LocalExecutor",
@@ -48,7 +49,7 @@ __all__ = [
 _HOME = {
     "PlannedRun": "runner", "plan_runs": "runner", "run_name": "runner", "config_key": "runner",
     "run_experiment": "runner", "collect_results": "analysis", "summarize": "analysis", "check_claims": "analysis",
-    "modes_statistics": "analysis", "write_report": "report",
+    "difference_over_training": "analysis", "modes_statistics": "analysis", "write_report": "report",
     "LocalExecutor": "executors", "RayExecutor": "executors", "executor_by_name": "executors",
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -23,13 +24,13 @@ import numpy as np
 
 from ..training.evaluation import load_run, prior_chain_frames
 from ..training.rundir import CONFIG_FILE, EVALUATION_FILE, PROGRESS_FILE, read_progress, write_json
-from .catalogue import Experiment, get_experiment
+from .catalogue import Claim, Experiment, get_experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
     from .runner import PlannedRun
 
 __all__ = ["MODES_FILE", "RECORD_FILES", "run_state", "run_source", "archive_run", "collect_results", "summarize",
-           "check_claims", "modes_statistics"]
+           "check_claims", "difference_over_training", "modes_statistics"]
 
 MODES_FILE = "modes.json"
 
@@ -233,6 +234,60 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
         ours += f" ± {stderr:.2g})" if np.isfinite(stderr) else ")"
         verdicts.append(dict(entry, verdict=verdict, ours=ours, difference=diff, stderr=stderr))
     return verdicts
+
+
+def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """A claim's difference tracked over training: has it settled, or was it still moving?
+
+    The metric tracked during training for ``claim.metric`` is ``test_<metric>`` in the
+    runs' histories (fewer importance samples than the final evaluation, so the curve's level
+    is a little lower; its differences are what this is for). At every tracked epoch with a
+    value in at least two finished runs of each arm: the difference of the arms' means and its
+    standard error over seeds ``sqrt(s1^2/n1 + s2^2/n2)``, as :func:`check_claims` judges the
+    final one (the tracked values' own error is left out: it is small beside the seeds'
+    spread). Also each seed's own difference, where both arms ran that seed: runs of one
+    seed share their initialisation and data order, so these show how much of the spread the
+    seed explains.
+
+    Returns:
+        ``None`` when the runs track no such metric; else ``{"epochs", "difference",
+        "stderr", "paired": {seed: differences}}`` (epochs 1-based; NaN where too few runs).
+
+    Example:
+        >>> from qhvae.experiments import Claim
+        >>> rows = [{"arm": arm, "seed": seed, "status": "finished", "history": {"test_m": [v, v + 1]}}
+        ...         for arm, seed, v in (("a", 0, 3.0), ("a", 1, 5.0), ("b", 0, 1.0), ("b", 1, 1.0))]
+        >>> d = difference_over_training(Claim("a > b", "m", "a", "b"), rows)
+        >>> d["epochs"].tolist(), d["difference"].tolist(), d["stderr"].round(3).tolist()
+        ([1, 2], [3.0, 3.0], [1.0, 1.0])
+    """
+    key = f"test_{claim.metric}"
+
+    def table(label: str) -> tuple[list[int], np.ndarray]:
+        done = [r for r in rows if r["arm"] == label and r["status"] == "finished" and r["history"].get(key)]
+        length = max((len(r["history"][key]) for r in done), default=0)
+        values = np.full((len(done), length), np.nan)
+        for i, r in enumerate(done):
+            values[i, :len(r["history"][key])] = [np.nan if v is None else v for v in r["history"][key]]
+        return [r["seed"] for r in done], values
+
+    (seeds_a, a), (seeds_b, b) = table(claim.first), table(claim.second)
+    length = min(a.shape[1], b.shape[1])
+    if not length:
+        return None
+    a, b = a[:, :length], b[:, :length]
+    n_a, n_b = np.isfinite(a).sum(0), np.isfinite(b).sum(0)
+    epochs = np.flatnonzero((n_a > 0) & (n_b > 0))
+    if not len(epochs):
+        return None
+    a, b, n_a, n_b = a[:, epochs], b[:, epochs], n_a[epochs], n_b[epochs]
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # epochs with one run: no spread
+        difference = np.nanmean(a, 0) - np.nanmean(b, 0)
+        variance = np.nanvar(a, 0, ddof=1) / n_a + np.nanvar(b, 0, ddof=1) / n_b
+    stderr = np.where((n_a > 1) & (n_b > 1), np.sqrt(variance), np.nan)
+    paired = {seed: a[seeds_a.index(seed)] - b[seeds_b.index(seed)] for seed in seeds_a if seed in seeds_b}
+    return {"epochs": epochs + 1, "difference": difference, "stderr": stderr, "paired": paired}
 
 
 def modes_statistics(run_dir: str | os.PathLike, chains: int = 32, sweeps: int = 64, seed: int = 0,

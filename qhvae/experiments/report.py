@@ -2,6 +2,8 @@
 
 - ``curves.png``: tracked metrics over training: each arm's mean over seeds and the band
   from its smallest to its largest run (the paper's style)
+- ``differences.png``: each claim's difference tracked over training, with twice its
+  standard error over seeds: whether it had settled when training stopped
 - ``samples.png``: decoded prior samples of each arm's first finished seed
 - ``chains.png``: (``modes``) block-Gibbs chains on the trained priors, decoded, one row per arm
 
@@ -25,12 +27,13 @@ import numpy as np
 from ..plots import finish_epoch_axis, image_grid, pyplot, save_figure
 from ..training.evaluation import load_run, prior_chain_frames
 from ..training.rundir import CHECKPOINT_FILE
+from .analysis import difference_over_training
 from .catalogue import Arm, Experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
     from .runner import PlannedRun
 
-__all__ = ["METRIC_LABELS", "write_report", "plot_curves", "plot_samples", "plot_chains"]
+__all__ = ["METRIC_LABELS", "write_report", "plot_curves", "plot_differences", "plot_samples", "plot_chains"]
 
 METRIC_LABELS = {
     "log_likelihood": "test log-likelihood (nats)",
@@ -122,10 +125,16 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
             lines.append(f"| {c['text']} ({c['metric']}) | {c['source']} | {c['ours']} | {c['verdict']} |")
         lines += ["", "*reproduced*: the difference has the paper's sign and exceeds twice its standard error "
                       "over seeds (for a claimed tie: lies within it)."]
+    differences = plot_differences(exp, rows, out / "differences.png")
+    if differences is not None:
+        lines += ["", "How each difference moved over training (whether it had settled when training stopped): "
+                      "[differences.png](differences.png)."]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     files.append(out / "summary.md")
 
     files.append(plot_curves(exp, rows, out / "curves.png", budget_info.description))
+    if differences is not None:
+        files.append(differences)
     grid = plot_samples(exp, rows, out / "samples.png")
     if grid is not None:
         files.append(grid)
@@ -177,6 +186,42 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
         ax.set_visible(False)
     fig.suptitle(textwrap.fill(f"{exp.title} ({exp.figure}; {subtitle})", width=int(13 * 6.0 * cols)),
                  fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_differences(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
+    """One panel per claim whose metric is tracked in training: its difference over the epochs.
+
+    The line is the difference of the two arms' means over their finished seeds, the band
+    twice its standard error (the verdict's threshold), thin lines each seed's own
+    difference; a claim is settled where the line has flattened with the band clear of 0.
+    Returns ``None`` (and writes nothing) when no claim's metric is tracked.
+    """
+    panels = [(claim, d) for claim in exp.claims if (d := difference_over_training(claim, rows)) is not None]
+    if not panels:
+        return None
+    plt = pyplot()
+    cols = min(len(panels), 2)
+    nrows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 3.6 * nrows), squeeze=False)
+    for ax, (claim, d) in zip(axes.ravel(), panels):
+        x = d["epochs"]
+        for seed, paired in d["paired"].items():
+            ax.plot(x, paired, color="0.6", lw=0.8, label="one seed" if seed == next(iter(d["paired"])) else None)
+        ax.plot(x, d["difference"], color="C0", marker="." if len(x) < 30 else None, label="difference of means")
+        band = np.isfinite(d["stderr"])
+        if band.any():
+            ax.fill_between(x[band], (d["difference"] - 2 * d["stderr"])[band],
+                            (d["difference"] + 2 * d["stderr"])[band], color="C0", alpha=0.2, lw=0,
+                            label="± 2 standard errors")
+        ax.axhline(0.0, color="k", lw=0.6)
+        unit = METRIC_LABELS.get(claim.metric, claim.metric)
+        title = textwrap.fill(f"{claim.text}: {claim.first} − {claim.second}", width=60)
+        finish_epoch_axis(ax, f"difference, {unit}", title, drawn=True)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{exp.title}: the claims' differences over training", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 

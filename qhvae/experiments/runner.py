@@ -18,6 +18,7 @@ The output folder gets:
   paper's claims with our verdicts (Markdown)
 - ``curves.png``: tracked metrics over training: the mean over seeds, the band from the
   smallest to the largest run (the paper's style)
+- ``differences.png``: each claim's difference over training, with twice its standard error
 - ``samples.png``: decoded prior samples of each arm's first seed
 - ``chains.png``: (``modes``) block-Gibbs chains decoded, one row per arm
 
