@@ -64,6 +64,9 @@ def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path):
     assert (progress["epoch"], progress["batch"], progress["step"]) == (2, 0, 2 * STEPS_PER_EPOCH)
     assert len(progress["history"]["loss"]) == 2 and all(np.isfinite(progress["history"]["loss"]))
     assert _csv_epochs(run) == [0, 1]
+    # wall and CPU time of training are both kept (the CPU time does not count a paused run)
+    assert progress["train_seconds"] > 0 and progress["cpu_seconds"] > 0
+    trained_cpu_seconds = progress["cpu_seconds"]
     config = json.loads((run / "config.json").read_text())
     assert config["graph_options"] == {"m": 2}  # resolved: 32 units for 8x8 digits
     evaluation = json.loads((run / "evaluation.json").read_text())
@@ -83,6 +86,7 @@ def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path):
     progress = read_progress(run)
     assert (progress["epoch"], progress["step"]) == (3, 3 * STEPS_PER_EPOCH)
     assert len(progress["history"]["loss"]) == 3
+    assert progress["cpu_seconds"] > trained_cpu_seconds  # added to, not started again
     assert _csv_epochs(run) == [0, 1, 2]
 
 

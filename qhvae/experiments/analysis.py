@@ -125,6 +125,8 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "arm": run.arm.label, "seed": run.seed, "status": run_state(source),
             "epochs": int(progress.get("epoch", 0)), "of_epochs": run.config.epochs,
             "train_minutes": round(float(progress.get("train_seconds", 0.0)) / 60.0, 2),
+            # NaN for records written before the CPU time was kept
+            "cpu_minutes": round(float(progress.get("cpu_seconds", float("nan"))) / 60.0, 2),
             "eval_minutes": round(float(evaluation.get("seconds", 0.0)) / 60.0, 2),
             "log_likelihood": evaluation.get("log_likelihood", float("nan")),
             "log_likelihood_stderr": evaluation.get("log_likelihood_stderr", float("nan")),

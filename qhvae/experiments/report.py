@@ -46,11 +46,12 @@ METRIC_LABELS = {
     "test_log_likelihood": "test log-likelihood (tracked)",
     "test_active_units": "active units",
     "train_minutes": "training minutes",
+    "cpu_minutes": "training CPU minutes (all cores)",
 }
 
-_CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "eval_minutes", "log_likelihood",
-                "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff", "log_z",
-                "log_z_stderr", "latent_autocorrelation", "frame_distance_ratio", "run_dir")
+_CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "cpu_minutes", "eval_minutes",
+                "log_likelihood", "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff",
+                "log_z", "log_z_stderr", "latent_autocorrelation", "frame_distance_ratio", "run_dir")
 
 
 def _fmt(value: float, digits: int = 4) -> str:

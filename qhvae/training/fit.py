@@ -444,7 +444,7 @@ def finish_run(model, config: TrainConfig, run_dir: str | os.PathLike, record: d
         results = evaluate_model_of_run(model, config, run_dir, config.eval_num_images, config.eval_num_samples, 0,
                                         console, record)
         say(console, evaluation_line(results))
-    minutes = record.get("train_seconds", 0.0) / 60
-    say(console, f"[green]done[/green]: {record['epoch']} epochs in {minutes:.1f} min of training; results in "
-                 f"{run_dir.resolve()}")
+    minutes, cpu_minutes = record.get("train_seconds", 0.0) / 60, record.get("cpu_seconds", float("nan")) / 60
+    say(console, f"[green]done[/green]: {record['epoch']} epochs in {minutes:.1f} min of training "
+                 f"({cpu_minutes:.1f} CPU min); results in {run_dir.resolve()}")
     return run_dir

@@ -256,7 +256,7 @@ def new_record(config: TrainConfig) -> dict[str, Any]:
         5
     """
     return {"epoch": 0, "batch": 0, "step": 0, "epochs": config.epochs, "history": {}, "status": "training",
-            "message": None, "train_seconds": 0.0}
+            "message": None, "train_seconds": 0.0, "cpu_seconds": 0.0}
 
 
 def describe_position(record: dict[str, Any]) -> str:
@@ -464,7 +464,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.every_steps, self.batch_offset, self.steps_per_epoch = every_steps, int(batch_offset), steps_per_epoch
         self.diverged = False
         self._base_seconds = float(record.get("train_seconds", 0.0))
-        self._clock = time.perf_counter()
+        # Wall time also counts a run paused (SIGSTOP) or starved by other jobs; the process's
+        # CPU time (all its threads) does not, so both are kept.
+        self._base_cpu_seconds = float(record.get("cpu_seconds", 0.0))
+        self._clock, self._cpu_clock = time.perf_counter(), time.process_time()
         self._first_epoch = None
 
     def _elapsed(self) -> float:
@@ -474,8 +477,9 @@ class RunCheckpoint(keras.callbacks.Callback):
         return self._batches + (self.batch_offset if epoch == self._first_epoch else 0)
 
     def _commit(self, **changes) -> None:
-        self.record = commit_checkpoint(self.model, self.run_dir,
-                                        dict(self.record, train_seconds=self._elapsed(), **changes))
+        cpu_seconds = self._base_cpu_seconds + time.process_time() - self._cpu_clock
+        self.record = commit_checkpoint(self.model, self.run_dir, dict(self.record, train_seconds=self._elapsed(),
+                                                                       cpu_seconds=cpu_seconds, **changes))
 
     def on_train_begin(self, logs=None):
         if self.steps_per_epoch is None:
