@@ -119,14 +119,14 @@ def test_a_claims_difference_over_training_against_hand_computed_values():
 
     rows = [{"arm": arm, "seed": seed, "status": status, "history": {"test_log_likelihood": curve}}
             for arm, seed, status, curve in (
-                ("a", 0, "finished", [-110.0, None, -100.0]),
+                ("a", 0, "finished", [-110.0, -104.0, -100.0]),  # resumed at epoch 2: scored there alone
                 ("a", 1, "finished", [-114.0, None, -104.0]),
                 ("a", 2, "partial", [-50.0]),  # unfinished: left out
                 ("b", 0, "finished", [-115.0, None, -106.0]),
                 ("b", 1, "finished", [-117.0, None, -108.0]),
                 ("b", 2, "finished", [-119.0, None, -107.0]))]
     d = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"), rows)
-    assert d["epochs"].tolist() == [1, 3]  # epoch 2 was not tracked
+    assert d["epochs"].tolist() == [1, 3]  # epoch 2: one run's score, not a mean over the seeds
     assert d["difference"].tolist() == pytest.approx([-112.0 + 117.0, -102.0 + 107.0])
     # a's seeds differ by 4 (variance 8), b's by 2 (variance 4 at epoch 1, 1 at epoch 3)
     assert d["stderr"].tolist() == pytest.approx([np.sqrt(8 / 2 + 4 / 3), np.sqrt(8 / 2 + 1 / 3)])
@@ -134,6 +134,10 @@ def test_a_claims_difference_over_training_against_hand_computed_values():
     assert d["paired"][0].tolist() == [5.0, 6.0] and d["paired"][1].tolist() == [3.0, 4.0]
     # a metric nobody tracks has no curve
     assert difference_over_training(Claim("a > b", "elbo", "a", "b"), rows) is None
+    # one run per arm: a difference, no spread
+    single = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"),
+                                      [r for r in rows if r["seed"] == 0])
+    assert single["difference"].tolist() == [5.0, 6.0] and np.isnan(single["stderr"]).all()
 
 
 def test_the_report_draws_the_differences_and_links_them(tmp_path):
@@ -151,3 +155,11 @@ def test_the_report_draws_the_differences_and_links_them(tmp_path):
     assert tmp_path / "differences.png" in files
     assert (tmp_path / "differences.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "[differences.png](differences.png)" in (tmp_path / "summary.md").read_text()
+
+    # a study that tracks none of its claims' metrics gets neither the figure nor the link
+    for row in rows:
+        row["history"] = {}
+    (tmp_path / "differences.png").unlink()
+    files = write_report(exp, tmp_path, [], rows, summary, check_claims(exp, summary), "cpu")
+    assert not (tmp_path / "differences.png").exists() and tmp_path / "differences.png" not in files
+    assert "differences.png" not in (tmp_path / "summary.md").read_text()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -125,8 +124,8 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "arm": run.arm.label, "seed": run.seed, "status": run_state(source),
             "epochs": int(progress.get("epoch", 0)), "of_epochs": run.config.epochs,
             "train_minutes": round(float(progress.get("train_seconds", 0.0)) / 60.0, 2),
-            # NaN for records written before the CPU time was kept
-            "cpu_minutes": round(float(progress.get("cpu_seconds", float("nan"))) / 60.0, 2),
+            # NaN for a run that trained before the CPU time was kept
+            "cpu_minutes": round(float(progress.get("cpu_seconds", float("nan") if progress else 0.0)) / 60.0, 2),
             "eval_minutes": round(float(evaluation.get("seconds", 0.0)) / 60.0, 2),
             "log_likelihood": evaluation.get("log_likelihood", float("nan")),
             "log_likelihood_stderr": evaluation.get("log_likelihood_stderr", float("nan")),
@@ -243,17 +242,21 @@ def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> di
 
     The metric tracked during training for ``claim.metric`` is ``test_<metric>`` in the
     runs' histories (fewer importance samples than the final evaluation, so the curve's level
-    is a little lower; its differences are what this is for). At every tracked epoch with a
-    value in at least two finished runs of each arm: the difference of the arms' means and its
-    standard error over seeds ``sqrt(s1^2/n1 + s2^2/n2)``, as :func:`check_claims` judges the
-    final one (the tracked values' own error is left out: it is small beside the seeds'
-    spread). Also each seed's own difference, where both arms ran that seed: runs of one
-    seed share their initialisation and data order, so these show how much of the spread the
-    seed explains.
+    is a little lower; its differences are what this is for); a claim whose metric has no
+    such history gets ``None``. Only finished runs count, and only the epochs where every one
+    of them (in both arms) has a value: a resumed run is also scored at the first epoch of
+    each sitting, and a mean over a different set of seeds there would read as a jump.
+
+    At each such epoch: the difference of the arms' means and its standard error over seeds
+    ``sqrt(s1^2/n1 + s2^2/n2)`` (NaN with fewer than two runs in an arm). That is the spread
+    :func:`check_claims` judges the final difference by, less each run's own error (small
+    beside the seeds' spread), so twice it is close to, not exactly, the verdict's threshold.
+    Also each seed's own difference where both arms ran that seed: such runs start from the
+    same seed, and these lines show how much of the spread the seed explains.
 
     Returns:
-        ``None`` when the runs track no such metric; else ``{"epochs", "difference",
-        "stderr", "paired": {seed: differences}}`` (epochs 1-based; NaN where too few runs).
+        ``None`` when no epoch qualifies; else ``{"epochs", "difference", "stderr",
+        "paired": {seed: differences}}``, numpy arrays over the qualifying epochs (1-based).
 
     Example:
         >>> from qhvae.experiments import Claim
@@ -271,6 +274,7 @@ def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> di
         values = np.full((len(done), length), np.nan)
         for i, r in enumerate(done):
             values[i, :len(r["history"][key])] = [np.nan if v is None else v for v in r["history"][key]]
+        values[~np.isfinite(values)] = np.nan
         return [r["seed"] for r in done], values
 
     (seeds_a, a), (seeds_b, b) = table(claim.first), table(claim.second)
@@ -278,16 +282,15 @@ def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> di
     if not length:
         return None
     a, b = a[:, :length], b[:, :length]
-    n_a, n_b = np.isfinite(a).sum(0), np.isfinite(b).sum(0)
-    epochs = np.flatnonzero((n_a > 0) & (n_b > 0))
+    epochs = np.flatnonzero(np.isfinite(a).all(0) & np.isfinite(b).all(0))
     if not len(epochs):
         return None
-    a, b, n_a, n_b = a[:, epochs], b[:, epochs], n_a[epochs], n_b[epochs]
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # epochs with one run: no spread
-        difference = np.nanmean(a, 0) - np.nanmean(b, 0)
-        variance = np.nanvar(a, 0, ddof=1) / n_a + np.nanvar(b, 0, ddof=1) / n_b
-    stderr = np.where((n_a > 1) & (n_b > 1), np.sqrt(variance), np.nan)
+    a, b = a[:, epochs], b[:, epochs]
+    difference = a.mean(0) - b.mean(0)
+    if len(a) > 1 and len(b) > 1:
+        stderr = np.sqrt(a.var(0, ddof=1) / len(a) + b.var(0, ddof=1) / len(b))
+    else:
+        stderr = np.full(len(epochs), np.nan)
     paired = {seed: a[seeds_a.index(seed)] - b[seeds_b.index(seed)] for seed in seeds_a if seed in seeds_b}
     return {"epochs": epochs + 1, "difference": difference, "stderr": stderr, "paired": paired}
 

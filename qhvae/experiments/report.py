@@ -46,7 +46,6 @@ METRIC_LABELS = {
     "test_log_likelihood": "test log-likelihood (tracked)",
     "test_active_units": "active units",
     "train_minutes": "training minutes",
-    "cpu_minutes": "training CPU minutes (all cores)",
 }
 
 _CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "cpu_minutes", "eval_minutes",
@@ -195,8 +194,10 @@ def plot_differences(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path
     """One panel per claim whose metric is tracked in training: its difference over the epochs.
 
     The line is the difference of the two arms' means over their finished seeds, the band
-    twice its standard error (the verdict's threshold), thin lines each seed's own
-    difference; a claim is settled where the line has flattened with the band clear of 0.
+    twice its standard error over seeds (close to the verdict's threshold: see
+    :func:`~qhvae.experiments.analysis.difference_over_training`), thin lines each seed's
+    own difference. A claim that one arm beats the other has settled where the line has
+    flattened with the band clear of 0; a claimed tie, where the band has kept 0 inside.
     Returns ``None`` (and writes nothing) when no claim's metric is tracked.
     """
     panels = [(claim, d) for claim in exp.claims if (d := difference_over_training(claim, rows)) is not None]

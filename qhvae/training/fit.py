@@ -445,6 +445,7 @@ def finish_run(model, config: TrainConfig, run_dir: str | os.PathLike, record: d
                                         console, record)
         say(console, evaluation_line(results))
     minutes, cpu_minutes = record.get("train_seconds", 0.0) / 60, record.get("cpu_seconds", float("nan")) / 60
-    say(console, f"[green]done[/green]: {record['epoch']} epochs in {minutes:.1f} min of training "
-                 f"({cpu_minutes:.1f} CPU min); results in {run_dir.resolve()}")
+    cpu = f" ({cpu_minutes:.1f} CPU min)" if math.isfinite(cpu_minutes) else ""
+    say(console, f"[green]done[/green]: {record['epoch']} epochs in {minutes:.1f} min of training{cpu}; results in "
+                 f"{run_dir.resolve()}")
     return run_dir

@@ -8,7 +8,8 @@ A *run directory* holds everything one training run needs and produces:
   plus the checkpoint record (epoch, batch, step, history) as JSON under ``__record__``
 - ``progress.json``: the same record, readable: ``epoch`` (epochs completed), ``batch``
   (batches done in the epoch in progress, for step checkpoints), ``step`` (optimizer
-  steps), ``history`` (per-epoch metrics), ``status`` and ``message``: ``training`` while
+  steps), ``history`` (per-epoch metrics), ``train_seconds`` and ``cpu_seconds`` (wall and
+  CPU time of training so far), ``status`` and ``message``: ``training`` while
   a process trains it (one at a time: see :class:`~qhvae.training.guard.RunLock`), then how
   it ended: ``finished``, ``interrupted`` (Ctrl-C or SIGTERM), ``diverged``, ``failed``
   (``message`` holds the error) or ``stopped`` (by a user callback). Only a process killed
@@ -466,7 +467,9 @@ class RunCheckpoint(keras.callbacks.Callback):
         self._base_seconds = float(record.get("train_seconds", 0.0))
         # Wall time also counts a run paused (SIGSTOP) or starved by other jobs; the process's
         # CPU time (all its threads) does not, so both are kept.
-        self._base_cpu_seconds = float(record.get("cpu_seconds", 0.0))
+        # A run that trained before CPU time was kept has no count to add to: NaN, not a low figure.
+        trained = record.get("step", 0) or record.get("train_seconds", 0.0)
+        self._base_cpu_seconds = float(record.get("cpu_seconds", float("nan") if trained else 0.0))
         self._clock, self._cpu_clock = time.perf_counter(), time.process_time()
         self._first_epoch = None
 
