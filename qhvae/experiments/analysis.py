@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the runner imports this module: its class is only named in 
     from .runner import PlannedRun
 
 __all__ = ["MODES_FILE", "RECORD_FILES", "run_state", "run_source", "archive_run", "collect_results", "summarize",
-           "check_claims", "difference_over_training", "modes_statistics"]
+           "check_claims", "history_table", "difference_over_training", "modes_statistics"]
 
 MODES_FILE = "modes.json"
 
@@ -237,6 +237,20 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
     return verdicts
 
 
+def history_table(runs: Sequence[dict[str, Any]], key: str) -> np.ndarray:
+    """The runs' per-epoch ``key`` histories as one array, a row per run, NaN where a run has none.
+
+    Example:
+        >>> history_table([{"history": {"m": [1.0, None]}}, {"history": {"m": [2.0, 3.0, 4.0]}}], "m").tolist()
+        [[1.0, nan, nan], [2.0, 3.0, 4.0]]
+    """
+    series = [r["history"].get(key) or [] for r in runs]
+    table = np.full((len(series), max((len(s) for s in series), default=0)), np.nan)
+    for i, s in enumerate(series):
+        table[i, :len(s)] = [np.nan if v is None else v for v in s]
+    return table
+
+
 def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """A claim's difference tracked over training: has it settled, or was it still moving?
 
@@ -270,10 +284,7 @@ def difference_over_training(claim: Claim, rows: Sequence[dict[str, Any]]) -> di
 
     def table(label: str) -> tuple[list[int], np.ndarray]:
         done = [r for r in rows if r["arm"] == label and r["status"] == "finished" and r["history"].get(key)]
-        length = max((len(r["history"][key]) for r in done), default=0)
-        values = np.full((len(done), length), np.nan)
-        for i, r in enumerate(done):
-            values[i, :len(r["history"][key])] = [np.nan if v is None else v for v in r["history"][key]]
+        values = history_table(done, key)
         values[~np.isfinite(values)] = np.nan
         return [r["seed"] for r in done], values
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..plots import finish_epoch_axis, image_grid, pyplot, save_figure
 from ..training.evaluation import load_run, prior_chain_frames
 from ..training.rundir import CHECKPOINT_FILE
-from .analysis import difference_over_training
+from .analysis import difference_over_training, history_table
 from .catalogue import Arm, Experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
@@ -159,14 +159,10 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
     for ax, key in zip(axes.ravel(), keys):
         drawn = False
         for arm in exp.arms:
-            series = [r["history"].get(key) or [] for r in rows
-                      if r["arm"] == arm.label and r["status"] == "finished"]
-            length = max((len(s) for s in series), default=0)
-            if not length:
+            finished = [r for r in rows if r["arm"] == arm.label and r["status"] == "finished"]
+            table = history_table(finished, key)
+            if not table.shape[1]:
                 continue
-            table = np.full((len(series), length), np.nan)
-            for i, s in enumerate(series):
-                table[i, :len(s)] = [np.nan if v is None else v for v in s]
             epochs = np.flatnonzero(np.isfinite(table).any(axis=0))
             if not len(epochs):
                 continue
@@ -176,8 +172,8 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
                 mean, low, high = np.nanmean(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)
             x = epochs + 1
             ax.plot(x, mean, color=arm.color, ls=arm.linestyle, marker="." if len(x) < 30 else None,
-                    label=f"{arm.label} ({len(series)} run{'s' if len(series) > 1 else ''})")
-            if len(series) > 1:
+                    label=f"{arm.label} ({len(finished)} run{'s' if len(finished) > 1 else ''})")
+            if len(finished) > 1:
                 ax.fill_between(x, low, high, color=arm.color, alpha=0.15, lw=0)
             drawn = True
         label = METRIC_LABELS.get(key, key).replace(" (final)", "")
@@ -209,8 +205,8 @@ def plot_differences(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path
     fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 3.6 * nrows), squeeze=False)
     for ax, (claim, d) in zip(axes.ravel(), panels):
         x = d["epochs"]
-        for seed, paired in d["paired"].items():
-            ax.plot(x, paired, color="0.6", lw=0.8, label="one seed" if seed == next(iter(d["paired"])) else None)
+        for i, paired in enumerate(d["paired"].values()):
+            ax.plot(x, paired, color="0.6", lw=0.8, label=None if i else "one seed")
         ax.plot(x, d["difference"], color="C0", marker="." if len(x) < 30 else None, label="difference of means")
         band = np.isfinite(d["stderr"])
         if band.any():
