@@ -136,6 +136,24 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     return planned
 
 
+def _import_shared_records(exp: Experiment, out: Path, planned: Sequence[PlannedRun]) -> None:
+    """Copy the records of runs this study shares with the studies it reuses (see
+    :attr:`~qhvae.experiments.Experiment.reuses_records_of`), so they are read, not retrained.
+
+    Runs are named by their whole configuration, so a record found under the same name is
+    the same run.
+    """
+    for run in planned:
+        if run.record_dir is None or (run.record_dir / "config.json").exists() or \
+                (run.run_dir / "config.json").exists():
+            continue
+        for other in exp.reuses_records_of:
+            shared = out.parent / other / RECORDS_DIR / run.record_dir.name
+            if (shared / "config.json").exists():
+                archive_run(shared, run.record_dir)
+                break
+
+
 def _keep_record(run: PlannedRun) -> None:
     """Archive a run's record if its folder holds a run that has ended (finished or diverged)."""
     if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
@@ -173,6 +191,7 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
     out = Path(out)
     planned = plan_runs(exp, out, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir, arms=arms)
     out.mkdir(parents=True, exist_ok=True)
+    _import_shared_records(exp, out, planned)
     write_json(out / MANIFEST_FILE, {
         "experiment": exp.name, "title": exp.title, "figure": exp.figure, "budget": budget,
         "budget_description": exp.budget(budget).description, "overrides": overrides or {},
