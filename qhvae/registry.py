@@ -282,15 +282,49 @@ class SamplerRegistry:
         broken = self._refused + self._failures + list(self._hook_failures.values())
         return sorted(rows + broken, key=lambda r: r.name)  # stable: a built-in before a refused claim
 
-    def _takes_graph(self, name: str) -> bool:
-        """Whether the factory of sampler ``name`` declares a ``graph`` parameter."""
-        entry = self._collect()[name][0]
+    def takes_option(self, name: str, option: str) -> bool:
+        """Whether the factory of sampler ``name`` declares a parameter ``option`` by name.
+
+        A factory that only takes ``**config`` declares nothing: what it does with an option
+        it does not name cannot be known without building it.
+
+        Example:
+            >>> default_registry().takes_option("emulator", "seed"), default_registry().takes_option("gibbs", "seed")
+            (True, False)
+        """
+        entries = self._collect()
+        if name not in entries:
+            return False
         try:
-            parameters = inspect.signature(entry.factory).parameters
+            parameters = inspect.signature(entries[name][0].factory).parameters
         except (TypeError, ValueError):  # a builtin or C callable without a signature
             return False
-        graph = parameters.get("graph")
-        return graph is not None and graph.kind in (graph.POSITIONAL_OR_KEYWORD, graph.KEYWORD_ONLY)
+        param = parameters.get(option)
+        return param is not None and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+
+    def _takes_graph(self, name: str) -> bool:
+        """Whether the factory of sampler ``name`` declares a ``graph`` parameter."""
+        return self.takes_option(name, "graph")
+
+    def seeded_options(self, name: str, config: dict[str, Any], seed: int | None) -> dict[str, Any]:
+        """``config`` with ``seed`` added when sampler ``name``'s factory declares a ``seed`` and ``config`` has none.
+
+        A sampler that owns random sources beyond its calls' seeds (the emulator's device:
+        its qubit offsets and drift; the qpu sampler's unseeded calls) takes a constructor
+        ``seed``; a run or model with a seed passes it on here, so that the same seed gives
+        the same run. An explicit ``seed`` in ``config`` wins, and samplers whose factory
+        takes no ``seed`` (their randomness is all in the calls' seeds) get ``config`` as is.
+
+        Example:
+            >>> default_registry().seeded_options("emulator", {"noise_profile": "high"}, 5)
+            {'noise_profile': 'high', 'seed': 5}
+            >>> default_registry().seeded_options("gibbs", {"num_sweeps": 2}, 5)
+            {'num_sweeps': 2}
+        """
+        config = dict(config)
+        if seed is not None and config.get("seed") is None and self.takes_option(name, "seed"):
+            config["seed"] = int(seed)
+        return config
 
     def _build_sampler_options(self, name: str, entry: SamplerEntry, config: dict[str, Any]) -> dict[str, Any]:
         """``config`` with the samplers that ``entry.sampler_options`` name built by name.

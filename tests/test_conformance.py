@@ -11,7 +11,7 @@ from qhvae.testing import assert_conforms, check_sampler
 @pytest.mark.parametrize("name", ["exact", "gibbs", "pa", "sa"])
 def test_builtins_conform(name):
     report = assert_conforms(name, quick=True)
-    assert len(report.checks) == 8  # the 7 contract checks and dimod's generated tests
+    assert len(report.checks) == 9  # the 8 contract checks and dimod's generated tests
     assert "dimod's generated sampler tests" in [c.name for c in report.checks]
 
 
@@ -97,9 +97,52 @@ def test_report_is_readable():
     report = check_sampler("exact", quick=True)
     text = str(report)
     assert text.startswith("conformance of sampler 'exact' (from package qhvae): PASSED")
-    assert text.count("[ok]") == 8  # 7 contract checks and dimod's generated tests
+    assert text.count("[ok]") == 9  # 8 contract checks and dimod's generated tests
 
 
 def test_not_a_sampler():
     report = check_sampler(object())
     assert not report.passed and "subclass qhvae.BoltzmannSampler" in report.failures[0]
+
+
+class RandomChip(_Exact):
+    """Draws a random row order when built: right distribution, repeatable per instance, not per seed."""
+
+    def __init__(self):
+        super().__init__()
+        self.order = np.random.default_rng().permutation(64)
+
+    def _sample(self, bm, num_samples, seed, **params):
+        samples = super()._sample(bm, num_samples, seed).samples
+        return SampleResult(samples[self.order] if num_samples == 64 else samples)
+
+
+class LazyChip(RandomChip):
+    """The same, drawn on the first call (an instance copied before it is used cannot tell)."""
+
+    def __init__(self):
+        _Exact.__init__(self)
+        self.order = None
+
+    def _sample(self, bm, num_samples, seed, **params):
+        if self.order is None:
+            self.order = np.random.default_rng().permutation(64)
+        return super()._sample(bm, num_samples, seed)
+
+
+FRESH_CHECK = "two fresh instances, same seed, same samples"
+
+
+@pytest.mark.parametrize("given", [RandomChip, LazyChip(), LazyChip])
+def test_catches_random_state_that_the_seed_does_not_fix(given):
+    """Issue #22: every plugin is checked for the same seed giving the same samples from fresh instances."""
+    report = check_sampler(given, quick=True, dimod_suite=False)
+    failed = {c.name: c.message for c in report.checks if not c.passed}
+    assert set(failed) == {FRESH_CHECK}, report
+    assert "fresh instances gave different samples" in failed[FRESH_CHECK]
+
+
+def test_fresh_instances_of_a_name_or_a_builder_are_checked():
+    for given in ("gibbs", lambda: qhvae.get_sampler("exact")):
+        check = next(c for c in check_sampler(given, quick=True, dimod_suite=False).checks if c.name == FRESH_CHECK)
+        assert check.passed and not check.message

@@ -192,3 +192,74 @@ def test_gibbs_state_round_trip():
         b.set_state({**state, "chains": state["chains"] * 3})
     with pytest.raises(ValueError, match="stateless"):
         qhvae.get_sampler("pa").set_state(state)
+
+
+def _qpu_on_mock():
+    from dwave.system.testing import MockDWaveSampler
+
+    # The mock's substitute sampler draws its start states from its own seed: a mock device
+    # is reproducible only when seeded (a real QPU never is; docs/vae.md says so).
+    device = MockDWaveSampler(topology_type="chimera", topology_shape=[2, 2, 4], substitute_kwargs={"seed": 0})
+    return qhvae.get_sampler("qpu", device=device, seed=3)
+
+
+def _qpu_on_emulator():
+    from qhvae.samplers.qpu import QPUEmulator
+
+    return qhvae.get_sampler("qpu", device=QPUEmulator("chimera", (2, 2, 4), noise="high", seed=1), seed=3)
+
+
+#: Every built-in, built the way a run builds it (a sampler that takes a seed of its own gets one).
+FRESH = {
+    "exact": lambda: qhvae.get_sampler("exact"),
+    "gibbs": lambda: qhvae.get_sampler("gibbs", **FAST["gibbs"]),
+    "pa": lambda: qhvae.get_sampler("pa", **FAST["pa"]),
+    "sa": lambda: qhvae.get_sampler("sa", **FAST["sa"]),
+    "emulator": lambda: qhvae.get_sampler("emulator", noise_profile="high", topology_type="chimera",
+                                          topology_shape=[2, 2, 4], seed=3),
+    "qpu on the emulator": _qpu_on_emulator,
+    "qpu on MockDWaveSampler": _qpu_on_mock,
+}
+
+
+#: The built-ins that own random sources beyond their calls' seeds, and take a seed for them.
+OWN_SEED = {"emulator", "qpu"}
+
+
+def test_the_determinism_check_covers_every_builtin():
+    from qhvae.registry import BUILTIN_DISTRIBUTION, default_registry
+
+    builtins = {row.name for row in qhvae.list_samplers() if row.origin == BUILTIN_DISTRIBUTION}
+    assert builtins <= {key.split()[0] for key in FRESH}, builtins
+    assert {name for name in builtins if default_registry().takes_option(name, "seed")} == OWN_SEED
+
+
+@pytest.mark.filterwarnings("ignore:.*parameter is valid for DWaveSampler")
+@pytest.mark.parametrize("kind", sorted(FRESH))
+def test_two_fresh_samplers_with_the_same_seed_give_the_same_samples(kind):
+    """Issue #22: the same seed must reach every random source a sampler owns (an emulated
+    device's offsets and drift, the qpu sampler's spin-reversal transforms), call after call."""
+    g = qhvae.topology.chimera(1)
+    rng = np.random.default_rng(0)
+    b, w = rng.normal(size=8), rng.normal(size=g.num_edges)
+    name = kind.split()[0]
+    # Unseeded calls too, for a sampler built with a seed of its own: they follow that seed.
+    seeds = [7, 8, 7] + ([None, None] if name in OWN_SEED else [])
+    draws = []
+    for _ in range(2):
+        sampler = FRESH[kind]()
+        draws.append([sampler.sample_arrays(b, (g.edges, w), 24, seed=s) for s in seeds])
+    for call, (first, second) in enumerate(zip(*draws)):
+        assert np.array_equal(first, second), f"{kind}: call {call} (seed {seeds[call]}) differs"
+
+
+def test_a_seeded_qpu_sampler_keeps_its_unseeded_calls_across_a_checkpoint():
+    g = qhvae.topology.chimera(1)
+    b = np.random.default_rng(1).normal(size=8)
+    a = _qpu_on_emulator()
+    a.sample_arrays(b, None, 10)
+    restored = _qpu_on_emulator()
+    restored.set_state(a.get_state())
+    assert restored.get_state()["unseeded_calls"] == 1
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        qhvae.get_sampler("qpu", device=_qpu_on_emulator().device, seed=-1)

@@ -511,3 +511,21 @@ def test_a_kill_between_the_model_and_the_sampler_state_of_a_checkpoint_loses_no
     assert all(np.array_equal(saved_state[k], restored[k]) for k in saved_state)  # the chains, not fresh ones
     assert read_progress(run)["step"] == record["step"] + 7  # the commit was finished
     assert not (run / rundir.PENDING_SAMPLER_STATE_FILE).exists()
+
+
+def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path):
+    """Issue #22: the emulated device (its offsets, drift and noise) follows the run's seed."""
+    config = dict(TINY, epochs=2, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5,
+                  tensorboard=False, sampler="emulator",
+                  sampler_options={"noise_profile": "high", "topology_type": "chimera", "topology_shape": [2, 2, 4],
+                                   "num_sweeps": 8})
+    runs = [train_run(TrainConfig(**config), tmp_path / f"run{i}") for i in range(2)]
+    # Everything but the wall time spent in the sampler.
+    histories = [{k: v for k, v in read_progress(run)["history"].items() if k != "sampler_ms_per_step"}
+                 for run in runs]
+    assert {"loss", "beta_eff", "beta_eff_true"} <= set(histories[0])
+    assert histories[0] == histories[1]
+    # The seed given to the sampler by the user wins over the run's.
+    other = train_run(TrainConfig(**dict(config, sampler_options=dict(config["sampler_options"], device_seed=6))),
+                      tmp_path / "other")
+    assert read_progress(other)["history"]["beta_eff_true"] != histories[0]["beta_eff_true"]

@@ -36,9 +36,11 @@ def _sa(**config):
     return SimulatedAnnealingSampler(**config)
 
 
-def _qpu(graph=None, **config):
+# qpu and emulator name their ``seed`` so that the registry can see they take one and pass a
+# run's seed on (SamplerRegistry.seeded_options): they own random sources beyond a call's seed.
+def _qpu(graph=None, seed=None, **config):
     from .qpu import QPUSampler
-    return QPUSampler(graph=graph, **config)
+    return QPUSampler(graph=graph, seed=seed, **config)
 
 
 # Constructor arguments of the emulated device; the rest configure the QPU sampler over it.
@@ -46,16 +48,17 @@ _EMULATOR_DEVICE_KEYS = ("topology_type", "topology_shape", "broken_nodes", "bro
                          "coupler_yield", "noise", "num_sweeps", "chip_id")
 
 
-def _emulator(graph=None, noise_profile=None, device_seed=None, **config):
+def _emulator(graph=None, noise_profile=None, device_seed=None, seed=None, **config):
     from .qpu import QPUEmulator, QPUSampler
 
     device_config = {k: config.pop(k) for k in _EMULATOR_DEVICE_KEYS if k in config}
     if noise_profile is not None:
         device_config["noise"] = noise_profile
-    device_config.setdefault("seed", device_seed if device_seed is not None else config.get("seed"))
+    # Without either seed the emulated chip (offsets, dead qubits, drift) is a random one.
+    device_config.setdefault("seed", device_seed if device_seed is not None else seed)
     if device_config.setdefault("topology_type", "pegasus") == "pegasus":
         device_config.setdefault("topology_shape", [16])  # Advantage-sized: room for a 288-unit Chimera patch
-    return QPUSampler(device=QPUEmulator(**device_config), graph=graph, **config)
+    return QPUSampler(device=QPUEmulator(**device_config), graph=graph, seed=seed, **config)
 
 
 @hookimpl

@@ -11,6 +11,13 @@ It checks the dimod Sampler API (and runs dimod's own generated sampler tests), 
 validation and, most importantly, that the samples follow the Boltzmann distribution at
 beta = 1, against exact enumeration on small graphs.
 
+Seeding is checked twice: one instance called twice with one seed, and two fresh instances
+called alike (the same seed must give the same run, so a sampler may own no random state
+that its calls' seeds do not fix: a device drawn at random when built, a generator seeded
+from the clock on its first call). Pass the sampler by name, or a class or function that
+builds it (``assert_conforms(MySampler)``), so that the kit builds the two instances; an
+instance is copied before its first call, which cannot see what its constructor drew.
+
 How the Boltzmann check decides (no tuned tolerances): the samples are drawn in ``B``
 independent batches (separate calls with separate seeds; persistent samplers are reset
 before each batch). For each statistic (every unit mean ``<z_i>``, every pair
@@ -25,6 +32,7 @@ below ``alpha``, and a sampler whose bias exceeds a few error bars fails.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -144,8 +152,26 @@ def _check(report: ConformanceReport, name: str, fn: Callable[[], str | None]) -
         report.checks.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
 
 
+def _fresh_instances(sampler: Any) -> tuple[Any, Callable[[], Any] | str]:
+    """``(sampler, make)``: the sampler to check and how to build a fresh one like it (or why not)."""
+    if isinstance(sampler, str):
+        from ..registry import get_sampler
+
+        name = sampler
+        return get_sampler(name), lambda: get_sampler(name)
+    if callable(sampler) and not isinstance(sampler, dimod.Sampler):
+        return sampler(), sampler
+    try:
+        # Copies taken before the first call, in the state a fresh instance has.
+        copies = [copy.deepcopy(sampler), copy.deepcopy(sampler)]
+    except Exception as exc:
+        return sampler, (f"the instance cannot be copied ({type(exc).__name__}: {exc}); pass a class or "
+                         "function that builds the sampler to check fresh instances")
+    return sampler, copies.pop
+
+
 def check_sampler(
-    sampler: BoltzmannSampler | str,
+    sampler: BoltzmannSampler | str | Callable[[], BoltzmannSampler],
     *,
     seed: int = 0,
     quick: bool = False,
@@ -156,7 +182,8 @@ def check_sampler(
     """Run the conformance checks on a sampler and return a report (never raises for a bad sampler).
 
     Args:
-        sampler: the sampler, or a registered name.
+        sampler: the sampler, a registered name, or a class or function that builds it
+            (with a name or a builder, the fresh-instances check builds its own instances).
         seed: base seed; the check is deterministic for a deterministic-given-seed sampler.
         quick: fewer, smaller batches (about 4x less sampling), for fast test suites.
         alpha: family-wise false-alarm rate of the Boltzmann test.
@@ -168,10 +195,7 @@ def check_sampler(
         >>> report.passed
         True
     """
-    if isinstance(sampler, str):
-        from ..registry import get_sampler
-
-        sampler = get_sampler(sampler)
+    sampler, make_fresh = _fresh_instances(sampler)
     params = dict(params or {})
     report = ConformanceReport(getattr(sampler, "label", repr(sampler)))
     if not isinstance(sampler, BoltzmannSampler):
@@ -214,6 +238,23 @@ def check_sampler(
         assert np.array_equal(draws[0], draws[1]), "the same seed gave different samples"
         assert not np.array_equal(draws[0], draws[2]), "different seeds gave identical samples: the seed is ignored"
 
+    def fresh_instances():
+        if isinstance(make_fresh, str):
+            return f"not checked: {make_fresh}"
+        g = chimera(1)
+        w = np.random.default_rng(seed).uniform(-1, 1, g.num_edges)
+        runs = []
+        for _ in range(2):
+            fresh = make_fresh()
+            # Several calls: a random state may show only once it has moved (a drifting device).
+            runs.append([fresh.sample_arrays(np.zeros(8), (g.edges, w), 64, seed=s, **params)
+                         for s in (seed, seed + 1, seed)])
+        for call, (first, second) in enumerate(zip(*runs)):
+            assert np.array_equal(first, second), (
+                f"two fresh instances gave different samples on call {call + 1} with the same seed: the sampler "
+                "draws random numbers its calls' seeds do not fix (when built, or from a global or unseeded "
+                "generator); take them from the call's seed, or from a seed the constructor takes")
+
     def rejects_bad_input():
         try:
             sampler.sample_arrays([0.0, np.nan], None, 2, **params)
@@ -235,6 +276,7 @@ def check_sampler(
     _check(report, "SPIN and BINARY vartypes, labels, energies", vartypes)
     _check(report, "fast array path shape and dtype", array_path)
     _check(report, "seeding", seeding)
+    _check(report, "two fresh instances, same seed, same samples", fresh_instances)
     _check(report, "rejects NaN parameters", rejects_bad_input)
     for i, (label, bm) in enumerate(_reference_models(seed)):
 

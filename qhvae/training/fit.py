@@ -103,15 +103,21 @@ def seed_run(seed: int) -> None:
 def build_sampler(config: TrainConfig) -> BoltzmannSampler:
     """The run's negative-phase sampler, built from ``config.sampler`` and ``config.sampler_options``.
 
+    A sampler that takes a seed of its own (the emulator: its device's offsets and drift;
+    the qpu sampler) gets the run's ``seed`` unless ``sampler_options`` give one, so the same
+    seed gives the same run with it too.
+
     Raises:
         RunError: an unknown or unavailable sampler, or one that refuses its options
             (a non-integer sweep count, an unknown option, missing credentials).
     """
-    from ..registry import get_sampler
+    from ..registry import default_registry
     from ..samplers.base import SamplerError
 
+    registry = default_registry()
     try:
-        return get_sampler(config.sampler, **dict(config.sampler_options))
+        return registry.get(config.sampler, **registry.seeded_options(config.sampler, config.sampler_options,
+                                                                       config.seed))
     except KeyError as exc:
         raise RunError(exc.args[0] if exc.args else str(exc)) from None
     except (TypeError, ValueError, SamplerError) as exc:

@@ -129,7 +129,8 @@ class QVAE(keras.Model):
         edge_mask, unit_mask: hardware masks for the prior (see :class:`BoltzmannPrior`);
             by default taken from the sampler when it runs on hardware (``masks_for``).
         prefetch: draw the next step's negative phase while this step trains.
-        seed: seed of the negative-phase sampler calls.
+        seed: seed of the negative-phase sampler calls, and of a sampler built by name that
+            takes a seed of its own (the emulated device's, see ``resolve_sampler``).
 
     Example:
         >>> model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs",
@@ -213,13 +214,13 @@ class QVAE(keras.Model):
             # A sampler on hardware knows which qubits and couplers exist: the prior
             # never relies on the ones that do not (paper Sec. IV.A.1). A new model asks it
             # now; a saved one carries its masks, so loading never builds the sampler.
-            source = resolve_sampler(sampler, self.graph, self.sampler_config)
+            source = resolve_sampler(sampler, self.graph, self.sampler_config, seed)
             if hasattr(source, "masks_for"):
                 edge_mask, unit_mask = source.masks_for(self.graph)
         elif isinstance(sampler, BoltzmannSampler):
             source = resolve_sampler(sampler, self.graph)
         else:
-            source = functools.partial(resolve_sampler, sampler, self.graph, dict(self.sampler_config))
+            source = functools.partial(resolve_sampler, sampler, self.graph, dict(self.sampler_config), seed)
         self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
         self.negative_phase = NegativePhase(source, self.graph, self.num_negative_samples,
                                             prefetch=self.prefetch, seed=seed)

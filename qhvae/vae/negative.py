@@ -30,15 +30,21 @@ class SamplingInterrupted(KeyboardInterrupt):
 
 
 def resolve_sampler(sampler: BoltzmannSampler | str | None, graph: LatentGraph,
-                    config: dict[str, Any] | None = None) -> BoltzmannSampler:
+                    config: dict[str, Any] | None = None, seed: int | None = None) -> BoltzmannSampler:
     """A sampler instance from a name or instance; ``None`` picks exact sampling for an
-    edge-free (Bernoulli) graph and population annealing otherwise."""
-    from ..registry import get_sampler
+    edge-free (Bernoulli) graph and population annealing otherwise.
+
+    A sampler built by name whose factory takes a ``seed`` (the emulator, the qpu sampler)
+    gets ``seed`` unless ``config`` gives one
+    (:meth:`~qhvae.registry.SamplerRegistry.seeded_options`).
+    """
+    from ..registry import default_registry
 
     if sampler is None:
         sampler = "exact" if graph.num_edges == 0 else "pa"
     if isinstance(sampler, str):
-        sampler = get_sampler(sampler, **(config or {}))
+        registry = default_registry()
+        sampler = registry.get(sampler, **registry.seeded_options(sampler, config or {}, seed))
     if not isinstance(sampler, BoltzmannSampler):
         raise TypeError(f"sampler must be a registered name or a qhvae.BoltzmannSampler, got {type(sampler).__name__}")
     if getattr(sampler, "graph", "absent") is None:

@@ -146,7 +146,9 @@ class QPUSampler(BoltzmannSampler):
             device keeps failing (``None``: raise). ``qhvae.get_sampler`` builds it from a name.
         aux_sampler: with ``beta_estimator="c3"``, the classical sampler of Eq. C3's
             auxiliary expectation (``None``: population annealing).
-        seed: seed of the spin-reversal transforms.
+        seed: seed of the calls made without a ``seed`` (their spin-reversal transforms, the
+            device's seed, the subset of reads kept): a sampler built with a seed repeats
+            itself call for call. A call's own ``seed`` takes precedence.
         solver_config: passed to ``DWaveSampler`` when ``device="dwave"``.
         calibrate: calibrate ``beta_eff`` on the first call whose reads carry temperature
             information (the reads are checked against their own estimate, and the problem
@@ -207,13 +209,26 @@ class QPUSampler(BoltzmannSampler):
         self.j_range = tuple(float(v) for v in props.get("j_range", (-1.0, 1.0)))
         self.schedule = build_schedule(schedule, props, **dict(schedule_options or {}))
         self.retries, self.backoff = int(retries), float(backoff)
-        self.seed = seed
+        self.seed = check_int("seed", seed, minimum=0, allow_none=True)
+        self._unseeded_calls = self._unseeded_call_seeds(0)
         self.clip_counts = {"h": 0, "J": 0, "calls": 0}
         self.beta_history: list[float] = [self.effective_beta]
         self._placements: dict = {}
         self._graphs: dict = {}
         self._layouts: dict = {}
         self._device_seconds = 0.0
+
+    def _unseeded_call_seeds(self, spawned: int) -> np.random.SeedSequence | None:
+        # Tagged apart from SeedSequence(seed): the emulator factory seeds its device with the
+        # same integer, and the device's own streams are children of SeedSequence(seed).
+        return None if self.seed is None else np.random.SeedSequence([self.seed, 0x5EED],
+                                                                      n_children_spawned=spawned)
+
+    def sample_bm(self, bm: BoltzmannMachine, num_samples: int, *, seed=None, **params) -> SampleResult:
+        """:meth:`BoltzmannSampler.sample_bm`; a call without a ``seed`` takes the next one of the sampler's ``seed``."""
+        if seed is None and self._unseeded_calls is not None:
+            seed = self._unseeded_calls.spawn(1)[0]
+        return super().sample_bm(bm, num_samples, seed=seed, **params)
 
     # -- placement -----------------------------------------------------------------------
 
@@ -455,6 +470,8 @@ class QPUSampler(BoltzmannSampler):
         state = {"effective_beta": np.float64(self.effective_beta),
                  "beta_history": np.asarray(self.beta_history, np.float64),
                  "calibrated": np.bool_(self.calibrated), "calls": np.int64(self._calls)}
+        if self._unseeded_calls is not None:
+            state["unseeded_calls"] = np.int64(self._unseeded_calls.n_children_spawned)
         if self.beta_estimator is not None:
             state.update({f"beta_estimator/{k}": v for k, v in self.beta_estimator.get_state().items()})
         return state
@@ -468,6 +485,8 @@ class QPUSampler(BoltzmannSampler):
         # A state saved before calibration existed: calibrated if the sampler had been called.
         self.calibrated = bool(state["calibrated"]) if "calibrated" in state else len(self.beta_history) > 1
         self._calls = int(state.get("calls", len(self.beta_history) - 1))
+        if "unseeded_calls" in state:
+            self._unseeded_calls = self._unseeded_call_seeds(int(state["unseeded_calls"]))
         if self.beta_estimator is not None:
             prefix = "beta_estimator/"
             self.beta_estimator.set_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
