@@ -529,3 +529,54 @@ def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path):
     other = train_run(TrainConfig(**dict(config, sampler_options=dict(config["sampler_options"], device_seed=6))),
                       tmp_path / "other")
     assert read_progress(other)["history"]["beta_eff_true"] != histories[0]["beta_eff_true"]
+
+
+# ================================================================ history.csv against the record
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    import csv
+
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+@pytest.mark.parametrize("damage", ["garbled", "missing"])
+def test_a_damaged_or_missing_history_csv_is_rebuilt_from_the_record(damage, trained, tmp_path, capsys):
+    """Issue #22: the logger appended to what was left, losing epoch 0 and every column but two, without a word."""
+    run = _copy(trained, tmp_path)
+    history_csv = run / "history.csv"
+    if damage == "garbled":
+        history_csv.write_text("epoch,loss\nxx,yy,zz\n")
+    else:
+        history_csv.unlink()
+    assert main(["train", "--resume", str(run), "--epochs", "2", "--eval-images", "0"]) == 0
+    out = _out(capsys)
+    assert "history.csv" in out and "rebuilt its 1 epochs from the run record" in out, out
+    rows = _csv_rows(history_csv)
+    record = read_progress(run)["history"]
+    assert rows[0] == ["epoch"] + sorted(record), rows[0]
+    assert [row[0] for row in rows[1:]] == ["0", "1"]
+    for row in rows[1:]:
+        epoch = int(row[0])
+        for key, cell in zip(rows[0][1:], row[1:]):
+            assert float(cell) == pytest.approx(record[key][epoch], rel=1e-6), (key, epoch)
+
+
+def test_an_intact_history_csv_is_kept_and_cut_to_the_checkpoint(tmp_path):
+    from qhvae.training.history import restore_history_csv
+
+    path = tmp_path / "history.csv"
+    record = {"epoch": 2, "history": {"loss": [3.5, 2.25], "iw_k": [1.0, 2.0], "test_ll": [None, -80.5]}}
+    text = "epoch,iw_k,loss,test_ll\n0,1,3.5,NA\n1,2,2.25,-80.5\n2,2,2.0,NA\n"
+    path.write_text(text)
+    assert restore_history_csv(path, record) is None
+    assert path.read_text() == text.rsplit("2,2,2.0", 1)[0]  # epoch 2 was never checkpointed
+    for damaged, why in [(text.replace("2.25", "9.25"), "disagrees with the record at epoch 1 (loss 9.25)"),
+                         ("epoch,iw_k,loss\n0,1,3.5\n1,2,2.25\n", "lacks column(s) test_ll"),
+                         ("epoch,iw_k,loss,test_ll\n1,2,2.25,-80.5\n", "lacks epoch(s) 0"),
+                         ("epoch,iw_k,loss,test_ll\n0,1\n1,2,2.25,-80.5\n", "garbled row for epoch 0")]:
+        path.write_text(damaged)
+        note = restore_history_csv(path, record)
+        assert note is not None and why in note and "rebuilt its 2 epochs" in note, note
+        assert path.read_text() == text.rsplit("2,2,2.0", 1)[0]

@@ -3,6 +3,7 @@
 - :mod:`~qhvae.training.config`: :class:`TrainConfig`, what a run is, and the run errors
 - :mod:`~qhvae.training.inputs`: the images a run trains and is evaluated on
 - :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, checkpoints
+- :mod:`~qhvae.training.history`: ``history.csv`` checked against the run's record on resume
 - :mod:`~qhvae.training.guard`: the run's lock, the output-folder check, prompt interrupts
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
 - :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set)

@@ -49,12 +49,13 @@ from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, Tra
                      default_graph_options)
 from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
+from .history import restore_history_csv
 from .inputs import load_test_images, load_train_data
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
 from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for
 from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
                      describe_position, holds_run, load_checkpoint, mark_ended, new_record, read_config,
-                     read_progress, say, truncate_history_csv, weights_finite, write_json, write_progress)
+                     read_progress, say, weights_finite, write_json, write_progress)
 
 __all__ = ["build_model", "build_sampler", "seed_run", "network_arguments", "training_callbacks", "fit_run",
            "train_run", "resume_run", "finish_run"]
@@ -416,11 +417,14 @@ def _resume_locked(run_dir: Path, config: TrainConfig, console, callbacks: Itera
     config = updated
     record = dict(record, epochs=config.epochs, status="training", message=None)
     with _ending_recorded(run_dir):
+        # The logger appends to history.csv: it must first hold what the record holds.
+        note = restore_history_csv(run_dir / HISTORY_FILE, record)
+        if note:
+            say(console, f"[yellow]note:[/yellow] {note}")
         if record["epoch"] >= config.epochs:
             say(console, f"{run_dir}: all {config.epochs} epochs are trained; writing plots and evaluation")
             return finish_run(model, config, run_dir, record, console)
         write_progress(run_dir, record)  # a process trains it again (until it says how it ended)
-        truncate_history_csv(run_dir / HISTORY_FILE, int(record["epoch"]))
         say(console, f"[bold]resuming[/bold] {run_dir.resolve()} from {describe_position(record)} "
                      f"(step {record['step']}) of {config.epochs} epochs")
         record = fit_run(model, config, run_dir, train, record, console, callbacks)

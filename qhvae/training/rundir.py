@@ -16,7 +16,8 @@ A *run directory* holds everything one training run needs and produces:
   outright (SIGKILL, a power cut) leaves ``training`` behind; :func:`run_status` tells that
   apart from a live run by the lock
 - ``history.csv``: Keras ``CSVLogger`` output, appended on resume (rows of epochs that
-  were never checkpointed are dropped when a run resumes)
+  were never checkpointed are dropped when a run resumes, and a file that is missing or
+  disagrees with the record is rebuilt from it: :mod:`~qhvae.training.history`)
 - ``training_curves.png``: loss, bounds, reconstruction and schedules per epoch
 - ``samples.png``: images decoded from prior samples (``model.generate``)
 - ``gibbs_chain.png``: one block-Gibbs chain on the prior, one colour class per frame
