@@ -9,8 +9,9 @@ Subcommands:
     evaluate    test log-likelihood, ELBO, active units of a run's checkpoint
     sample      a PNG grid of images decoded from prior samples of a run
     gibbs-chain one block-Gibbs chain on a run's prior, decoded frame by frame (Fig. 10)
-    experiment  one of the paper's studies (connectivity, mapping, samplers, noise, datasets,
-                modes): trains its runs resumably, writes tables and plots
+    experiment  one of the studies (the paper's connectivity, mapping, samplers, noise, datasets
+                and modes; headline and recipe on full MNIST): trains its runs resumably,
+                writes tables and plots
 
 TensorFlow is imported only by the subcommands that need it.
 """
@@ -230,6 +231,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
     if args.network_option:
         values["network_options"] = _parse_params(args.network_option, "--network-option")
+    if values.get("network", TrainConfig.network) == "fc":
+        conv_only = [flag for flag, value in (("--base-filters", args.base_filters), ("--hidden", args.hidden))
+                     if value is not None]
+        if conv_only:
+            raise ValueError(f"{', '.join(conv_only)} size the conv network, and this run uses --network fc (the "
+                             "default): give --network conv, or size fc with --network-option hidden=512,256")
     if args.prefetch:
         values["prefetch"] = True
     config = TrainConfig(**values).validate()
@@ -337,6 +344,8 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
     out = Path(args.out or f"experiments/{exp.name}")
     if args.dry_run:
+        console.print(f"[bold]{exp.name}[/bold], budget [bold]{args.budget}[/bold]: "
+                      f"{exp.budget(args.budget).description}")
         for run in plan_runs(exp, out, budget=args.budget, seeds=args.seeds, overrides=overrides,
                              runs_dir=args.runs_dir, arms=args.arm or None):
             console.print(f"{run.arm.label:<24} seed {run.seed}  {run.run_dir}")
@@ -387,11 +396,13 @@ def _add_train_parser(sub) -> None:
                                                             f"{d.num_negative_samples}; paper 1000)")
     p.add_argument("--tau", type=float, help="relaxation temperature (default 1/7)")
     p.add_argument("--network", choices=("conv", "fc"),
-                   help="encoder/decoder: conv (the paper's, default) or fc (fully connected, ~90x cheaper on a CPU)")
+                   help=f"encoder/decoder: fc (fully connected; ~90x cheaper per step than conv on a CPU for "
+                        f"MNIST) or conv (the paper's gated convolutions, a GPU's model) (default {d.network})")
     p.add_argument("--network-option", action="append", default=[], metavar="KEY=VALUE",
                    help="with --network fc: hidden=512,256 (widths), activation=tanh")
-    p.add_argument("--base-filters", type=int, help=f"convolution width (default {d.base_filters}; paper 32)")
-    p.add_argument("--hidden", type=int, help=f"dense width (default {d.hidden}; paper 512)")
+    p.add_argument("--base-filters", type=int, help=f"with --network conv: convolution width (default {d.base_filters}; "
+                                                    f"paper 32)")
+    p.add_argument("--hidden", type=int, help=f"with --network conv: dense width (default {d.hidden}; paper 512)")
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--prefetch", action="store_true", help="draw the next negative phase while a step trains")
     p.add_argument("--no-tensorboard", dest="tensorboard", action="store_const", const=False,
@@ -469,10 +480,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "left), then write results.csv, summary.csv/.md (mean and spread over seeds, "
                                    "the paper's findings checked) and PNG plots into --out. Without NAME: the list.")
     p.add_argument("name", nargs="?", metavar="NAME",
-                   help="connectivity, mapping, samplers, noise, datasets, modes or headline")
+                   help="connectivity, mapping, samplers, noise, datasets, modes, headline or recipe "
+                        "(`qhvae experiment` lists them)")
     p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "mnist", "paper"),
-                   help="smoke: seconds; cpu (default): under an hour on 2 cores (8x8 digits, 48 units); mnist: "
-                        "MNIST with 288 units, a few epochs; paper: the paper's scale (GPU)")
+                   help="smoke: seconds (wiring checks); cpu (default): the study's CPU budget (most studies: 8x8 "
+                        "digits and 48 units, under an hour in all; headline and recipe: full MNIST with 288 units, "
+                        "under an hour per run); mnist: 28x28 images with 288 units; paper: the paper's scale (a "
+                        "GPU's). `qhvae experiment NAME --dry-run` prints what a budget means for NAME")
     p.add_argument("--seeds", type=int, help="independent runs per arm (default: the budget's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "

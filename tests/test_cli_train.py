@@ -11,7 +11,7 @@ import pytest
 from qhvae.cli import build_parser, main
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TINY = ["--limit", "96", "--batch-size", "32", "--epochs", "2", "--base-filters", "4", "--hidden", "16",
+TINY = ["--limit", "96", "--batch-size", "32", "--epochs", "2", "--network", "conv", "--base-filters", "4", "--hidden", "16",
         "--num-negative-samples", "32", "--sampler-option", "num_sweeps=2", "--sampler-option", "burn_in=5",
         "--eval-images", "16", "--eval-samples", "8"]
 
@@ -174,3 +174,11 @@ def test_module_entry_point_help():
                             timeout=60)
     assert result.returncode == 0
     assert "--resume RUN" in result.stdout and "--graph-option" in result.stdout
+
+
+def test_conv_widths_with_the_fc_network_are_refused(tmp_path, capsys):
+    """fc is the default network: --base-filters and --hidden would size nothing, so they are refused."""
+    assert main(["train", "--base-filters", "4", "--out", str(tmp_path / "run")]) == 2
+    err = _err(capsys)
+    assert "--base-filters" in err and "--network conv" in err and "--network-option" in err
+    assert not (tmp_path / "run").exists()

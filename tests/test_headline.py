@@ -73,7 +73,7 @@ def test_fc_options_are_validated_before_any_work():
     with pytest.raises(RunError, match="unknown network 'mlp'"):
         TrainConfig(network="mlp").validate()
     with pytest.raises(RunError, match="network_options apply to network 'fc'"):
-        TrainConfig(network_options={"hidden": [8]}).validate()
+        TrainConfig(network="conv", network_options={"hidden": [8]}).validate()
 
 
 def test_the_curves_average_finished_runs_only(tmp_path, monkeypatch):

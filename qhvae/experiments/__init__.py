@@ -1,8 +1,9 @@
 """The paper's experiments as runnable studies: ``qhvae experiment NAME``.
 
 :data:`EXPERIMENTS` holds the paper's six studies (``connectivity``, ``mapping``, ``samplers``,
-``noise``, ``datasets``, ``modes``) and the ``headline`` study (Chimera vs Bernoulli on full MNIST); :func:`run_experiment` trains their runs
-resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
+``noise``, ``datasets``, ``modes``), the ``headline`` study (Chimera vs Bernoulli on full
+MNIST) and the ``recipe`` study (the headline's fast arms with longer KL warm-ups);
+:func:`run_experiment` trains their runs resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
 The modules: :mod:`~qhvae.experiments.catalogue` (the studies as data),
 :mod:`~qhvae.experiments.runner` (planning and running), :mod:`~qhvae.experiments.analysis`
 (results, statistics, claims) and :mod:`~qhvae.experiments.report` (tables and figures).
@@ -13,7 +14,7 @@ Keras and TensorFlow) on first use, so listing the studies stays quick.
 Example:
     >>> from qhvae.experiments import EXPERIMENTS
     >>> sorted(EXPERIMENTS)
-    ['connectivity', 'datasets', 'headline', 'mapping', 'modes', 'noise', 'samplers']
+    ['connectivity', 'datasets', 'headline', 'mapping', 'modes', 'noise', 'recipe', 'samplers']
 """
 
 from __future__ import annotations

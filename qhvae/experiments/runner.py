@@ -100,7 +100,7 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     Args:
         experiment: a name of :data:`~qhvae.experiments.EXPERIMENTS` or an :class:`Experiment`.
         out: the experiment's output folder.
-        budget: ``smoke``, ``cpu`` or ``paper``.
+        budget: ``smoke``, ``cpu``, ``mnist`` or ``paper`` (what each means for a study: its :meth:`~Experiment.budget` description).
         seeds: seeds per arm (default: the budget's).
         overrides: :class:`~qhvae.training.TrainConfig` fields for every arm (an arm's own
             fields still win: the ``datasets`` study sets each arm's dataset).

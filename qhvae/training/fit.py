@@ -52,7 +52,7 @@ from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .history import restore_history_csv
 from .inputs import load_test_images, load_train_data
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
-from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for
+from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for, tensorboard_installed
 from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
                      describe_position, holds_run, load_checkpoint, mark_ended, new_record, read_config,
                      read_progress, say, weights_finite, write_json, write_progress)
@@ -82,7 +82,7 @@ def network_arguments(config: TrainConfig) -> dict[str, Any]:
     Example:
         >>> network_arguments(TrainConfig(network="fc", network_options={"hidden": [64]}))
         {'network_options': {'hidden': [64]}}
-        >>> network_arguments(TrainConfig(base_filters=8, hidden=32))
+        >>> network_arguments(TrainConfig(network="conv", base_filters=8, hidden=32))
         {'base_filters': 8, 'hidden': 32}
     """
     if config.network == "fc":
@@ -169,9 +169,18 @@ def training_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
     return callbacks
 
 
-def run_tensorboard(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
-    """The run's TensorBoard callback (in ``RUN/tensorboard``), or none when ``config.tensorboard`` is off."""
+def run_tensorboard(config: TrainConfig, run_dir: Path, console=None) -> list[keras.callbacks.Callback]:
+    """The run's TensorBoard callback (in ``RUN/tensorboard``), or none when ``config.tensorboard`` is off.
+
+    ``tensorboard`` is a requirement of qhvae, but an environment can still lack it (a
+    ``--no-deps`` install, a stripped image): then the run trains without the logs and says
+    so in one line, instead of failing at the first ``tf.summary`` call.
+    """
     if not config.tensorboard:
+        return []
+    if not tensorboard_installed():
+        say(console, "[yellow]note:[/yellow] TensorBoard logs skipped: the tensorboard package is not installed "
+                     "(pip install tensorboard; or --no-tensorboard to silence this)")
         return []
     return [QVAETensorBoard(run_dir / TENSORBOARD_DIR, images_every=images_every_for(config.epochs),
                             num_samples=min(config.num_plot_samples, 64), chain_steps=min(config.gibbs_chain_steps, 32),
@@ -232,7 +241,7 @@ def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, recor
             stop,
             RichProgress(console=console) if console is not None else keras.callbacks.Callback(),
             HistoryCSVLogger(run_dir / HISTORY_FILE),
-        ] + run_tensorboard(config, run_dir) + [checkpoint] + extra_callbacks
+        ] + run_tensorboard(config, run_dir, console) + [checkpoint] + extra_callbacks
         failure = None
         try:
             # Ctrl-C and SIGTERM set the negative phase's abort event at once: a sampler call that

@@ -54,7 +54,7 @@ import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's noti
 
 import keras  # noqa: E402
 
-from .config import RunError, TrainConfig
+from .config import LATER_DEFAULTS, RunError, TrainConfig
 
 __all__ = [
     "CONFIG_FILE", "CHECKPOINT_FILE", "SAMPLER_STATE_FILE", "PROGRESS_FILE", "HISTORY_FILE", "CURVES_FILE",
@@ -176,6 +176,9 @@ def read_config(run_dir: str | os.PathLike) -> TrainConfig:
     data = _read_json(path)
     if not isinstance(data, dict):
         raise RunError(f"{path} is damaged: it holds a JSON {type(data).__name__}, not the run's settings")
+    # A run written before an option existed was trained with that option's value of then
+    # (``network`` was ``conv``), whatever today's default is.
+    data = {**LATER_DEFAULTS, **data}
     try:
         return TrainConfig.from_dict(data)
     except RunError as exc:

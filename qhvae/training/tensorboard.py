@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
@@ -44,10 +45,20 @@ from ..plots import image_grid  # noqa: E402
 from .evaluation import gibbs_chain, prior_chain_frames  # noqa: E402
 from .monitors import prior_is_finite  # noqa: E402
 
-__all__ = ["QVAETensorBoard", "TENSORBOARD_DIR", "images_every_for"]
+__all__ = ["QVAETensorBoard", "TENSORBOARD_DIR", "images_every_for", "tensorboard_installed"]
 
 #: The run directory's TensorBoard folder: ``tensorboard --logdir RUN/tensorboard`` (or the runs' parent).
 TENSORBOARD_DIR = "tensorboard"
+
+
+def tensorboard_installed() -> bool:
+    """Whether the ``tensorboard`` package is importable: ``tf.summary``'s writers live in it.
+
+    Example:
+        >>> tensorboard_installed() in (True, False)
+        True
+    """
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 def images_every_for(epochs: int, times: int = 10) -> int:
