@@ -84,6 +84,8 @@ def _parse_params(items: Sequence[str], flag: str = "--sampler-option") -> dict:
         if "=" not in item:
             raise ValueError(f"{flag} {item!r} must look like key=value")
         key, raw = item.split("=", 1)
+        if not key.strip():
+            raise ValueError(f"{flag} {item!r} has no key before '='; write key=value")
         value = _parse_value(raw)
         if key in params and params[key] != value:
             raise ValueError(f"{flag} {key} is given twice ({_raw_of(params[key])} and {raw}); give it once")
@@ -177,6 +179,52 @@ _TRAIN_OPTIONS = {
     "hidden": "hidden", "network": "network", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
     "eval_images": "eval_num_images", "eval_samples": "eval_num_samples", "tensorboard": "tensorboard",
 }
+
+
+class _StoreOnce(argparse.Action):
+    """argparse's ``store``, except that an option given twice with different values is refused
+    (which one the user meant cannot be known; argparse would silently keep the last)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = getattr(namespace, "_given", None)
+        if seen is None:
+            seen = {}
+            setattr(namespace, "_given", seen)
+        if self.dest in seen and seen[self.dest] != values:
+            parser.error(f"{option_string} is given twice ({seen[self.dest]} and {values}); give it once")
+        seen[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The ``qhvae`` parsers: single-valued options refuse a second, different value."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+
+
+def _non_negative_int(text: str) -> int:
+    """argparse type of seeds and counts that may be 0 (argparse names the option in its message)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def _check_out_file(path: str | None, flag: str = "--out") -> None:
+    """Refuse before any work an output file whose folder cannot be made (a parent is a file)."""
+    if path is None:
+        return
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
+            break
 
 
 def _free_run_dir(base: str) -> Path:
@@ -290,6 +338,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     name, options = _sampler_choice(args)
+    _check_out_file(args.out)
     from .training.evaluation import load_run, prior_sampler, write_samples
     from .training.rundir import SAMPLES_FILE
 
@@ -302,6 +351,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
+    _check_out_file(args.out)
     from .training.evaluation import load_run, write_gibbs_chain
     from .training.rundir import CHAIN_FILE
 
@@ -403,7 +453,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--base-filters", type=int, help=f"with --network conv: convolution width (default {d.base_filters}; "
                                                     f"paper 32)")
     p.add_argument("--hidden", type=int, help=f"with --network conv: dense width (default {d.hidden}; paper 512)")
-    p.add_argument("--seed", type=int, help=f"default {d.seed}")
+    p.add_argument("--seed", type=_non_negative_int, help=f"default {d.seed}")
     p.add_argument("--prefetch", action="store_true", help="draw the next negative phase while a step trains")
     p.add_argument("--no-tensorboard", dest="tensorboard", action="store_const", const=False,
                    help="do not write TensorBoard logs (default: RUN/tensorboard; `tensorboard --logdir RUN`)")
@@ -421,7 +471,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
     p.add_argument("--num-images", type=int, help="first N test images (default: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the test binarization and the log Z estimate")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the test binarization and the log Z estimate")
     p.add_argument("--sampler", help="a sampler that estimates log Z (pa, exact); default: exact when feasible, "
                                      "else population annealing. The run's training sampler is never needed")
     p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
@@ -432,7 +482,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/samples.png)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--sampler", help="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, "
                                      "else pa; the run's training sampler is never needed)")
     p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
@@ -443,7 +493,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--steps", type=int, default=64, help="frames, one colour-class update each (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/gibbs_chain.png)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.set_defaults(func=_cmd_gibbs_chain)
 
 
@@ -451,8 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``qhvae`` argument parser."""
     from .topology import GRAPH_FAMILIES
 
-    parser = argparse.ArgumentParser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"qhvae {__version__}")
@@ -469,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="configuration for the first sampler (repeatable)")
     p.add_argument("--num-reads", type=int, default=1000)
     p.add_argument("--scale", type=float, default=1.0, help="b and W uniform in [-scale, scale]")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--out", default="qhvae-demo", help="folder for demo.png")
     p.set_defaults(func=_cmd_demo)
 
@@ -536,8 +586,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(f"[red]error:[/red] {exc}")
         return 2
     except KeyboardInterrupt:
-        resume = f" (continue with `qhvae train --resume {args.resume or args.out or 'RUN'}`)" \
-            if args.command == "train" else ""
+        from .training.rundir import holds_run
+
+        target = args.resume or args.out if args.command == "train" else None
+        resume = f" (continue with `qhvae train --resume {target}`)" if target and holds_run(target) else ""
+        if args.command == "train" and not resume:
+            resume = " before the run folder was made: nothing to resume, start again"
         if args.command == "experiment":
             resume = " (the same command continues where it stopped)"
         err_console.print(f"[yellow]interrupted[/yellow]{resume}")

@@ -24,19 +24,25 @@ def _enumerate(bm: BoltzmannMachine, units: np.ndarray) -> tuple[np.ndarray, np.
     return states, e
 
 
-def _solve(bm: BoltzmannMachine, limit: int) -> tuple[np.ndarray, list, float]:
-    """Isolated units, the enumerated components ``(units, states, energies, log_z)``, and ``log Z``.
-
-    Isolated units contribute ``log(1 + exp(-b_i)) = -log(sigmoid(b_i))`` analytically.
-    """
+def _component_sizes(bm: BoltzmannMachine, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(size of each component, component of each unit)``, refusing a component of more than ``limit`` units."""
     ncomp, labels = bm.components()
     sizes = np.bincount(labels, minlength=ncomp)
-    if sizes.max() > limit:
+    if sizes.size and sizes.max() > limit:
         raise ValueError(
             f"the exact sampler enumerates connected components of at most {limit} units, but this "
             f"model has a component of {int(sizes.max())} units; use 'pa' (population annealing) "
             "or 'gibbs' instead, or raise max_variables if you have the memory (2**n states)"
         )
+    return sizes, labels
+
+
+def _solve(bm: BoltzmannMachine, limit: int) -> tuple[np.ndarray, list, float]:
+    """Isolated units, the enumerated components ``(units, states, energies, log_z)``, and ``log Z``.
+
+    Isolated units contribute ``log(1 + exp(-b_i)) = -log(sigmoid(b_i))`` analytically.
+    """
+    sizes, labels = _component_sizes(bm, limit)
     single = np.flatnonzero(sizes[labels] == 1)
     log_z = float(-log_expit(bm.linear[single]).sum())
     tables = []
@@ -87,6 +93,26 @@ class ExactSampler(BoltzmannSampler):
         if not 1 <= max_variables <= 30:
             raise ValueError(f"max_variables must be in 1..30 (2**n states in memory), got {max_variables}")
         self.max_variables = int(max_variables)
+
+    def check_structure(self, num_variables: int, edges) -> None:
+        """Refuse, before any work, a graph with a component too large to enumerate.
+
+        An optional capability: training calls it (when a sampler has it) before a run
+        folder is made, so a model this sampler cannot sample is a usage error up front,
+        not a failure at the first step.
+
+        Raises:
+            ValueError: a connected component has more than ``max_variables`` units.
+
+        Example:
+            >>> ExactSampler(max_variables=2).check_structure(3, [(0, 1), (1, 2)])
+            Traceback (most recent call last):
+            ...
+            ValueError: the exact sampler enumerates connected components of at most 2 units, but this model has a component of 3 units; use 'pa' (population annealing) or 'gibbs' instead, or raise max_variables if you have the memory (2**n states)
+        """
+        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        bm = BoltzmannMachine.from_arrays(np.zeros(int(num_variables)), (edges, np.ones(len(edges))))
+        _component_sizes(bm, self.max_variables)
 
     def _sample(self, bm, num_samples, seed, **params):
         rng = np.random.default_rng(seed)

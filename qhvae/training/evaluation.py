@@ -23,6 +23,7 @@ from ..plots import plot_training_curves, save_image_grid
 from ..samplers.base import BoltzmannMachine
 from ..samplers.gibbs import ChainRunner
 from .config import RunError, TrainConfig
+from .guard import lock_holder
 from .inputs import load_test_images
 from .rundir import (CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, load_checkpoint, read_config, say,
                      weights_finite, write_json)
@@ -47,7 +48,15 @@ def load_run(run_dir: str | os.PathLike, console=None):
     """
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    model, record = load_checkpoint(run_dir, console)
+    try:
+        model, record = load_checkpoint(run_dir, console)
+    except RunError as exc:
+        holder = lock_holder(run_dir)
+        if holder is None:
+            raise
+        # Caught between two files of a checkpoint being written: not damage, just timing.
+        raise RunError(f"{run_dir} is being trained by another qhvae process ({holder}) and its checkpoint was "
+                       "being written; try again in a moment, or once that run has ended") from exc
     return model, config, record
 
 

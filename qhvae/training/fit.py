@@ -325,7 +325,16 @@ def _prepare_fresh(config: TrainConfig):
     train = load_train_data(config)
     if config.graph_options is None:
         config.graph_options = default_graph_options(config.prior, train.images.shape[1])
-    return config, train, build_model(config, train.image_shape, sampler)
+    model = build_model(config, train.image_shape, sampler)
+    # A sampler that can tell it cannot sample this prior (the exact sampler and a component
+    # too large to enumerate) says so now, before a run folder exists, not at the first step.
+    check = getattr(sampler, "check_structure", None)
+    if check is not None:
+        try:
+            check(model.graph.num_nodes, model.graph.edges)
+        except ValueError as exc:
+            raise RunError(f"sampler {config.sampler!r} cannot train prior {model.graph.name}: {exc}") from None
+    return config, train, model
 
 
 @contextlib.contextmanager
