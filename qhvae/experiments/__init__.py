@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from ..lazy import lazy_exports
 
-from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, Claim, Experiment, get_experiment
+from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, BudgetChange, Claim, Experiment, get_experiment
 
 __all__ = [
     "Arm",
     "Budget",
+    "BudgetChange",
     "Claim",
     "Experiment",
     "BUDGETS",

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..training.config import TrainConfig
 
-__all__ = ["Arm", "Budget", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "EQUAL_48_UNITS", "get_experiment"]
+__all__ = ["Arm", "Budget", "BudgetChange", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "EQUAL_48_UNITS", "get_experiment"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,28 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class BudgetChange:
+    """How one study changes a shared :class:`Budget` (an entry of :attr:`Experiment.budgets`).
+
+    Attributes:
+        config: :class:`~qhvae.training.TrainConfig` fields that replace the budget's.
+        seeds: seeds per arm instead of the budget's (``None``: the budget's).
+        graphs: graph options per prior family instead of the budget's (``None``: the
+            budget's; ``{}``: the families' defaults, the paper's 288 units).
+        alias: another budget this study runs instead (the datasets study needs 28x28
+            images: its ``cpu`` budget is the ``mnist`` one).
+        description: the line that describes the budget when this change makes it
+            something else than the shared one (``None``: the budget's).
+    """
+
+    config: dict[str, Any] = field(default_factory=dict)
+    seeds: int | None = None
+    graphs: dict[str, dict[str, Any]] | None = None
+    alias: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
     """A finding of the paper, stated as a comparison of two arms' final ``metric``.
 
@@ -101,14 +123,9 @@ class Experiment:
         columns: final metrics in the summary table, in order.
         config: :class:`~qhvae.training.TrainConfig` fields shared by the arms (before the
             budget's: e.g. the prior of the mapping study).
-        budget_config: per budget, fields that replace the budget's (e.g. MNIST for the
-            datasets study's ``cpu`` budget).
-        budget_seeds: per budget, seeds that replace the budget's.
-        budget_graphs: per budget, graph options that replace the budget's ``graphs``.
-        budget_alias: per budget, another budget this study runs instead (the datasets
-            study needs 28x28 images: its ``cpu`` budget is the ``mnist`` one).
-        budget_description: per budget, the line that describes it when this study's
-            ``budget_config`` makes it something else than the shared budget.
+        budgets: per budget name, how this study changes the shared budget (a
+            :class:`BudgetChange`: its fields, seeds, graphs, another budget to run instead,
+            and the line that then describes it); budgets not named are the shared ones.
         analysis: extra per-run analysis the runner does: ``"modes"`` (block-Gibbs chains).
         reuses_records_of: studies whose archived records (``OUT/../NAME/records``) this one
             reads for runs it shares with them instead of training them again (the recipe
@@ -124,11 +141,7 @@ class Experiment:
     curves: tuple[str, ...] = ("test_log_likelihood", "test_active_units")
     columns: tuple[str, ...] = ("log_likelihood", "active_units", "elbo", "weight_l1")
     config: dict[str, Any] = field(default_factory=dict)
-    budget_config: dict[str, dict[str, Any]] = field(default_factory=dict)
-    budget_seeds: dict[str, int] = field(default_factory=dict)
-    budget_graphs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    budget_alias: dict[str, str] = field(default_factory=dict)
-    budget_description: dict[str, str] = field(default_factory=dict)
+    budgets: dict[str, BudgetChange] = field(default_factory=dict)
     analysis: str | None = None
     reuses_records_of: tuple[str, ...] = ()
 
@@ -136,10 +149,12 @@ class Experiment:
         """The budget ``name`` with this experiment's adjustments."""
         if name not in BUDGETS:
             raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
-        base = BUDGETS[self.budget_alias.get(name, name)]
-        return Budget(name, {**base.config, **self.config, **self.budget_config.get(name, {})},
-                      self.budget_seeds.get(name, base.seeds), self.budget_description.get(name, base.description),
-                      self.budget_graphs.get(name, base.graphs))
+        change = self.budgets.get(name, BudgetChange())
+        base = BUDGETS[change.alias or name]
+        return Budget(name, {**base.config, **self.config, **change.config},
+                      base.seeds if change.seeds is None else change.seeds,
+                      change.description or base.description,
+                      base.graphs if change.graphs is None else change.graphs)
 
     def base_config(self, budget: str = "cpu", overrides: dict[str, Any] | None = None) -> TrainConfig:
         """The :class:`~qhvae.training.TrainConfig` every arm starts from (``overrides`` last)."""
@@ -346,9 +361,10 @@ _add(Experiment(
     ),
     curves=("test_active_units", "test_log_likelihood"),
     columns=("active_units", "log_likelihood", "elbo"),
-    budget_config={"smoke": {"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}},
-    budget_alias={"cpu": "mnist"},  # 28x28 images at a CPU budget: the mnist budget, one seed
-    budget_seeds={"cpu": 1},
+    budgets={
+        "smoke": BudgetChange(config={"train_limit": 64, "eval_num_images": 16, "track_num_images": 16}),
+        "cpu": BudgetChange(alias="mnist", seeds=1),  # 28x28 images at a CPU budget: the mnist budget, one seed
+    },
 ))
 
 _add(Experiment(
@@ -422,20 +438,16 @@ _add(Experiment(
     ),
     curves=("test_log_likelihood", "test_active_units", "weight_l1", "beta_eff"),
     columns=("log_likelihood", "elbo", "active_units", "weight_l1", "beta_eff"),
-    budget_config={
-        "smoke": dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
-                      kl_anneal_fraction=0.5),
-        "cpu": _HEADLINE,
-        "mnist": _HEADLINE,
-        "paper": dict(_HEADLINE, epochs=2000, track_every_epochs=20),
-    },
-    budget_seeds={"cpu": 3, "mnist": 3},
-    budget_graphs={"cpu": {}, "mnist": {}, "paper": {}},  # the paper's 288 units (the families' defaults)
-    budget_description={
-        "cpu": f"two CPU cores, under an hour per run: full MNIST (50,000 training images, all 10,000 test "
-               f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds",
-        "mnist": "as cpu",
-        "paper": "the paper's 2000 epochs with fully connected networks (a GPU's work)",
+    budgets={
+        "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
+                                          kl_anneal_fraction=0.5)),
+        # the paper's 288 units (graphs={}: the families' defaults)
+        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+            f"two CPU cores, under an hour per run: full MNIST (50,000 training images, all 10,000 test "
+            f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
+        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
+        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
+                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
 ))
 
@@ -476,19 +488,14 @@ _add(Experiment(
     ),
     curves=("test_log_likelihood", "test_active_units", "weight_l1"),
     columns=("log_likelihood", "elbo", "active_units", "weight_l1"),
-    budget_config={
-        "smoke": dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64),
-        "cpu": _HEADLINE,
-        "mnist": _HEADLINE,
-        "paper": dict(_HEADLINE, epochs=2000, track_every_epochs=20),
-    },
-    budget_seeds={"cpu": 3, "mnist": 3},
-    budget_graphs={"cpu": {}, "mnist": {}, "paper": {}},
-    budget_description={
-        "cpu": f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
-               f"networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds",
-        "mnist": "as cpu",
-        "paper": "the paper's 2000 epochs with fully connected networks (a GPU's work)",
+    budgets={
+        "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64)),
+        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+            f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
+            f"networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
+        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
+        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
+                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
     reuses_records_of=("headline",),
 ))
