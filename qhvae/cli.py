@@ -105,7 +105,7 @@ def _raw_of(value: object) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import topology
     from .evaluate import log_partition
-    from .plots import pyplot, save_figure
+    from .plots import plot_sampler_comparison
     from .registry import get_sampler
     from .samplers import BoltzmannMachine
 
@@ -144,26 +144,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"log Z = {lz.value:.4f} ± {lz.stderr:.4f} ({lz.method})")
 
-    plt = pyplot()
-    fig, (ax_e, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
-    reference = names[0]
-    ref_means = results[reference][0].mean(axis=0)
-    for name, (samples, _) in results.items():
-        ax_e.hist(bm.energies(samples), bins=50, histtype="step", density=True, label=name)
-        if name != reference:
-            ax_m.scatter(ref_means, samples.mean(axis=0), s=6, label=name)
-    ax_e.set_xlabel("energy E(z)")
-    ax_e.set_ylabel("density")
-    ax_e.set_title(f"Energy of samples, {graph.name}")
-    ax_e.legend()
-    ax_m.plot([0, 1], [0, 1], color="grey", lw=0.8)
-    ax_m.set_xlabel(f"<z_i> from {reference}")
-    ax_m.set_ylabel("<z_i> from the other samplers")
-    ax_m.set_title(f"Unit means; log Z = {lz.value:.2f} ± {lz.stderr:.2f} ({lz.method})")
-    if len(results) > 1:
-        ax_m.legend()
-    fig.tight_layout()
-    path = save_figure(fig, Path(args.out) / "demo.png")
+    energies = {name: bm.energies(samples) for name, (samples, _) in results.items()}
+    means = {name: samples.mean(axis=0) for name, (samples, _) in results.items()}
+    path = plot_sampler_comparison(energies, means, Path(args.out) / "demo.png", graph.name,
+                                   f"{lz.value:.2f} ± {lz.stderr:.2f} ({lz.method})")
     console.print(f"wrote {path}")
     return 0
 
@@ -412,6 +396,16 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0 if not unfinished or args.report_only else 1
 
 
+def _add_run_arguments(p: argparse.ArgumentParser, seed: str, sampler: str) -> None:
+    """The arguments of the commands that work on a trained run with a sampler of its prior
+    (``evaluate`` and ``sample``): RUN, ``--seed``, ``--sampler`` and ``--sampler-option``."""
+    p.add_argument("run", metavar="RUN", help="run directory")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help=f"{seed} (default 0)")
+    p.add_argument("--sampler", help=f"{sampler}. The run's training sampler is never needed")
+    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="configuration of --sampler (repeatable)")
+
+
 def _add_train_parser(sub) -> None:
     from .training.config import DEFAULT_RUN_DIR, TrainConfig
 
@@ -468,25 +462,18 @@ def _add_train_parser(sub) -> None:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="test log-likelihood, ELBO and active units of a trained run")
-    p.add_argument("run", metavar="RUN", help="run directory")
+    _add_run_arguments(p, seed="seed of the test binarization and the log Z estimate",
+                       sampler="a sampler that estimates log Z (pa, exact); default: exact when feasible, else "
+                               "population annealing")
     p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
     p.add_argument("--num-images", type=int, help="first N test images (default: all)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the test binarization and the log Z estimate")
-    p.add_argument("--sampler", help="a sampler that estimates log Z (pa, exact); default: exact when feasible, "
-                                     "else population annealing. The run's training sampler is never needed")
-    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="configuration of --sampler (repeatable)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("sample", help="PNG grid of images decoded from the prior of a trained run")
-    p.add_argument("run", metavar="RUN", help="run directory")
+    _add_run_arguments(p, seed="seed of the prior's samples",
+                       sampler="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, else pa)")
     p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/samples.png)")
-    p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--sampler", help="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, "
-                                     "else pa; the run's training sampler is never needed)")
-    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="configuration of --sampler (repeatable)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("gibbs-chain", help="one block-Gibbs chain on a run's prior, decoded frame by frame")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["pyplot", "image_grid", "save_figure", "save_image_grid", "finish_epoch_axis", "plot_training_curves"]
+__all__ = ["pyplot", "image_grid", "save_figure", "save_image_grid", "finish_epoch_axis", "plot_training_curves",
+           "plot_sampler_comparison"]
 
 
 def pyplot():
@@ -197,5 +198,45 @@ def plot_training_curves(history: dict[str, list], path: str | os.PathLike, titl
         ax_sched.legend(fontsize=8, loc="center right")
     if title:
         fig.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize=11)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_sampler_comparison(energies: dict[str, np.ndarray], means: dict[str, np.ndarray], path: str | os.PathLike,
+                            graph_name: str, log_z: str) -> Path:
+    """``qhvae demo``'s figure: each sampler's energy histogram, and its unit means against the first's.
+
+    Args:
+        energies: per sampler name (the first is the reference), the energies of its samples.
+        means: per sampler name, the mean of each unit over its samples.
+        path: the PNG to write.
+        graph_name: the latent graph, for the titles.
+        log_z: the log Z estimate as text, for the means panel's title.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> rng = np.random.default_rng(0)
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.png"
+        >>> plot_sampler_comparison({"a": rng.normal(size=50), "b": rng.normal(size=50)},
+        ...                         {"a": rng.random(4), "b": rng.random(4)}, path, "chimera", "3.1").name
+        'demo.png'
+    """
+    plt = pyplot()
+    fig, (ax_e, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
+    reference = next(iter(energies))
+    for name, values in energies.items():
+        ax_e.hist(values, bins=50, histtype="step", density=True, label=name)
+        if name != reference:
+            ax_m.scatter(means[reference], means[name], s=6, label=name)
+    ax_e.set_xlabel("energy E(z)")
+    ax_e.set_ylabel("density")
+    ax_e.set_title(f"Energy of samples, {graph_name}")
+    ax_e.legend()
+    ax_m.plot([0, 1], [0, 1], color="grey", lw=0.8)
+    ax_m.set_xlabel(f"<z_i> from {reference}")
+    ax_m.set_ylabel("<z_i> from the other samplers")
+    ax_m.set_title(f"Unit means; log Z = {log_z}")
+    if len(energies) > 1:
+        ax_m.legend()
     fig.tight_layout()
     return save_figure(fig, path)
