@@ -19,6 +19,7 @@ TensorFlow is imported only by the subcommands that need it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -154,16 +155,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 # -- training runs (qhvae.training; TensorFlow is imported inside these functions only) -------
 
-_TRAIN_OPTIONS = {
-    # argparse dest -> TrainConfig field
-    "dataset": "dataset", "data_dir": "data_dir", "limit": "train_limit", "prior": "prior", "mapping": "mapping",
-    "sampler": "sampler", "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
-    "final_learning_rate": "final_learning_rate", "kl_anneal_fraction": "kl_anneal_fraction",
-    "num_negative_samples": "num_negative_samples", "tau": "tau", "base_filters": "base_filters",
-    "hidden": "hidden", "network": "network", "seed": "seed", "checkpoint_every": "checkpoint_every_steps",
-    "eval_images": "eval_num_images", "eval_samples": "eval_num_samples", "tensorboard": "tensorboard",
-}
-
 
 class _StoreOnce(argparse.Action):
     """argparse's ``store``, except that an option given twice with different values is refused
@@ -222,37 +213,38 @@ def _free_run_dir(base: str) -> Path:
     return path
 
 
+def _given_options(args: argparse.Namespace) -> dict:
+    """The :class:`~qhvae.training.TrainConfig` fields the user gave on the command line (``KEY=VALUE`` options parsed)."""
+    from .training.config import TrainConfig
+
+    given = {}
+    for f in dataclasses.fields(TrainConfig):
+        flag, value = f.metadata["flag"], getattr(args, f.name, None)
+        if flag is None or value is None or value == []:
+            continue
+        given[f.name] = _parse_params(value, flag) if f.metadata["cli"] == "pairs" else value
+    return given
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     # Everything that can be checked is checked before TensorFlow, the data or the model load.
-    from .training.config import DEFAULT_RUN_DIR, RESUME_OPTIONS, TrainConfig
+    from .training.config import DEFAULT_RUN_DIR, RunError, TrainConfig, check_resume_changes, option_flag
     from .training.guard import check_run_dir, check_unlocked
 
+    values = _given_options(args)
     if args.resume:
-        overrides = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items()
-                     if field in RESUME_OPTIONS and getattr(args, dest) is not None}
-        refused = [f"--{dest.replace('_', '-')}" for dest, field in _TRAIN_OPTIONS.items()
-                   if field not in RESUME_OPTIONS and getattr(args, dest) is not None]
-        refused += [flag for flag, value in (("--graph-option", args.graph_option),
-                                             ("--sampler-option", args.sampler_option), ("--prefetch", args.prefetch),
-                                             ("--network-option", args.network_option),
-                                             ("--noise-profile", args.noise_profile),
-                                             ("--out", args.out)) if value]
-        if refused:
-            raise ValueError(f"{', '.join(refused)} cannot change when resuming: {args.resume}/config.json holds the "
-                             "run's settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, "
-                             "--eval-images, --eval-samples and --no-tensorboard may change)")
+        cli_only = [flag for flag, value in (("--noise-profile", args.noise_profile), ("--out", args.out)) if value]
+        if cli_only:
+            raise ValueError(f"{', '.join(cli_only)} cannot change when resuming: {args.resume}/config.json holds "
+                             "the run's settings")
+        check_resume_changes(values)
         check_unlocked(args.resume)
         from .training.fit import resume_run
 
-        resume_run(args.resume, console=console, overrides=overrides)
+        resume_run(args.resume, console=console, overrides=values)
         return 0
-    values = {field: getattr(args, dest) for dest, field in _TRAIN_OPTIONS.items() if getattr(args, dest) is not None}
     if args.data_dir is not None:
         TrainConfig(data_dir=args.data_dir).check_data_dir("--data-dir")
-    if args.graph_option:
-        values["graph_options"] = _parse_params(args.graph_option, "--graph-option")
-    if args.sampler_option:
-        values["sampler_options"] = _parse_params(args.sampler_option)
     if args.noise_profile:
         if (args.sampler or "") != "emulator":
             raise ValueError("--noise-profile applies to --sampler emulator")
@@ -261,17 +253,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ValueError(f"--noise-profile {args.noise_profile} and --sampler-option noise_profile={given} "
                              "conflict; give the noise profile once")
         values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
-    if args.network_option:
-        values["network_options"] = _parse_params(args.network_option, "--network-option")
     if values.get("network", TrainConfig.network) == "fc":
-        conv_only = [flag for flag, value in (("--base-filters", args.base_filters), ("--hidden", args.hidden))
-                     if value is not None]
+        conv_only = [flag for flag, name in (("--base-filters", "base_filters"), ("--hidden", "hidden"))
+                     if name in values]
         if conv_only:
             raise ValueError(f"{', '.join(conv_only)} size the conv network, and this run uses --network fc (the "
                              "default): give --network conv, or size fc with --network-option hidden=512,256")
-    if args.prefetch:
-        values["prefetch"] = True
-    config = TrainConfig(**values).validate()
+    try:
+        config = TrainConfig(**values).validate()
+    except RunError as exc:
+        # validate() names fields; the user typed flags (train_limit -> --limit)
+        message = str(exc)
+        for name in values:
+            if message.startswith(f"{name} "):
+                message = option_flag(name) + message[len(name):]
+                break
+        raise RunError(message) from None
     if args.out:
         check_run_dir(args.out)
     from .training.fit import train_run
@@ -406,56 +403,41 @@ def _add_run_arguments(p: argparse.ArgumentParser, seed: str, sampler: str) -> N
                    help="configuration of --sampler (repeatable)")
 
 
-def _add_train_parser(sub) -> None:
-    from .training.config import DEFAULT_RUN_DIR, TrainConfig
+def _add_config_arguments(p: argparse.ArgumentParser) -> None:
+    """One argument per :class:`~qhvae.training.TrainConfig` field that has a flag, generated
+    from the field's metadata (:func:`qhvae.training.config.option`); ``dest`` is the field."""
+    from .training.config import TrainConfig
 
-    d = TrainConfig()
+    defaults = TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        flag = f.metadata["flag"]
+        if flag is None:
+            continue
+        text = f.metadata["help"].replace("{default}", str(getattr(defaults, f.name)))
+        kind = f.metadata["cli"]
+        if kind == "pairs":
+            p.add_argument(flag, dest=f.name, action="append", default=[], metavar="KEY=VALUE", help=text)
+        elif kind in ("switch", "negate"):
+            p.add_argument(flag, dest=f.name, action="store_const", const=kind == "switch", help=text)
+        else:
+            annotation = str(f.type)
+            cast = int if annotation.startswith("int") else float if annotation.startswith("float") else str
+            if f.name == "seed":
+                cast = _non_negative_int
+            metavar = f.metadata["metavar"] or flag.lstrip("-").upper().replace("-", "_")
+            p.add_argument(flag, dest=f.name, type=cast, metavar=metavar, help=text)
+
+
+def _add_train_parser(sub) -> None:
+    from .training.config import DEFAULT_RUN_DIR
+
     p = sub.add_parser(
         "train", help="train a QVAE into a run directory (checkpoints, plots, evaluation)",
-        description="Train a QVAE. With no arguments: a small model on the embedded 8x8 digits, a few minutes on "
-                    f"a laptop CPU, written to ./{DEFAULT_RUN_DIR}/. Interrupted runs continue with --resume.",
+        description="Train a QVAE. With no arguments: a small model on the embedded 8x8 digits, about a minute on "
+                    f"two CPU cores, written to ./{DEFAULT_RUN_DIR}/. Interrupted runs continue with --resume.",
     )
-    p.add_argument("--dataset", help=f"digits, mnist, binarized_mnist, fashion_mnist, or a .npy/.npz file of "
-                                     f"images (default {d.dataset})")
-    p.add_argument("--data-dir", help="folder to look for dataset files first")
-    p.add_argument("--limit", type=int, help="train on the first N training images only")
-    p.add_argument("--prior", help=f"latent graph: chimera, pegasus, zephyr, rbm, full, bernoulli (default {d.prior})")
-    p.add_argument("--graph-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="option of the latent graph, e.g. m=4 for a 4x4 Chimera (repeatable; default: ~32 units "
-                        "for images up to 16x16, the paper's 288 otherwise)")
-    p.add_argument("--mapping", help=f"hierarchical groups: bipartite or chains (default {d.mapping})")
-    p.add_argument("--sampler", help=f"negative-phase sampler, see `qhvae samplers` (default {d.sampler})")
+    _add_config_arguments(p)
     p.add_argument("--noise-profile", help="with --sampler emulator: ideal, low or high (docs/emulator.md)")
-    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="sampler configuration (repeatable)")
-    p.add_argument("--epochs", type=int, help=f"default {d.epochs}; with --resume: a new total")
-    p.add_argument("--batch-size", type=int, help=f"default {d.batch_size}")
-    p.add_argument("--learning-rate", type=float, help=f"initial Adam rate (default {d.learning_rate})")
-    p.add_argument("--final-learning-rate", type=float, help=f"rate after 90%% of the epochs "
-                                                            f"(default {d.final_learning_rate})")
-    p.add_argument("--kl-anneal-fraction", type=float,
-                   help=f"fraction of the epochs over which the KL weight rises to 1 (default "
-                        f"{d.kl_anneal_fraction}; the paper's 0.1 suits long runs)")
-    p.add_argument("--num-negative-samples", type=int, help=f"model samples per step (default "
-                                                            f"{d.num_negative_samples}; paper 1000)")
-    p.add_argument("--tau", type=float, help="relaxation temperature (default 1/7)")
-    p.add_argument("--network", choices=("conv", "fc"),
-                   help=f"encoder/decoder: fc (fully connected; ~90x cheaper per step than conv on a CPU for "
-                        f"MNIST) or conv (the paper's gated convolutions, a GPU's model) (default {d.network})")
-    p.add_argument("--network-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="with --network fc: hidden=512,256 (widths), activation=tanh")
-    p.add_argument("--base-filters", type=int, help=f"with --network conv: convolution width (default {d.base_filters}; "
-                                                    f"paper 32)")
-    p.add_argument("--hidden", type=int, help=f"with --network conv: dense width (default {d.hidden}; paper 512)")
-    p.add_argument("--seed", type=_non_negative_int, help=f"default {d.seed}")
-    p.add_argument("--prefetch", action="store_true", help="draw the next negative phase while a step trains")
-    p.add_argument("--no-tensorboard", dest="tensorboard", action="store_const", const=False,
-                   help="do not write TensorBoard logs (default: RUN/tensorboard; `tensorboard --logdir RUN`)")
-    p.add_argument("--checkpoint-every", type=int, metavar="STEPS",
-                   help="also checkpoint every STEPS optimizer steps (default: at epoch ends only)")
-    p.add_argument("--eval-images", type=int, help=f"test images of the final evaluation, 0 skips it "
-                                                   f"(default {d.eval_num_images})")
-    p.add_argument("--eval-samples", type=int, help=f"importance samples per image (default {d.eval_num_samples})")
     p.add_argument("--out", help=f"run directory (default ./{DEFAULT_RUN_DIR}, or -2, -3... if that holds a run)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint (with "
                                                    "--epochs, a new total; with --learning-rate, a new rate)")

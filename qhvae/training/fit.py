@@ -46,7 +46,7 @@ from ..vae import QVAE
 from ..vae.callbacks import paper_schedules
 from ..samplers.base import BoltzmannSampler
 from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
-                     default_graph_options)
+                     check_resume_changes, default_graph_options)
 from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .history import restore_history_csv
@@ -408,9 +408,7 @@ def _resume_locked(run_dir: Path, config: TrainConfig, console, callbacks: Itera
     changes = dict(overrides or {})
     if epochs is not None:
         changes["epochs"] = epochs
-    refused = sorted(set(changes) - set(RESUME_OPTIONS))
-    if refused:
-        raise RunError(f"{', '.join(refused)} cannot change when a run resumes (only {', '.join(RESUME_OPTIONS)})")
+    check_resume_changes(changes)
     updated = TrainConfig.from_dict({**config.to_dict(), **changes}).validate()
     seed_run(updated.seed)
     if not (run_dir / CHECKPOINT_FILE).exists():
