@@ -263,3 +263,12 @@ def test_a_seeded_qpu_sampler_keeps_its_unseeded_calls_across_a_checkpoint():
     assert restored.get_state()["unseeded_calls"] == 1
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         qhvae.get_sampler("qpu", device=_qpu_on_emulator().device, seed=-1)
+
+
+@pytest.mark.parametrize("num_reads", [0, 2.5, True])
+def test_sample_names_num_reads_as_the_caller_did(sampler, num_reads):
+    """Issue #22: ``sample(bqm, num_reads=0)`` said ``num_samples must be a positive integer``."""
+    bqm = dimod.BinaryQuadraticModel({"a": 0.5}, {}, 0.0, dimod.BINARY)
+    with pytest.raises(ValueError, match=r"^num_reads must be a positive integer") as info:
+        sampler.sample(bqm, num_reads=num_reads)
+    assert "num_samples" not in str(info.value)

@@ -509,8 +509,8 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
             >>> len(qhvae.get_sampler("gibbs").sample(empty, num_reads=3))
             3
         """
+        check_int("num_reads", num_reads)  # named as the caller named it, not sample_bm's num_samples
         if isinstance(bqm, dimod.BinaryQuadraticModel) and bqm.num_variables == 0:
-            check_int("num_reads", num_reads)
             self._check_params(params)
             seed_sequence(seed)
             return dimod.SampleSet.from_samples(
