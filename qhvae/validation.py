@@ -22,7 +22,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_real", "is_integer"]
+__all__ = ["check_int", "check_real", "is_integer", "check_image_shape", "check_num_negative_samples",
+           "MIN_IMAGE_SIZE", "MAX_NEGATIVE_SAMPLES", "MAX_NEGATIVE_VALUES"]
+
+#: The smallest image side the VAE's networks take (the conv network halves it twice).
+MIN_IMAGE_SIZE = 4
+
+#: The most negative-phase samples per training step. The paper draws 1000; the step holds
+#: the samples as an ``(N, L)`` float32 array and the prior's energies of them several times
+#: over, so 10**7 samples of the paper's 288 units are already ~12 GB a copy: a larger value
+#: can only be a slip of the keyboard, and is refused before anything is allocated (past
+#: 2**31 values TensorFlow's shapes overflow and the step failed with a negative shape).
+MAX_NEGATIVE_SAMPLES = 10**7
+
+#: The most values (samples x latent units) one negative phase may hold: TensorFlow counts a
+#: tensor's elements in int32 on many kernels, and 2**31 float32 values are 8 GiB.
+MAX_NEGATIVE_VALUES = 2**31 - 1
 
 
 def is_integer(value: Any) -> bool:
@@ -121,3 +136,66 @@ def check_real(name: str, value: Any, minimum: float | None = None, maximum: flo
     if below or above:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return float(value)
+
+
+def check_image_shape(shape: Any, name: str = "image_shape", *, error: type[Exception] = ValueError
+                      ) -> tuple[int, int, int]:
+    """Return ``shape`` as ``(H, H, 1)`` ints if it is the shape of images the VAE takes.
+
+    The rule of both the model (``QVAE(image_shape)``) and ``qhvae train`` (its data): square,
+    single-channel, at least :data:`MIN_IMAGE_SIZE` pixels a side, integer sizes (``8.7`` is
+    never truncated to 8).
+
+    Raises:
+        ValueError: anything else (or ``error``), naming ``name``.
+
+    Example:
+        >>> check_image_shape((8, 8, 1))
+        (8, 8, 1)
+        >>> check_image_shape((8.7, 8.7, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: image_shape must be (H, H, 1) with an integer H >= 4 (square single-channel images of at least 4x4 pixels), got (8.7, 8.7, 1)
+    """
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if (dims is None or len(dims) != 3 or not all(is_integer(d) for d in dims) or dims[0] != dims[1]
+            or dims[2] != 1 or dims[0] < MIN_IMAGE_SIZE):
+        raise error(f"{name} must be (H, H, 1) with an integer H >= {MIN_IMAGE_SIZE} (square single-channel "
+                    f"images of at least {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE} pixels), got {shape!r}")
+    return int(dims[0]), int(dims[1]), 1
+
+
+def check_num_negative_samples(value: Any, num_units: int | None = None, *,
+                               error: type[Exception] = ValueError) -> int:
+    """Return ``value`` as an ``int`` if it is a number of negative-phase samples a training step can hold.
+
+    The rule of both ``QVAE(num_negative_samples=...)`` and ``qhvae train
+    --num-negative-samples``: a positive integer (``2.5`` is never truncated to 2), at most
+    :data:`MAX_NEGATIVE_SAMPLES`, and, when the number of latent units ``num_units`` is
+    known, at most :data:`MAX_NEGATIVE_VALUES` values in all.
+
+    Raises:
+        ValueError: anything else (or ``error``), with the bound and why.
+
+    Example:
+        >>> check_num_negative_samples(1000, num_units=288)
+        1000
+        >>> check_num_negative_samples(10**12)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: num_negative_samples must be an integer in [1, 10000000], got 1000000000000 (...)
+    """
+    name = "num_negative_samples"
+    why = "each training step holds num_negative_samples x latent units values several times over; the paper uses 1000"
+    if is_integer(value) and value > MAX_NEGATIVE_SAMPLES:
+        raise error(f"{name} must be an integer in [1, {MAX_NEGATIVE_SAMPLES}], got {value!r} ({why}; "
+                    f"{MAX_NEGATIVE_SAMPLES} samples of 288 units are already ~12 GB as float32)")
+    count = check_int(name, value, error=error)
+    if num_units is not None and count * int(num_units) > MAX_NEGATIVE_VALUES:
+        raise error(f"{name} = {count} with {num_units} latent units is {count * int(num_units)} values, more "
+                    f"than one negative phase can hold ({MAX_NEGATIVE_VALUES}, 8 GiB as float32); "
+                    f"use at most {MAX_NEGATIVE_VALUES // int(num_units)} ({why})")
+    return count

@@ -580,3 +580,29 @@ def test_an_intact_history_csv_is_kept_and_cut_to_the_checkpoint(tmp_path):
         note = restore_history_csv(path, record)
         assert note is not None and why in note and "rebuilt its 2 epochs" in note, note
         assert path.read_text() == text.rsplit("2,2,2.0", 1)[0]
+
+
+# ================================================================ bounds before allocating
+
+
+def test_a_gibbs_chain_too_long_to_hold_or_draw_is_refused_up_front(tmp_path):
+    """Issue #22: ``write_gibbs_chain(model, path, steps=100000000)`` died with a 23.8 GiB MemoryError."""
+    from qhvae.training.evaluation import MAX_PICTURE_STEPS, gibbs_chain, write_gibbs_chain
+    from qhvae.vae import QVAE
+
+    model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",
+                 network_options={"hidden": [16]}, num_negative_samples=16)
+    png = tmp_path / "chain.png"
+    with pytest.raises(ValueError, match=rf"steps \(--steps\) must be at most {MAX_PICTURE_STEPS} frames for a "
+                                         r"picture, got 100000000"):
+        write_gibbs_chain(model, png, steps=100_000_000)
+    assert not png.exists()
+    with pytest.raises(ValueError, match=r"steps \(--steps\) = 100000000 would need 29\.8 GiB .* at most 6710886 steps"):
+        gibbs_chain(model, steps=100_000_000)
+    assert write_gibbs_chain(model, png, steps=4).exists()
+
+
+def test_train_refuses_a_negative_phase_that_cannot_be_allocated():
+    """``num_negative_samples=999999999999`` passed validation and failed in the prior with a negative shape."""
+    with pytest.raises(RunError, match=r"num_negative_samples must be an integer in \[1, 10000000\], got 999999999999"):
+        TrainConfig(num_negative_samples=999_999_999_999).validate()

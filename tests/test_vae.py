@@ -249,3 +249,64 @@ def test_eager_sampling_is_reproducible_under_a_global_seed():
         draws.append(model.posterior(tf.constant(x), 5, False, relaxed=False)[0].numpy())
     np.testing.assert_array_equal(draws[0], draws[1])
     assert 0 < draws[0].mean() < 1
+
+
+# ---------------------------------------------------------------- issue #22: what the CLI checks
+
+FC = dict(graph="chimera", graph_kwargs={"m": 1}, sampler="gibbs", sampler_config={"num_sweeps": 2, "burn_in": 5},
+          network="fc", network_options={"hidden": [16]}, num_negative_samples=16, seed=0)
+
+
+@pytest.mark.parametrize("kwargs, option, match", [
+    (dict(image_shape=(8.7, 8.7, 1)), None, r"image_shape must be \(H, H, 1\) with an integer H >= 4.*8\.7"),
+    (dict(image_shape=(2, 2, 1)), None, r"image_shape must be \(H, H, 1\) with an integer H >= 4"),
+    (dict(num_negative_samples=2.5), "num_negative_samples", r"num_negative_samples must be a positive integer, got 2\.5"),
+    (dict(num_negative_samples=999999999999), "num_negative_samples",
+     r"num_negative_samples must be an integer in \[1, 10000000\], got 999999999999 \(each training step holds"),
+    (dict(k=1.5), "k", r"k must be a positive integer, got 1\.5"),
+    (dict(d=0), "d", r"d must be a positive integer, got 0"),
+    (dict(tau=0.0), "tau", r"tau must be a finite number > 0"),
+])
+def test_the_constructor_refuses_what_train_refuses(kwargs, option, match):
+    """``QVAE((8.7, 8.7, 1))`` became (8, 8, 1) and ``num_negative_samples=2.5`` became 2."""
+    from qhvae.training import RunError, TrainConfig
+
+    with pytest.raises(ValueError, match=match):
+        QVAE(**{**FC, "image_shape": (8, 8, 1), **kwargs})
+    if option in ("num_negative_samples", "k", "d"):  # the one rule: `qhvae train` says the same
+        with pytest.raises(RunError, match=match):
+            TrainConfig(**{option: kwargs[option]}).validate()
+
+
+def test_num_negative_samples_must_fit_with_the_latent_units():
+    with pytest.raises(ValueError, match=r"num_negative_samples = 9000000 with 288 latent units .* use at most 7456540"):
+        QVAE((8, 8, 1), "chimera", sampler="gibbs", network="fc", network_options={"hidden": [16]},
+             num_negative_samples=9_000_000)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda x: x * 255, r"values must lie in \[0, 1\] for float data, got range \[0, 255\]"),
+    (lambda x: (x * 255).astype(np.uint8), r"integer grey levels up to 255"),
+    (lambda x: np.full_like(x, np.nan), r"contains 2048 NaN or infinite value\(s\)"),  # in the first batch
+    (lambda x: x[..., 0], r"got a batch of shape \(\w+, 8, 8\): add the channel axis"),
+    (lambda x: x.reshape(len(x), 64), r"got a batch of shape \(\w+, 64\): flattened images must be reshaped"),
+    (lambda x: np.zeros((len(x), 16, 16, 1), np.float32), r"the model was built for 8x8 images; build one with "
+                                                           r"image_shape=\(16, 16, 1\)"),
+])
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_fit_refuses_a_batch_the_model_cannot_take(make, match, as_dataset):
+    """Wrong shapes were Keras/TF graph errors; 0..255 floats trained to a meaningless loss; NaN
+    input was blamed on the learning rate."""
+    x = make(digits(64))
+    model = QVAE((8, 8, 1), **FC)
+    model.compile(optimizer="adam")
+    before = [w.copy() for w in model.get_weights()]
+    data = tf.data.Dataset.from_tensor_slices(x).batch(32) if as_dataset else x
+    with pytest.raises(ValueError, match=r"the model takes batches of images of shape \(N, 8, 8, 1\) with values "
+                                         r"in \[0, 1\]") as info:
+        model.fit(data, batch_size=None if as_dataset else 32, epochs=1, verbose=0)
+    assert info.match(match)
+    assert "learning rate" not in str(info.value)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # no step was taken
+    with pytest.raises(ValueError, match=match):
+        model.evaluate(data, batch_size=None if as_dataset else 32, verbose=0)

@@ -10,7 +10,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_images", "EIGHT_BIT_MIN_MAX"]
+__all__ = ["as_images", "EIGHT_BIT_MIN_MAX", "RANGE_ATOL", "image_batch_shape_problem", "check_image_batch"]
+
+#: How far outside ``[0, 1]`` float pixel values may lie (rounding) before they are refused.
+RANGE_ATOL = 1e-6
 
 #: With ``scale="auto"``, integer images whose maximum is below this (and above 1) are refused:
 #: 8-bit data uses the top bit, other bit depths (``0..16``, ``0..63``) must be named by ``scale``.
@@ -18,7 +21,7 @@ EIGHT_BIT_MIN_MAX = 128
 
 
 def as_images(
-    array: Any, *, name: str = "images", scale: str | float = "auto", atol: float = 1e-6
+    array: Any, *, name: str = "images", scale: str | float = "auto", atol: float = RANGE_ATOL
 ) -> np.ndarray:
     """Validate an array of single-channel images and return it as float32 ``(N, H, W, 1)``.
 
@@ -148,3 +151,69 @@ grey levels in 0..255 should be divided by 255 first (or pass scale=255)
     if kind == "f" and (lo < 0 or hi > 1):
         np.clip(out, 0.0, 1.0, out=out)
     return np.ascontiguousarray(out)
+
+
+def _expects(image_shape: tuple[int, ...]) -> str:
+    h, w, c = image_shape
+    return f"the model takes batches of images of shape (N, {h}, {w}, {c}) with values in [0, 1]"
+
+
+def image_batch_shape_problem(shape: tuple, image_shape: tuple[int, ...], name: str = "images") -> str | None:
+    """Why a batch of ``shape`` (``None`` for sizes not known yet) cannot go into a model of
+    ``image_shape``, with what to do, or ``None`` when it can.
+
+    Example:
+        >>> print(image_batch_shape_problem((32, 64), (8, 8, 1)))
+        images: the model takes batches of images of shape (N, 8, 8, 1) with values in [0, 1]; got a batch \
+of shape (32, 64): flattened images must be reshaped, e.g. x.reshape(-1, 8, 8, 1)
+        >>> image_batch_shape_problem((None, 8, 8, 1), (8, 8, 1)) is None
+        True
+    """
+    shape, image_shape = tuple(shape), tuple(int(s) for s in image_shape)
+    if len(shape) == 4 and all(s is None or s == t for s, t in zip(shape[1:], image_shape)):
+        return None
+    size = int(np.prod(image_shape))
+    if len(shape) == 2 and shape[1] == size:
+        hint = f": flattened images must be reshaped, e.g. x.reshape(-1, {', '.join(map(str, image_shape))})"
+    elif len(shape) == 3 and tuple(shape[1:]) == image_shape[:2]:
+        hint = ": add the channel axis, e.g. x[..., None]"
+    elif len(shape) == 4 and shape[-1] not in (None, 1):
+        hint = f" with {shape[-1]} channels: convert to grey levels first"
+    elif len(shape) in (3, 4) and shape[1] is not None:
+        hint = (f": the model was built for {image_shape[0]}x{image_shape[1]} images; build one with "
+                f"image_shape=({shape[1]}, {shape[2]}, 1) for these")
+    else:
+        hint = ""
+    shown = "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return f"{name}: {_expects(image_shape)}; got a batch of shape {shown}{hint}"
+
+
+def check_image_batch(batch: Any, image_shape: tuple[int, ...], name: str = "images") -> None:
+    """Refuse a batch of images a model of ``image_shape`` cannot train on, saying why.
+
+    The shape must be ``(N, H, W, 1)`` of the model; the values follow :func:`as_images`'s
+    rules (numbers, no NaN or infinity, floats in ``[0, 1]``), except that integer grey
+    levels are refused too: nothing divides them by 255 on their way into the model.
+
+    Raises:
+        ValueError: the batch does not fit, with the model's expected shape and range.
+
+    Example:
+        >>> check_image_batch(np.full((2, 8, 8, 1), 255.0), (8, 8, 1))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: images: the model takes ... values in [0, 1]; values must lie in [0, 1] for float data, got \
+range [255, 255]; grey levels in 0..255 should be divided by 255 first...
+    """
+    arr = np.asarray(batch)
+    problem = image_batch_shape_problem(arr.shape, image_shape, name)
+    if problem:
+        raise ValueError(problem)
+    try:
+        as_images(arr, name=name)
+    except (TypeError, ValueError) as exc:
+        detail = str(exc).removeprefix(f"{name}: ")
+        raise ValueError(f"{name}: {_expects(image_shape)}; {detail}") from None
+    if arr.dtype.kind in "iu" and arr.size and arr.max() > 1:
+        raise ValueError(f"{name}: {_expects(image_shape)}; got integer grey levels up to {arr.max()}, which "
+                         f"reach the model as they are: pass floats, e.g. x / 255 (or qhvae.data.as_images(x))")

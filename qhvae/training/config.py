@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..validation import check_int
+from ..validation import check_int, check_num_negative_samples
 
 __all__ = [
     "TrainConfig",
@@ -231,8 +231,8 @@ class TrainConfig:
             self.check_data_dir()
         if self.mapping not in ("bipartite", "chains"):
             raise RunError(f"unknown mapping {self.mapping!r}; use 'bipartite' or 'chains'")
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size,
-                    "num_negative_samples": self.num_negative_samples, "k": self.k, "d": self.d,
+        check_num_negative_samples(self.num_negative_samples, error=RunError)  # the model's own rule
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "k": self.k, "d": self.d,
                     "base_filters": self.base_filters, "hidden": self.hidden,
                     "eval_num_samples": self.eval_num_samples, "eval_log_z_replicas": self.eval_log_z_replicas,
                     "track_num_images": self.track_num_images, "track_num_samples": self.track_num_samples,

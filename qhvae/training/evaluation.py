@@ -22,19 +22,29 @@ import numpy as np
 from ..plots import plot_training_curves, save_image_grid
 from ..samplers.base import BoltzmannMachine
 from ..samplers.gibbs import ChainRunner
+from ..validation import is_integer
 from .config import RunError, TrainConfig
 from .guard import lock_holder
 from .inputs import load_test_images
-from .rundir import (CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, load_checkpoint, read_config, say,
-                     weights_finite, write_json)
+from .checkpoint import load_checkpoint
+from .rundir import CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, read_config, say, weights_finite, write_json
 
 __all__ = ["load_run", "evaluate_run", "evaluate_model_of_run", "evaluation_line", "write_samples",
            "prior_sampler", "log_z_from_sampler", "CLASSICAL_SAMPLERS", "prior_chain_frames", "gibbs_chain",
-           "write_gibbs_chain", "save_run_plots"]
+           "write_gibbs_chain", "save_run_plots", "MAX_CHAIN_BYTES", "MAX_PICTURE_STEPS"]
 
 #: qhvae's own samplers that need neither a plugin nor a device: a run trained with one of
 #: them draws its pictures with it (its restored chains included) unless told otherwise.
 CLASSICAL_SAMPLERS = ("exact", "gibbs", "pa", "sa")
+
+#: The most memory :func:`gibbs_chain` may take for its frames (float64 states and float32
+#: decoded images): a chain that needs more is refused before anything is allocated.
+MAX_CHAIN_BYTES = 2**31
+
+#: The most frames :func:`write_gibbs_chain` draws. The picture has 8 frames a row, an inch a
+#: row at 110 dpi: about 48 kB of canvas per frame, so 10,000 frames are ~0.5 GB and a minute
+#: of drawing, and a longer film is no picture anyone reads (``gibbs_chain`` returns the states).
+MAX_PICTURE_STEPS = 10_000
 
 
 def load_run(run_dir: str | os.PathLike, console=None):
@@ -291,15 +301,28 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
     """
     if steps < 1:
         raise RunError(f"need at least one step, got {steps}")
-    rng = np.random.default_rng(seed)
     n = int(model.graph.num_nodes)
+    per_frame = 8 * n + 4 * int(np.prod(model.image_shape))
+    if is_integer(steps) and steps * per_frame > MAX_CHAIN_BYTES:
+        raise ValueError(f"steps (--steps) = {steps} would need {steps * per_frame / 2**30:.1f} GiB for the chain's "
+                         f"states and decoded images ({per_frame} bytes a frame); at most {MAX_CHAIN_BYTES // per_frame} "
+                         f"steps ({MAX_CHAIN_BYTES / 2**30:g} GiB) for this model")
+    rng = np.random.default_rng(seed)
     z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
     frames = prior_chain_frames(model, z[None, :], steps, rng)[:, 0, :]
     return frames, model.decode(frames)
 
 
 def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int | None = 0) -> Path:
-    """The paper's Fig. 10: a PNG of one block-Gibbs chain's states, decoded, frame by frame."""
+    """The paper's Fig. 10: a PNG of one block-Gibbs chain's states, decoded, frame by frame.
+
+    Raises:
+        ValueError: ``steps`` beyond :data:`MAX_PICTURE_STEPS` (refused before any work).
+    """
+    if is_integer(steps) and steps > MAX_PICTURE_STEPS:
+        raise ValueError(f"steps (--steps) must be at most {MAX_PICTURE_STEPS} frames for a picture, got {steps}: "
+                         f"the PNG takes ~48 kB of canvas a frame (8 frames a row); gibbs_chain(model, steps) "
+                         "returns the states of a longer chain without drawing them")
     _, images = gibbs_chain(model, steps, seed)
     title = (f"one block-Gibbs chain on the prior {model.graph.name} from a random state: "
              f"{model.graph.num_colors} colour classes, one class updated per frame (left to right, top to bottom)")

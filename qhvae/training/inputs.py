@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import validation
 from .config import RunError, TrainConfig, is_file_dataset
 
 __all__ = ["load_split", "load_train_data", "load_test_images", "check_image_shape"]
@@ -78,7 +79,8 @@ def load_split(config: TrainConfig, split: str):
 
 
 def check_image_shape(images: np.ndarray, what: str) -> None:
-    """Refuse images the VAE's networks cannot take: they must be square, single-channel, at least 4x4.
+    """Refuse images the VAE's networks cannot take: they must be square, single-channel, at least 4x4
+    (:func:`qhvae.validation.check_image_shape`, the rule ``QVAE(image_shape)`` follows too).
 
     Args:
         images: ``(N, H, W, C)`` images.
@@ -91,12 +93,9 @@ def check_image_shape(images: np.ndarray, what: str) -> None:
         >>> check_image_shape(np.zeros((2, 8, 12, 1)), "mine")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        qhvae.training.config.RunError: mine: the VAE needs square ... images of shape (8, 12, 1)
+        qhvae.exceptions.RunError: mine: the image shape must be (H, H, 1) ... got (8, 12, 1)
     """
-    shape = tuple(images.shape[1:])
-    if len(shape) != 3 or shape[0] != shape[1] or shape[2] != 1 or shape[0] < 4:
-        raise RunError(f"{what}: the VAE needs square single-channel images of at least 4x4 pixels, "
-                       f"got images of shape {shape}")
+    validation.check_image_shape(tuple(images.shape[1:]), f"{what}: the image shape", error=RunError)
 
 
 def load_test_images(config: TrainConfig, num_images: int | None, seed: int = 0) -> np.ndarray:

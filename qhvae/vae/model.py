@@ -22,6 +22,7 @@ As in the paper (GumBolt), ``log q`` and ``E`` are evaluated at the relaxed ``ze
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from typing import Any, Sequence
@@ -30,8 +31,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ..data.arrays import RANGE_ATOL, check_image_batch, image_batch_shape_problem
 from ..samplers.base import BoltzmannSampler
 from ..topology import LatentGraph, by_name
+from ..validation import check_image_shape, check_int, check_num_negative_samples, check_real
 from .negative import NegativePhase, resolve_sampler
 from .networks import make_networks, resolve_network_options
 from .prior import BoltzmannPrior, graph_from_config, graph_to_config
@@ -170,15 +173,16 @@ class QVAE(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        image_shape = tuple(int(s) for s in image_shape)
-        if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[2] != 1:
-            raise ValueError(f"image_shape must be (H, H, 1) for square grey images, got {image_shape}")
-        if not tau > 0:
-            raise ValueError(f"tau must be positive, got {tau}")
-        if k < 1 or d < 1 or num_negative_samples < 1:
-            raise ValueError(f"need k, d, num_negative_samples >= 1, got {k}, {d}, {num_negative_samples}")
+        # The rules `qhvae train` checks its options and data with (qhvae.validation): nothing
+        # is truncated (8.7 -> 8, 2.5 -> 2) and nothing is allocated that cannot fit.
+        image_shape = check_image_shape(image_shape)
+        tau = check_real("tau", tau, minimum=0, inclusive=False)
+        k, d = check_int("k", k), check_int("d", d)
+        seed = check_int("seed", seed, minimum=0, allow_none=True)
+        check_num_negative_samples(num_negative_samples)  # before the graph: its errors first
         self.image_shape = image_shape
         self.graph = _as_graph(graph, graph_kwargs)
+        num_negative_samples = check_num_negative_samples(num_negative_samples, self.graph.num_nodes)
         self.mapping = mapping
         groups = self.graph.hierarchy(mapping)
         self.group_units = [np.flatnonzero(groups == g) for g in (0, 1)]
@@ -393,10 +397,59 @@ class QVAE(keras.Model):
 
     # -- training ------------------------------------------------------------------------
 
-    @staticmethod
-    def _images(data):
+    def _images(self, data):
+        """The batch's images as float32, checked as ``qhvae train`` checks its data.
+
+        The shape is checked when the step is traced (no cost per step); the values (finite,
+        in [0, 1]) by three reductions over the batch, and only a batch that fails them is
+        handed to Python (:meth:`_refuse_batch`) to say why. The step's outputs depend on
+        the check, so a refused batch changes no weight.
+        """
         x = data[0] if isinstance(data, (tuple, list)) else data
-        return tf.cast(x, tf.float32)
+        problem = image_batch_shape_problem(tuple(x.shape), self.image_shape)
+        if problem:
+            raise ValueError(problem)
+        x = tf.convert_to_tensor(x)
+        images = tf.cast(x, tf.float32)
+        fits = tf.reduce_all(tf.math.is_finite(images))
+        fits = tf.logical_and(fits, tf.reduce_min(images) >= -RANGE_ATOL)
+        fits = tf.logical_and(fits, tf.reduce_max(images) <= 1.0 + RANGE_ATOL)
+        checked = tf.cond(fits, lambda: tf.constant(True),
+                          lambda: tf.numpy_function(self._refuse_batch, [x], tf.bool, stateful=False))
+        with tf.control_dependencies([checked]):
+            return tf.identity(images)
+
+    def _refuse_batch(self, batch: np.ndarray) -> np.bool_:
+        """Raise the :class:`ValueError` that says what is wrong with ``batch`` (kept for :meth:`fit`)."""
+        try:
+            check_image_batch(batch, self.image_shape)
+        except ValueError as exc:
+            self._input_error = exc
+            raise
+        return np.bool_(True)  # within RANGE_ATOL of what the graph's test allowed: fine after all
+
+    @contextlib.contextmanager
+    def _input_errors(self):
+        """Raise a refused batch's :class:`ValueError` itself rather than the TensorFlow error around it."""
+        self._input_error = None
+        try:
+            yield
+        except tf.errors.OpError:
+            error, self._input_error = getattr(self, "_input_error", None), None
+            if error is None:
+                raise
+            raise error from None
+
+    def fit(self, *args, **kwargs):
+        """Keras's ``fit``; a batch the model cannot take (its shape, NaN, values outside [0, 1])
+        is a :class:`ValueError` that says what the model expects."""
+        with self._input_errors():
+            return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """Keras's ``evaluate``, with :meth:`fit`'s checks of the batches."""
+        with self._input_errors():
+            return super().evaluate(*args, **kwargs)
 
     def _model_samples(self):
         # Under a distribution strategy every replica draws a whole negative phase of its own
