@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
+import traceback
 from pathlib import Path
 from typing import Sequence
 
@@ -30,6 +30,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from . import __version__
+from .exceptions import ConfigError, QhvaeError, SamplerError, TrainingDiverged, TrainingFailed
 from .tfutil import quiet_tensorflow_logs
 
 __all__ = ["main", "build_parser", "EXIT_STATUS"]
@@ -83,13 +85,13 @@ def _parse_params(items: Sequence[str], flag: str = "--sampler-option") -> dict:
     params = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"{flag} {item!r} must look like key=value")
+            raise ConfigError(f"{flag} {item!r} must look like key=value")
         key, raw = item.split("=", 1)
         if not key.strip():
-            raise ValueError(f"{flag} {item!r} has no key before '='; write key=value")
+            raise ConfigError(f"{flag} {item!r} has no key before '='; write key=value")
         value = _parse_value(raw)
         if key in params and params[key] != value:
-            raise ValueError(f"{flag} {key} is given twice ({_raw_of(params[key])} and {raw}); give it once")
+            raise ConfigError(f"{flag} {key} is given twice ({_raw_of(params[key])} and {raw}); give it once")
         params[key] = value
     return params
 
@@ -105,49 +107,34 @@ def _raw_of(value: object) -> str:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import topology
-    from .evaluate import log_partition
+    from .evaluate.comparison import compare_samplers
     from .plots import plot_sampler_comparison
-    from .registry import get_sampler
-    from .samplers import BoltzmannMachine
 
     graph = topology.by_name(args.graph)
-    rng = np.random.default_rng(args.seed)
-    b = rng.uniform(-args.scale, args.scale, graph.num_nodes)
-    w = rng.uniform(-args.scale, args.scale, graph.num_edges)
-    bm = BoltzmannMachine.from_arrays(b, (graph.edges, w))
-    names = list(dict.fromkeys(args.samplers))
-    config = _parse_params(args.option, "--option")
     console.print(f"[bold]{graph}[/bold], b and W uniform in [-{args.scale}, {args.scale}], seed {args.seed}")
-
-    results = {}
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("sampling", total=len(names) + 1)
-        for name in names:
-            progress.update(task, description=f"sampling with {name}")
-            sampler = get_sampler(name, **(config if name == names[0] else {}))
-            if getattr(sampler, "graph", "absent") is None:
-                sampler.graph = graph
-            start = time.perf_counter()
-            samples = sampler.sample_bm(bm, args.num_reads, seed=args.seed).samples
-            results[name] = (samples, time.perf_counter() - start)
-            progress.advance(task)
-        progress.update(task, description="estimating log Z")
-        lz = log_partition(bm, seed=args.seed, graph=graph, num_replicas=max(args.num_reads, 1000))
-        progress.advance(task)
+        task = progress.add_task("sampling", total=len(dict.fromkeys(args.samplers)) + 1)
 
+        done = iter(range(len(dict.fromkeys(args.samplers)) + 1))
+
+        def step(description: str) -> None:  # called before each step: the steps before it are done
+            progress.update(task, description=description, completed=next(done))
+
+        result = compare_samplers(graph, args.samplers, num_reads=args.num_reads, scale=args.scale, seed=args.seed,
+                                  config=_parse_params(args.option, "--option"), progress=step)
+    bm, lz = result.machine, result.log_z
     table = Table(title=f"{args.num_reads} samples each")
     for col in ("sampler", "mean energy", "mean z", "seconds"):
         table.add_column(col, justify="right")
-    for name, (samples, seconds) in results.items():
+    for name, samples in result.samples.items():
         e = bm.energies(samples)
         table.add_row(name, f"{e.mean():.3f} ± {e.std() / np.sqrt(e.size):.3f}", f"{samples.mean():.4f}",
-                      f"{seconds:.3f}")
+                      f"{result.seconds[name]:.3f}")
     console.print(table)
     console.print(f"log Z = {lz.value:.4f} ± {lz.stderr:.4f} ({lz.method})")
-
-    energies = {name: bm.energies(samples) for name, (samples, _) in results.items()}
-    means = {name: samples.mean(axis=0) for name, (samples, _) in results.items()}
-    path = plot_sampler_comparison(energies, means, Path(args.out) / "demo.png", graph.name,
+    path = plot_sampler_comparison({name: bm.energies(z) for name, z in result.samples.items()},
+                                   {name: z.mean(axis=0) for name, z in result.samples.items()},
+                                   Path(args.out) / "demo.png", graph.name,
                                    f"{lz.value:.2f} ± {lz.stderr:.2f} ({lz.method})")
     console.print(f"wrote {path}")
     return 0
@@ -198,7 +185,7 @@ def _check_out_file(path: str | None, flag: str = "--out") -> None:
     for parent in Path(path).parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ValueError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
+                raise ConfigError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
             break
 
 
@@ -235,7 +222,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         cli_only = [flag for flag, value in (("--noise-profile", args.noise_profile), ("--out", args.out)) if value]
         if cli_only:
-            raise ValueError(f"{', '.join(cli_only)} cannot change when resuming: {args.resume}/config.json holds "
+            raise ConfigError(f"{', '.join(cli_only)} cannot change when resuming: {args.resume}/config.json holds "
                              "the run's settings")
         check_resume_changes(values)
         check_unlocked(args.resume)
@@ -247,17 +234,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
         TrainConfig(data_dir=args.data_dir).check_data_dir("--data-dir")
     if args.noise_profile:
         if (args.sampler or "") != "emulator":
-            raise ValueError("--noise-profile applies to --sampler emulator")
+            raise ConfigError("--noise-profile applies to --sampler emulator")
         given = values.get("sampler_options", {}).get("noise_profile")
         if given is not None and given != args.noise_profile:
-            raise ValueError(f"--noise-profile {args.noise_profile} and --sampler-option noise_profile={given} "
+            raise ConfigError(f"--noise-profile {args.noise_profile} and --sampler-option noise_profile={given} "
                              "conflict; give the noise profile once")
         values.setdefault("sampler_options", {})["noise_profile"] = args.noise_profile
     if values.get("network", TrainConfig.network) == "fc":
         conv_only = [flag for flag, name in (("--base-filters", "base_filters"), ("--hidden", "hidden"))
                      if name in values]
         if conv_only:
-            raise ValueError(f"{', '.join(conv_only)} size the conv network, and this run uses --network fc (the "
+            raise ConfigError(f"{', '.join(conv_only)} size the conv network, and this run uses --network fc (the "
                              "default): give --network conv, or size fc with --network-option hidden=512,256")
     try:
         config = TrainConfig(**values).validate()
@@ -285,7 +272,7 @@ def _sampler_choice(args: argparse.Namespace) -> tuple[str | None, dict]:
     """``--sampler`` and its ``--sampler-option``s (options without a sampler are refused, not dropped)."""
     options = _parse_params(args.sampler_option)
     if options and not args.sampler:
-        raise ValueError("--sampler-option configures --sampler; name the sampler too (e.g. --sampler pa)")
+        raise ConfigError("--sampler-option configures --sampler; name the sampler too (e.g. --sampler pa)")
     return args.sampler, options
 
 
@@ -358,18 +345,18 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     overrides = _parse_params(args.set, "--set")
     for key in ("graph_options", "sampler_options"):
         if isinstance(overrides.get(key), str):
-            raise ValueError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
+            raise ConfigError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
     exp = get_experiment(args.name)
     from .experiments.executors import executor_by_name  # no TensorFlow yet: options fail fast
 
     options = {}
     if args.executor == "ray":
         if args.address and args.cpus:
-            raise ValueError("--cpus sizes a local Ray instance; a cluster given by --address has its own")
+            raise ConfigError("--cpus sizes a local Ray instance; a cluster given by --address has its own")
         options = {"address": args.address, "num_cpus": args.cpus, "cpus_per_run": args.cpus_per_run,
                    "gpus_per_run": args.gpus_per_run}
     elif args.address or args.cpus or args.cpus_per_run != 1 or args.gpus_per_run:
-        raise ValueError("--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray")
+        raise ConfigError("--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray")
     executor = executor_by_name(args.executor, **options)
     from .experiments import plan_runs, run_experiment  # Keras and TensorFlow load here
 
@@ -472,8 +459,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"qhvae {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -531,6 +516,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exceptions that only a programming error raises: a sampler failing with one of these has a
+#: bug, and its traceback is shown (a sampler's ValueError, OSError or timeout is not a bug).
+_BUG_TYPES = (AssertionError, AttributeError, IndexError, KeyError, NameError, TypeError, ZeroDivisionError,
+              RecursionError)
+
+
+def _bug_behind(exc: BaseException) -> BaseException | None:
+    """The programming error (not a qhvae error) that caused ``exc``, following its causes."""
+    seen = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, _BUG_TYPES) and not isinstance(cause, QhvaeError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qhvae`` command."""
     parser = build_parser()
@@ -541,18 +544,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("train", "evaluate", "sample", "gibbs-chain", "experiment"):
         # TensorFlow's C++ notices (oneDNN, CUDA probing) are noise on a terminal; Python errors still show.
         quiet_tensorflow_logs(3)
-    from .training.config import RunError, TrainingDiverged, TrainingFailed
-
     try:
         return args.func(args)
     except TrainingDiverged as exc:
         err_console.print(f"[red]training diverged:[/red] {exc}")
         return 3
-    except TrainingFailed as exc:
+    except (TrainingFailed, SamplerError) as exc:  # failed while working: the run keeps its checkpoint
+        bug = _bug_behind(exc)
+        if bug is not None:  # a sampler's own failure that is a programming error: show where
+            traceback.print_exception(bug)
         err_console.print(f"[red]error:[/red] {exc}")
+        if bug is not None:
+            err_console.print(f"[red]the cause above ({type(bug).__name__}) is a bug in the sampler's code, not your "
+                              "input[/red]: please report it to the sampler's package, with the traceback")
         return 1
-    except (RunError, FileNotFoundError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+    except QhvaeError as exc:  # the user's to fix: a bad option, file or run directory
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        err_console.print(f"[red]error:[/red] {message}")
         return 2
     except KeyboardInterrupt:
         from .training.rundir import holds_run
@@ -565,14 +573,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             resume = " (the same command continues where it stopped)"
         err_console.print(f"[yellow]interrupted[/yellow]{resume}")
         return 130
-    except (ValueError, KeyError, TypeError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        err_console.print(f"[red]error:[/red] {message}")
-        return 2
-    except Exception as exc:  # SamplerError and friends: say what failed, not a traceback
-        err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+    except Exception:
+        # Not an error qhvae raises on purpose: a bug, here or in a library. The traceback is
+        # what a fix needs; hiding it behind "usage error" would blame the user.
+        traceback.print_exc()
+        err_console.print(f"[red]internal error[/red] in qhvae {__version__}: this is a bug, not your input. Please "
+                          "report it to qhvae's issue tracker, with the traceback above and the command you ran.")
         return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

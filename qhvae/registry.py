@@ -34,6 +34,7 @@ import dimod
 import pluggy
 
 from . import hookspecs
+from .exceptions import UnknownNameError
 from .hookspecs import CONTRACT_VERSION, PROJECT_NAME, SamplerEntry
 from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError, SamplerTimeoutError, call_with_timeout
 
@@ -375,7 +376,7 @@ class SamplerRegistry:
         """
         entries = self._collect()
         if name not in entries:
-            raise KeyError(self._unknown_message(name))
+            raise UnknownNameError(self._unknown_message(name))
         if name in self._problems:
             raise SamplerError(self._problems[name])
         entry, origin, _ = entries[name]

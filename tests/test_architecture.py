@@ -23,6 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qhvae"
 #: Bottom to top. A module belongs to the longest prefix listed here.
 LAYERS: dict[str, int] = {
     "qhvae.hookspecs": 0,
+    "qhvae.exceptions": 0,
     "qhvae.validation": 0,
     "qhvae.topology": 0,
     "qhvae.data": 0,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from ..exceptions import DataNotFoundError
 from .catalog import canonical_name
 from .integrity import KNOWN_SHA256
 
@@ -121,7 +122,7 @@ def check_data_dir(data_dir: str | os.PathLike | None, name: str = "data_dir") -
         return None
     path = Path(os.fspath(data_dir)).expanduser()
     if not path.exists():
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f"{name} {data_dir} does not exist; fix the path, create the folder, or leave {name} out (the data is "
             f"then looked for in ${_ENV_VAR}, the Keras cache and {SYSTEM_DIR})")
     if not path.is_dir():

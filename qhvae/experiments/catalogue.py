@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exceptions import ConfigError, UnknownNameError
 from ..training.config import TrainConfig
 
 __all__ = ["Arm", "Budget", "BudgetChange", "Claim", "Experiment", "BUDGETS", "EXPERIMENTS", "EQUAL_48_UNITS", "get_experiment"]
@@ -148,7 +149,7 @@ class Experiment:
     def budget(self, name: str) -> Budget:
         """The budget ``name`` with this experiment's adjustments."""
         if name not in BUDGETS:
-            raise ValueError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
+            raise ConfigError(f"unknown budget {name!r}; known budgets: {', '.join(BUDGETS)}")
         change = self.budgets.get(name, BudgetChange())
         base = BUDGETS[change.alias or name]
         return Budget(name, {**base.config, **self.config, **change.config},
@@ -164,7 +165,7 @@ class Experiment:
         for arm in self.arms:
             if arm.label == label:
                 return arm
-        raise KeyError(f"experiment {self.name!r} has no arm {label!r}; its arms: "
+        raise UnknownNameError(f"experiment {self.name!r} has no arm {label!r}; its arms: "
                        f"{', '.join(a.label for a in self.arms)}")
 
 
@@ -511,4 +512,4 @@ def get_experiment(name: str) -> Experiment:
     try:
         return EXPERIMENTS[name]
     except KeyError:
-        raise KeyError(f"unknown experiment {name!r}; known experiments: {', '.join(EXPERIMENTS)}") from None
+        raise UnknownNameError(f"unknown experiment {name!r}; known experiments: {', '.join(EXPERIMENTS)}") from None

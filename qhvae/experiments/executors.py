@@ -25,6 +25,7 @@ import os
 import shutil
 from typing import Any, Callable, Sequence
 
+from ..exceptions import ConfigError
 from ..training.config import TrainingDiverged
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "executor_by_name", "train_planned_run", "EXECUTORS"]
@@ -131,7 +132,7 @@ class RayExecutor(Executor):
     def __init__(self, address: str | None = None, num_cpus: int | None = None, cpus_per_run: float = 1,
                  gpus_per_run: float = 0, max_retries: int = 3):
         if cpus_per_run <= 0 or gpus_per_run < 0 or max_retries < 0:
-            raise ValueError("cpus_per_run must be positive, gpus_per_run and max_retries not negative")
+            raise ConfigError("cpus_per_run must be positive, gpus_per_run and max_retries not negative")
         self.address, self.num_cpus = address, num_cpus
         self.cpus_per_run, self.gpus_per_run, self.max_retries = cpus_per_run, gpus_per_run, int(max_retries)
 
@@ -216,5 +217,5 @@ def executor_by_name(name: str, **options) -> Executor:
         ValueError: unknown name.
     """
     if name not in EXECUTORS:
-        raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+        raise ConfigError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
     return EXECUTORS[name](**options)

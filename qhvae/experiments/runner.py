@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..exceptions import ConfigError
 from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, is_file_dataset
 from ..training.rundir import write_json
 from .analysis import archive_run, check_claims, collect_results, run_state, summarize
@@ -115,11 +116,11 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     try:
         base = exp.base_config(budget, overrides)
     except RunError as exc:
-        raise ValueError(str(exc)) from None
+        raise ConfigError(str(exc)) from None
     budget_info = exp.budget(budget)
     n_seeds = budget_info.seeds if seeds is None else int(seeds)
     if n_seeds < 1:
-        raise ValueError(f"need at least one seed, got {n_seeds}")
+        raise ConfigError(f"need at least one seed, got {n_seeds}")
     runs_dir = Path(out) / "runs" if runs_dir is None else Path(runs_dir)
     planned = []
     for seed in range(n_seeds):
@@ -130,7 +131,7 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
             try:
                 config = TrainConfig.from_dict(data).validate()
             except RunError as exc:
-                raise ValueError(f"experiment {exp.name!r}, arm {arm.label!r}: {exc}") from None
+                raise ConfigError(f"experiment {exp.name!r}, arm {arm.label!r}: {exc}") from None
             name = run_name(config, seed)
             planned.append(PlannedRun(arm, seed, config, runs_dir / name, Path(out) / RECORDS_DIR / name))
     return planned

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Hashable, Mapping, Sequence
 import dimod
 import numpy as np
 
+from ..exceptions import SamplerError, SamplerOutputError, SamplerTimeoutError
 from ..topology import LatentGraph, as_index_array, csr_from_edges
 from ..validation import check_int, check_real
 
@@ -46,18 +47,6 @@ __all__ = [
     "spins_to_binary",
     "binary_to_spins",
 ]
-
-
-class SamplerError(RuntimeError):
-    """A sampler could not be built or failed while sampling."""
-
-
-class SamplerOutputError(SamplerError):
-    """A sampler returned something that is not a valid set of binary samples."""
-
-
-class SamplerTimeoutError(SamplerError):
-    """A sampler call took longer than its ``call_timeout``."""
 
 
 def call_with_timeout(fn, timeout: float | None, what: str):

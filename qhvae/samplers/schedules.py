@@ -24,13 +24,15 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..exceptions import ConfigError
+
 __all__ = ["ScheduleError", "forward", "pause_quench", "validate_schedule", "max_slope", "schedule_duration",
            "build_schedule", "SCHEDULE_SHAPES"]
 
 SCHEDULE_SHAPES = ("forward", "pause-quench")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(ConfigError):
     """An anneal schedule that the device would reject."""
 
 

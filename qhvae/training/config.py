@@ -11,7 +11,7 @@ Example:
     >>> TrainConfig(epochs=0).validate()
     Traceback (most recent call last):
     ...
-    qhvae.training.config.RunError: epochs must be a positive integer, got 0
+    qhvae.exceptions.RunError: epochs must be a positive integer, got 0
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..exceptions import RunError, TrainingDiverged, TrainingFailed
 from ..validation import check_int, check_num_negative_samples
 
 __all__ = [
@@ -36,16 +37,13 @@ __all__ = [
     "RESUME_OPTIONS",
     "SMALL_GRAPH_OPTIONS",
     "LATER_DEFAULTS",
+    "option",
+    "option_flag",
+    "check_resume_changes",
 ]
 
 #: Where ``qhvae train`` writes when no ``--out`` is given.
 DEFAULT_RUN_DIR = "qhvae-run"
-
-#: Options that may change when a run resumes (they leave the model and its data alone).
-RESUME_OPTIONS = ("epochs", "learning_rate", "final_learning_rate", "checkpoint_every_steps", "eval_num_images",
-                  "eval_num_samples", "eval_log_z_replicas", "num_plot_samples", "gibbs_chain_steps",
-                  "track_every_epochs", "track_num_images", "track_num_samples", "track_log_z_replicas",
-                  "tensorboard")
 
 #: Latent graphs sized for small (<= 16x16) images such as the 8x8 digits: about 32 units
 #: instead of the paper's 288 (which the family constructors default to, used for MNIST).
@@ -59,34 +57,37 @@ SMALL_GRAPH_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-#: Options added after runs were first named by configuration hash, with their defaults: a
-#: configuration that leaves them at these values hashes as it did before they existed, so
-#: the runs of earlier studies keep their names.
-LATER_DEFAULTS: dict[str, Any] = {"network": "conv", "network_options": None, "tensorboard": True}
+_NO_EARLIER = object()
 
 
-class RunError(Exception):
-    """A problem with a run (its directory, configuration or data), worded for users."""
+def option(default: Any = dataclasses.MISSING, *, flag: str | None = None, help: str = "", resumable: bool = False,
+           earlier: Any = _NO_EARLIER, cli: str = "value", metavar: str | None = None,
+           default_factory: Any = dataclasses.MISSING):
+    """A :class:`TrainConfig` field with everything the rest of qhvae derives from it.
 
+    The command line's argument, the resume rules and the run names are generated from
+    these, so a new option is one field here (CONTRIBUTING.md).
 
-class TrainingDiverged(RunError):
-    """Training stopped at a non-finite loss; the run keeps its last finite checkpoint.
-
-    Attributes:
-        run_dir: the run directory.
+    Args:
+        default, default_factory: as :func:`dataclasses.field`.
+        flag: its ``qhvae train`` option (``None``: Python and ``--set`` only).
+        help: the option's help; ``{default}`` is replaced by the default.
+        resumable: whether it may change when a run resumes (it leaves the model, its
+            data and its sampler alone).
+        earlier: for a field added after runs were first named by a hash of their
+            configuration, the value runs had before it existed: a configuration that
+            leaves it there hashes as before (and a ``config.json`` without it reads so).
+        cli: how the flag takes its value: ``value`` (typed by the field), ``pairs``
+            (repeatable ``KEY=VALUE``), ``switch`` (a flag that sets ``True``) or
+            ``negate`` (a flag that sets ``False``).
+        metavar: the value's name in the help.
     """
-
-    def __init__(self, message: str, run_dir: str | os.PathLike):
-        super().__init__(message)
-        self.run_dir = Path(run_dir)
-
-
-class TrainingFailed(RunError):
-    """Training stopped on an error while working (a sampler, the disk), not on a bad setting.
-
-    The run keeps its last checkpoint and ``progress.json`` says ``failed`` with the error;
-    ``qhvae train --resume`` continues once the cause is fixed.
-    """
+    metadata = {"flag": flag, "help": help, "resumable": resumable, "cli": cli, "metavar": metavar}
+    if earlier is not _NO_EARLIER:
+        metadata["earlier"] = earlier
+    if default_factory is not dataclasses.MISSING:
+        return field(default_factory=default_factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def default_graph_options(prior: str, image_size: int) -> dict[str, Any]:
@@ -150,40 +151,63 @@ class TrainConfig:
             samples and a Gibbs chain about ten times per run).
     """
 
-    dataset: str = "digits"
-    data_dir: str | None = None
-    train_limit: int | None = None
-    prior: str = "chimera"
-    graph_options: dict[str, Any] | None = None
-    mapping: str = "bipartite"
-    sampler: str = "gibbs"
-    sampler_options: dict[str, Any] = field(default_factory=dict)
-    epochs: int = 60
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    final_learning_rate: float = 1e-4
-    kl_anneal_fraction: float = 0.5
-    num_negative_samples: int = 500
-    k: int = 1
-    d: int = 8
-    tau: float = 1.0 / 7.0
-    network: str = "fc"
-    network_options: dict[str, Any] | None = None
-    base_filters: int = 16
-    hidden: int = 128
-    seed: int = 0
-    prefetch: bool = False
-    checkpoint_every_steps: int | None = None
-    eval_num_images: int = 500
-    eval_num_samples: int = 1000
-    eval_log_z_replicas: int = 4000
-    num_plot_samples: int = 64
-    gibbs_chain_steps: int = 64
-    track_every_epochs: int = 0
-    track_num_images: int = 200
-    track_num_samples: int = 100
-    track_log_z_replicas: int = 1000
-    tensorboard: bool = True
+    dataset: str = option("digits", flag="--dataset", help="digits, mnist, binarized_mnist, fashion_mnist, or a "
+                          ".npy/.npz file of images (default {default})")
+    data_dir: str | None = option(None, flag="--data-dir", help="folder to look for dataset files first")
+    train_limit: int | None = option(None, flag="--limit", help="train on the first N training images only")
+    prior: str = option("chimera", flag="--prior", help="latent graph: chimera, pegasus, zephyr, rbm, full, "
+                                                        "bernoulli (default {default})")
+    graph_options: dict[str, Any] | None = option(
+        None, flag="--graph-option", cli="pairs", help="option of the latent graph, e.g. m=4 for a 4x4 Chimera "
+        "(repeatable; default: ~32 units for images up to 16x16, the paper's 288 otherwise)")
+    mapping: str = option("bipartite", flag="--mapping", help="hierarchical groups: bipartite or chains "
+                                                              "(default {default})")
+    sampler: str = option("gibbs", flag="--sampler", help="negative-phase sampler, see `qhvae samplers` "
+                                                          "(default {default})")
+    sampler_options: dict[str, Any] = option(default_factory=dict, flag="--sampler-option", cli="pairs",
+                                             help="sampler configuration (repeatable)")
+    epochs: int = option(60, flag="--epochs", resumable=True, help="default {default}; with --resume: a new total")
+    batch_size: int = option(32, flag="--batch-size", help="default {default}")
+    learning_rate: float = option(3e-3, flag="--learning-rate", resumable=True,
+                                  help="initial Adam rate (default {default})")
+    final_learning_rate: float = option(1e-4, flag="--final-learning-rate", resumable=True,
+                                        help="rate after 90%% of the epochs (default {default})")
+    kl_anneal_fraction: float = option(0.5, flag="--kl-anneal-fraction",
+                                       help="fraction of the epochs over which the KL weight rises to 1 (default "
+                                            "{default}; the paper's 0.1 suits long runs)")
+    num_negative_samples: int = option(500, flag="--num-negative-samples",
+                                       help="model samples per step (default {default}; paper 1000)")
+    k: int = option(1)
+    d: int = option(8)
+    tau: float = option(1.0 / 7.0, flag="--tau", help="relaxation temperature (default 1/7)")
+    network: str = option("fc", flag="--network", earlier="conv",
+                          help="encoder/decoder: fc (fully connected; ~90x cheaper per step than conv on a CPU for "
+                               "MNIST) or conv (the paper's gated convolutions, a GPU's model) (default {default})")
+    network_options: dict[str, Any] | None = option(None, flag="--network-option", cli="pairs", earlier=None,
+                                                    help="with --network fc: hidden=512,256 (widths), activation=tanh")
+    base_filters: int = option(16, flag="--base-filters",
+                               help="with --network conv: convolution width (default {default}; paper 32)")
+    hidden: int = option(128, flag="--hidden", help="with --network conv: dense width (default {default}; paper 512)")
+    seed: int = option(0, flag="--seed", help="default {default}")
+    prefetch: bool = option(False, flag="--prefetch", cli="switch",
+                            help="draw the next negative phase while a step trains")
+    checkpoint_every_steps: int | None = option(None, flag="--checkpoint-every", resumable=True, metavar="STEPS",
+                                                help="also checkpoint every STEPS optimizer steps (default: at "
+                                                     "epoch ends only)")
+    eval_num_images: int = option(500, flag="--eval-images", resumable=True,
+                                  help="test images of the final evaluation, 0 skips it (default {default})")
+    eval_num_samples: int = option(1000, flag="--eval-samples", resumable=True,
+                                   help="importance samples per image (default {default})")
+    eval_log_z_replicas: int = option(4000, resumable=True)
+    num_plot_samples: int = option(64, resumable=True)
+    gibbs_chain_steps: int = option(64, resumable=True)
+    track_every_epochs: int = option(0, resumable=True)
+    track_num_images: int = option(200, resumable=True)
+    track_num_samples: int = option(100, resumable=True)
+    track_log_z_replicas: int = option(1000, resumable=True)
+    tensorboard: bool = option(True, flag="--no-tensorboard", cli="negate", resumable=True, earlier=True,
+                               help="do not write TensorBoard logs (default: RUN/tensorboard; "
+                                    "`tensorboard --logdir RUN`)")
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a JSON-ready dict (what ``config.json`` holds)."""
@@ -268,6 +292,49 @@ class TrainConfig:
             check_data_dir(self.data_dir, name)
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise RunError(str(exc)) from None
+
+
+#: Options that may change when a run resumes (they leave the model, its data and its sampler alone).
+RESUME_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.metadata["resumable"])
+
+#: Options added after runs were first named by configuration hash, with the value runs had
+#: before: a configuration that leaves them at these values hashes as it did before they
+#: existed, so the runs of earlier studies keep their names.
+LATER_DEFAULTS: dict[str, Any] = {f.name: f.metadata["earlier"] for f in dataclasses.fields(TrainConfig)
+                                  if "earlier" in f.metadata}
+
+
+def option_flag(name: str) -> str:
+    """How a user names a :class:`TrainConfig` field: its ``qhvae train`` flag, else the field's name.
+
+    Example:
+        >>> option_flag("train_limit"), option_flag("track_num_images")
+        ('--limit', 'track_num_images')
+    """
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == name:
+            return f.metadata["flag"] or name
+    raise KeyError(name)
+
+
+def check_resume_changes(changes: dict[str, Any]) -> None:
+    """Refuse, naming them as the user did, options that cannot change when a run resumes.
+
+    Raises:
+        RunError: some of ``changes`` are not :data:`RESUME_OPTIONS`; the message lists those that are.
+
+    Example:
+        >>> check_resume_changes({"epochs": 80})
+        >>> check_resume_changes({"prior": "rbm", "epochs": 80})
+        Traceback (most recent call last):
+        ...
+        qhvae.exceptions.RunError: --prior cannot change when resuming: the run's config.json holds its settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, --eval-images, --eval-samples, eval_log_z_replicas, num_plot_samples, gibbs_chain_steps, track_every_epochs, track_num_images, track_num_samples, track_log_z_replicas and --no-tensorboard may change)
+    """
+    refused = [option_flag(name) for name in changes if name not in RESUME_OPTIONS]
+    if refused:
+        allowed = [option_flag(name) for name in RESUME_OPTIONS]
+        raise RunError(f"{', '.join(refused)} cannot change when resuming: the run's config.json holds its "
+                       f"settings ({', '.join(allowed[:-1])} and {allowed[-1]} may change)")
 
 
 def is_file_dataset(name: str) -> bool:

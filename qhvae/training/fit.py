@@ -259,7 +259,8 @@ def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, recor
             if weights_finite(model):
                 raise TrainingFailed(f"training failed: {failure}. {run_dir} keeps the checkpoint of "
                                      f"{describe_position(checkpoint.record)}; once the cause is fixed, "
-                                     f"`qhvae train --resume {run_dir}` continues from it") from None
+                                     f"`qhvae train --resume {run_dir}` continues from it"
+                                     ) from model.negative_phase.last_error
         if model.negative_phase.abort.is_set():
             raise KeyboardInterrupt  # Ctrl-C during the last step of fit: stop before anything else
         record = checkpoint.record

@@ -148,6 +148,7 @@ class NegativePhase:
         self.abort = threading.Event()
         self._saved_state: dict[str, np.ndarray] = {}  # restored into the sampler when it is built
         self._pending: _Call | None = None
+        self.last_error: Exception | None = None  # the last sampler call's exception, if it failed
         self._worker: _Worker | None = None
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
@@ -182,13 +183,19 @@ class NegativePhase:
         return int(np.random.SeedSequence([self.seed, call, replica]).generate_state(1)[0] >> 1)
 
     def _draw_now(self, b: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
-        sampler = self.sampler
-        self.last_seed = seed
-        start = time.perf_counter()
-        samples = sampler.sample_arrays(
-            np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
-            self.num_samples, seed=seed,
-        )
+        try:
+            sampler = self.sampler
+            self.last_seed = seed
+            start = time.perf_counter()
+            samples = sampler.sample_arrays(
+                np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
+                self.num_samples, seed=seed,
+            )
+        except Exception as exc:
+            # TensorFlow passes only the message through the graph: the exception itself (and
+            # its traceback, which a bug report needs) is kept for whoever reports the failure.
+            self.last_error = exc
+            raise
         self.sampler_seconds += time.perf_counter() - start
         return samples.astype(np.float32)
 

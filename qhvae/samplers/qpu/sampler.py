@@ -40,6 +40,7 @@ from typing import Any, Callable, Mapping
 import dimod
 import numpy as np
 
+from ...exceptions import QPUError
 from ...hardware import Placement, place
 from ...topology import LatentGraph, from_edges
 from ...validation import check_int
@@ -49,10 +50,6 @@ from .layout import DeviceLayout, spin_parameters
 from .temperature import BetaEffEstimator
 
 __all__ = ["QPUSampler", "QPUError", "TRANSIENT_ERRORS", "spin_parameters", "connect_dwave", "balanced_transforms"]
-
-
-class QPUError(SamplerError):
-    """The QPU could not be reached or refused the problem."""
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
@@ -225,7 +222,7 @@ class QPUSampler(BoltzmannSampler):
                                                                       n_children_spawned=spawned)
 
     def sample_bm(self, bm: BoltzmannMachine, num_samples: int, *, seed=None, **params) -> SampleResult:
-        """:meth:`BoltzmannSampler.sample_bm`; a call without a ``seed`` takes the next one of the sampler's ``seed``."""
+        """:meth:`BoltzmannSampler.sample_bm`; a call without a ``seed`` takes the next one of the sampler's."""
         if seed is None and self._unseeded_calls is not None:
             seed = self._unseeded_calls.spawn(1)[0]
         return super().sample_bm(bm, num_samples, seed=seed, **params)

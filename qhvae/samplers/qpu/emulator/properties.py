@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import networkx as nx
 import numpy as np
 
+from ....exceptions import ConfigError
 from ....validation import check_int, is_integer
 from ...schedules import validate_schedule
 
@@ -92,7 +93,7 @@ PARAMETER_DOCS = {
 DEFAULT_SHAPES = {"chimera": (16, 16, 4), "pegasus": (6,), "zephyr": (6, 4)}
 
 
-class EmulatorParameterError(ValueError, KeyError):
+class EmulatorParameterError(ConfigError, KeyError):
     """An unknown or unsupported sampling parameter.
 
     A real QPU's cloud client raises ``KeyError`` for a parameter the solver does not
