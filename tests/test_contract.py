@@ -249,12 +249,11 @@ def test_two_fresh_samplers_with_the_same_seed_give_the_same_samples(kind):
     for _ in range(2):
         sampler = FRESH[kind]()
         draws.append([sampler.sample_arrays(b, (g.edges, w), 24, seed=s) for s in seeds])
-    for call, (first, second) in enumerate(zip(*draws)):
+    for call, (first, second) in enumerate(zip(*draws, strict=True)):
         assert np.array_equal(first, second), f"{kind}: call {call} (seed {seeds[call]}) differs"
 
 
 def test_a_seeded_qpu_sampler_keeps_its_unseeded_calls_across_a_checkpoint():
-    g = qhvae.topology.chimera(1)
     b = np.random.default_rng(1).normal(size=8)
     a = _qpu_on_emulator()
     a.sample_arrays(b, None, 10)

@@ -559,7 +559,7 @@ def test_a_damaged_or_missing_history_csv_is_rebuilt_from_the_record(damage, tra
     assert [row[0] for row in rows[1:]] == ["0", "1"]
     for row in rows[1:]:
         epoch = int(row[0])
-        for key, cell in zip(rows[0][1:], row[1:]):
+        for key, cell in zip(rows[0][1:], row[1:], strict=True):
             assert float(cell) == pytest.approx(record[key][epoch], rel=1e-6), (key, epoch)
 
 
@@ -597,7 +597,7 @@ def test_a_gibbs_chain_too_long_to_hold_or_draw_is_refused_up_front(tmp_path):
                                          r"picture, got 100000000"):
         write_gibbs_chain(model, png, steps=100_000_000)
     assert not png.exists()
-    with pytest.raises(ValueError, match=r"steps \(--steps\) = 100000000 would need 29\.8 GiB .* at most 6710886 steps"):
+    with pytest.raises(ValueError, match=r"steps \(--steps\) = 100000000 would need 29\.8 GiB .* at most 6710886"):
         gibbs_chain(model, steps=100_000_000)
     assert write_gibbs_chain(model, png, steps=4).exists()
 

@@ -170,7 +170,7 @@ of shape (32, 64): flattened images must be reshaped, e.g. x.reshape(-1, 8, 8, 1
         True
     """
     shape, image_shape = tuple(shape), tuple(int(s) for s in image_shape)
-    if len(shape) == 4 and all(s is None or s == t for s, t in zip(shape[1:], image_shape)):
+    if len(shape) == 4 and all(s is None or s == t for s, t in zip(shape[1:], image_shape, strict=True)):
         return None
     size = int(np.prod(image_shape))
     if len(shape) == 2 and shape[1] == size:

@@ -249,7 +249,7 @@ def check_sampler(
             # Several calls: a random state may show only once it has moved (a drifting device).
             runs.append([fresh.sample_arrays(np.zeros(8), (g.edges, w), 64, seed=s, **params)
                          for s in (seed, seed + 1, seed)])
-        for call, (first, second) in enumerate(zip(*runs)):
+        for call, (first, second) in enumerate(zip(*runs, strict=True)):
             assert np.array_equal(first, second), (
                 f"two fresh instances gave different samples on call {call + 1} with the same seed: the sampler "
                 "draws random numbers its calls' seeds do not fix (when built, or from a global or unseeded "

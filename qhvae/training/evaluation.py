@@ -305,8 +305,8 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
     per_frame = 8 * n + 4 * int(np.prod(model.image_shape))
     if is_integer(steps) and steps * per_frame > MAX_CHAIN_BYTES:
         raise ValueError(f"steps (--steps) = {steps} would need {steps * per_frame / 2**30:.1f} GiB for the chain's "
-                         f"states and decoded images ({per_frame} bytes a frame); at most {MAX_CHAIN_BYTES // per_frame} "
-                         f"steps ({MAX_CHAIN_BYTES / 2**30:g} GiB) for this model")
+                         f"states and decoded images ({per_frame} bytes a frame); at most "
+                         f"{MAX_CHAIN_BYTES // per_frame} steps ({MAX_CHAIN_BYTES / 2**30:g} GiB) for this model")
     rng = np.random.default_rng(seed)
     z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
     frames = prior_chain_frames(model, z[None, :], steps, rng)[:, 0, :]

@@ -78,7 +78,7 @@ def _problem(rows: list[list[str]], history: dict[str, list], epochs: int) -> st
     if missing:
         return f"lacks epoch(s) {', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}"
     for epoch in range(epochs):
-        for key, cell in zip(header[1:], kept[epoch][1:]):
+        for key, cell in zip(header[1:], kept[epoch][1:], strict=True):
             values = history[key]
             if not _agrees(cell, values[epoch] if epoch < len(values) else None):
                 return f"disagrees with the record at epoch {epoch} ({key} {cell})"
@@ -120,8 +120,9 @@ def restore_history_csv(path: str | os.PathLike, record: dict[str, Any]) -> str 
                 _write(path, [rows[0]] + kept)
             return None
     keys = sorted(history)
-    rows = [["epoch"] + keys] + [[str(e)] + [_cell(history[k][e] if e < len(history[k]) else None) for k in keys]
-                                 for e in range(epochs)]
+    rows = [["epoch"] + keys] + [
+        [str(e)] + [_cell(history[k][e] if e < len(history[k]) else None) for k in keys] for e in range(epochs)
+    ]
     _write(path, rows if keys else [])
     return f"{path.name} {problem}; rebuilt its {epochs} epochs from the run record ({PROGRESS_FILE})"
 
