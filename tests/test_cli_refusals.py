@@ -86,3 +86,12 @@ def test_the_exact_sampler_on_a_prior_it_cannot_enumerate_is_refused_before_any_
     err = _err(capsys)
     assert "sampler 'exact' cannot train prior chimera(2)" in err and "component of 32 units" in err
     assert not out.exists()
+
+
+def test_a_dataset_file_numpy_cannot_read_says_what_to_save(capsys, tmp_path):
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not numpy at all")
+    assert main(["train", "--dataset", str(garbage), "--out", str(tmp_path / "run")]) == 2
+    err = _err(capsys)
+    assert "neither a .npy nor a .npz file" in err and "numpy.save" in err
+    assert "allow_pickle" not in err  # numpy's advice, which a command-line user cannot follow

@@ -46,6 +46,14 @@ def load_split(config: TrainConfig, split: str):
         raise RunError(f"dataset file {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise RunError(f"cannot read images from {path}: {exc}") from None
+        # numpy tries unpickling whatever is not .npy/.npz, then suggests allow_pickle, which a
+        # command-line user cannot pass (and which would run code from the file)
+        raise RunError(f"cannot read images from {path}: it is neither a .npy nor a .npz file (or holds Python "
+                       "objects, which qhvae never unpickles); save the images with numpy.save or numpy.savez, "
+                       "as a uint8 or float array of shape (N, H, W) or (N, H, W, 1)") from None
     except Exception as exc:
         raise RunError(f"cannot read images from {path}: {exc}") from None
     if isinstance(loaded, np.ndarray):
