@@ -98,7 +98,7 @@ def check_int(name: str, value: Any, minimum: int | None = 1, maximum: int | Non
 
 
 def check_real(name: str, value: Any, minimum: float | None = None, maximum: float | None = None,
-               *, inclusive: bool = True) -> float:
+               *, inclusive: bool = True, error: type[Exception] = ValueError) -> float:
     """Return ``value`` as a ``float`` if it is a finite real number within the bounds.
 
     Args:
@@ -107,9 +107,10 @@ def check_real(name: str, value: Any, minimum: float | None = None, maximum: flo
         minimum: lower bound (``None``: none).
         maximum: upper bound (``None``: none).
         inclusive: whether the bounds themselves are allowed.
+        error: the exception class to raise (as in :func:`check_int`).
 
     Raises:
-        ValueError: a bool, a complex number, NaN/inf, not a number, or out of range.
+        ValueError: a bool, a complex number, NaN/inf, not a number, or out of range (or ``error``).
 
     Example:
         >>> check_real("tau", 0.5, minimum=0, inclusive=False)
@@ -128,13 +129,13 @@ def check_real(name: str, value: Any, minimum: float | None = None, maximum: flo
         parts.append(f"{hi} {maximum:g}")
     expected = "a finite number" + (" " + " and ".join(parts) if parts else "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+        raise error(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
+        raise error(f"{name} must be {expected}, got {value!r}")
     below = minimum is not None and (value < minimum if inclusive else value <= minimum)
     above = maximum is not None and (value > maximum if inclusive else value >= maximum)
     if below or above:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
+        raise error(f"{name} must be {expected}, got {value!r}")
     return float(value)
 
 

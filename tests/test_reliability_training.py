@@ -587,17 +587,18 @@ def test_an_intact_history_csv_is_kept_and_cut_to_the_checkpoint(tmp_path):
 
 def test_a_gibbs_chain_too_long_to_hold_or_draw_is_refused_up_front(tmp_path):
     """Issue #22: ``write_gibbs_chain(model, path, steps=100000000)`` died with a 23.8 GiB MemoryError."""
+    from qhvae.exceptions import ConfigError  # a ValueError the CLI reports as the user's, not as a bug
     from qhvae.training.evaluation import MAX_PICTURE_STEPS, gibbs_chain, write_gibbs_chain
     from qhvae.vae import QVAE
 
     model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",
                  network_options={"hidden": [16]}, num_negative_samples=16)
     png = tmp_path / "chain.png"
-    with pytest.raises(ValueError, match=rf"steps \(--steps\) must be at most {MAX_PICTURE_STEPS} frames for a "
+    with pytest.raises(ConfigError, match=rf"steps \(--steps\) must be at most {MAX_PICTURE_STEPS} frames for a "
                                          r"picture, got 100000000"):
         write_gibbs_chain(model, png, steps=100_000_000)
     assert not png.exists()
-    with pytest.raises(ValueError, match=r"steps \(--steps\) = 100000000 would need 29\.8 GiB .* at most 6710886"):
+    with pytest.raises(ConfigError, match=r"steps \(--steps\) = 100000000 would need 29\.8 GiB .* at most 6710886"):
         gibbs_chain(model, steps=100_000_000)
     assert write_gibbs_chain(model, png, steps=4).exists()
 

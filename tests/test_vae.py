@@ -270,9 +270,10 @@ FC = dict(graph="chimera", graph_kwargs={"m": 1}, sampler="gibbs", sampler_confi
 ])
 def test_the_constructor_refuses_what_train_refuses(kwargs, option, match):
     """``QVAE((8.7, 8.7, 1))`` became (8, 8, 1) and ``num_negative_samples=2.5`` became 2."""
+    from qhvae.exceptions import ConfigError
     from qhvae.training import RunError, TrainConfig
 
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ConfigError, match=match):  # a ValueError, and one the CLI reports as the user's
         QVAE(**{**FC, "image_shape": (8, 8, 1), **kwargs})
     if option in ("num_negative_samples", "k", "d"):  # the one rule: `qhvae train` says the same
         with pytest.raises(RunError, match=match):
@@ -303,8 +304,10 @@ def test_fit_refuses_a_batch_the_model_cannot_take(make, match, as_dataset):
     model.compile(optimizer="adam")
     before = [w.copy() for w in model.get_weights()]
     data = tf.data.Dataset.from_tensor_slices(x).batch(32) if as_dataset else x
-    with pytest.raises(ValueError, match=r"the model takes batches of images of shape \(N, 8, 8, 1\) with values "
-                                         r"in \[0, 1\]") as info:
+    from qhvae.exceptions import DataError
+
+    with pytest.raises(DataError, match=r"the model takes batches of images of shape \(N, 8, 8, 1\) with values "
+                                        r"in \[0, 1\]") as info:
         model.fit(data, batch_size=None if as_dataset else 32, epochs=1, verbose=0)
     assert info.match(match)
     assert "learning rate" not in str(info.value)

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..exceptions import ConfigError
 from ..plots import plot_training_curves, save_image_grid
-from ..samplers.base import BoltzmannMachine
 from ..samplers.gibbs import ChainRunner
+from ..samplers.machine import BoltzmannMachine
 from ..validation import is_integer
 from .config import RunError, TrainConfig
 from .guard import lock_holder
@@ -304,7 +305,7 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
     n = int(model.graph.num_nodes)
     per_frame = 8 * n + 4 * int(np.prod(model.image_shape))
     if is_integer(steps) and steps * per_frame > MAX_CHAIN_BYTES:
-        raise ValueError(f"steps (--steps) = {steps} would need {steps * per_frame / 2**30:.1f} GiB for the chain's "
+        raise ConfigError(f"steps (--steps) = {steps} would need {steps * per_frame / 2**30:.1f} GiB for the chain's "
                          f"states and decoded images ({per_frame} bytes a frame); at most "
                          f"{MAX_CHAIN_BYTES // per_frame} steps ({MAX_CHAIN_BYTES / 2**30:g} GiB) for this model")
     rng = np.random.default_rng(seed)
@@ -317,10 +318,10 @@ def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int
     """The paper's Fig. 10: a PNG of one block-Gibbs chain's states, decoded, frame by frame.
 
     Raises:
-        ValueError: ``steps`` beyond :data:`MAX_PICTURE_STEPS` (refused before any work).
+        ConfigError: ``steps`` beyond :data:`MAX_PICTURE_STEPS` (refused before any work); a ValueError.
     """
     if is_integer(steps) and steps > MAX_PICTURE_STEPS:
-        raise ValueError(f"steps (--steps) must be at most {MAX_PICTURE_STEPS} frames for a picture, got {steps}: "
+        raise ConfigError(f"steps (--steps) must be at most {MAX_PICTURE_STEPS} frames for a picture, got {steps}: "
                          f"the PNG takes ~48 kB of canvas a frame (8 frames a row); gibbs_chain(model, steps) "
                          "returns the states of a longer chain without drawing them")
     _, images = gibbs_chain(model, steps, seed)

@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..data.arrays import RANGE_ATOL, check_image_batch, image_batch_shape_problem
+from ..exceptions import ConfigError, DataError
 from ..samplers.base import BoltzmannSampler
 from ..topology import LatentGraph, by_name
 from ..validation import check_image_shape, check_int, check_num_negative_samples, check_real
@@ -175,14 +176,15 @@ class QVAE(keras.Model):
         super().__init__(**kwargs)
         # The rules `qhvae train` checks its options and data with (qhvae.validation): nothing
         # is truncated (8.7 -> 8, 2.5 -> 2) and nothing is allocated that cannot fit.
-        image_shape = check_image_shape(image_shape)
-        tau = check_real("tau", tau, minimum=0, inclusive=False)
-        k, d = check_int("k", k), check_int("d", d)
-        seed = check_int("seed", seed, minimum=0, allow_none=True)
-        check_num_negative_samples(num_negative_samples)  # before the graph: its errors first
+        image_shape = check_image_shape(image_shape, error=ConfigError)
+        tau = check_real("tau", tau, minimum=0, inclusive=False, error=ConfigError)
+        k, d = check_int("k", k, error=ConfigError), check_int("d", d, error=ConfigError)
+        seed = check_int("seed", seed, minimum=0, allow_none=True, error=ConfigError)
+        check_num_negative_samples(num_negative_samples, error=ConfigError)  # before the graph: its errors first
         self.image_shape = image_shape
         self.graph = _as_graph(graph, graph_kwargs)
-        num_negative_samples = check_num_negative_samples(num_negative_samples, self.graph.num_nodes)
+        num_negative_samples = check_num_negative_samples(num_negative_samples, self.graph.num_nodes,
+                                                          error=ConfigError)
         self.mapping = mapping
         groups = self.graph.hierarchy(mapping)
         self.group_units = [np.flatnonzero(groups == g) for g in (0, 1)]
@@ -408,7 +410,7 @@ class QVAE(keras.Model):
         x = data[0] if isinstance(data, (tuple, list)) else data
         problem = image_batch_shape_problem(tuple(x.shape), self.image_shape)
         if problem:
-            raise ValueError(problem)
+            raise DataError(problem)
         x = tf.convert_to_tensor(x)
         images = tf.cast(x, tf.float32)
         fits = tf.reduce_all(tf.math.is_finite(images))
@@ -420,12 +422,13 @@ class QVAE(keras.Model):
             return tf.identity(images)
 
     def _refuse_batch(self, batch: np.ndarray) -> np.bool_:
-        """Raise the :class:`ValueError` that says what is wrong with ``batch`` (kept for :meth:`fit`)."""
+        """Raise the :class:`~qhvae.exceptions.DataError` (a ValueError) that says what is wrong
+        with ``batch`` (kept for :meth:`fit`)."""
         try:
             check_image_batch(batch, self.image_shape)
         except ValueError as exc:
-            self._input_error = exc
-            raise
+            self._input_error = DataError(str(exc))
+            raise self._input_error from None
         return np.bool_(True)  # within RANGE_ATOL of what the graph's test allowed: fine after all
 
     @contextlib.contextmanager
