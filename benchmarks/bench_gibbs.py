@@ -76,8 +76,8 @@ def bench_graph(name: str, args) -> dict:
 
     import qhvae
     from qhvae.samplers._kernels import seed_streams
-    from qhvae.samplers.base import BoltzmannMachine
     from qhvae.samplers.gibbs import ChainRunner
+    from qhvae.samplers.machine import BoltzmannMachine
 
     g = benchmark_graph(name)
     n, L = args.chains, g.num_nodes

@@ -36,7 +36,7 @@ from rich.table import Table  # noqa: E402
 
 import qhvae  # noqa: E402
 from _common import OtherLoad, machine_info, median, print_header, spread  # noqa: E402
-from qhvae.samplers.base import samples_in_order  # noqa: E402
+from qhvae.samplers.conversions import samples_in_order  # noqa: E402
 from qhvae.samplers.qpu import QPUSampler, balanced_transforms  # noqa: E402
 
 

@@ -34,9 +34,11 @@ import dimod
 import pluggy
 
 from . import hookspecs
-from .exceptions import UnknownNameError
+from .exceptions import SamplerError, SamplerTimeoutError, UnknownNameError
 from .hookspecs import CONTRACT_VERSION, PROJECT_NAME, SamplerEntry
-from .samplers.base import BoltzmannSampler, DimodSamplerAdapter, SamplerError, SamplerTimeoutError, call_with_timeout
+from .samplers.base import BoltzmannSampler
+from .samplers.dimod_adapter import DimodSamplerAdapter
+from .samplers.timeout import call_with_timeout
 
 __all__ = [
     "SamplerRegistry",
@@ -104,7 +106,7 @@ class SamplerRegistry:
         disable: never load these (entry-point or distribution names). Default:
             ``$QHVAE_PLUGINS_DISABLE``.
         timeout: seconds a third-party sampler may take to build or to answer a call
-            before :class:`~qhvae.samplers.base.SamplerTimeoutError`, and a third-party
+            before :class:`~qhvae.exceptions.SamplerTimeoutError`, and a third-party
             plugin to be imported and to answer its hook. Default:
             ``$QHVAE_PLUGIN_TIMEOUT``, else no limit on building and calls, and
             :data:`DEFAULT_DISCOVERY_TIMEOUT` on discovery.

@@ -49,8 +49,8 @@ LAYER_NAMES = ["foundations", "hardware", "samplers", "registry", "models and ev
 #: Old import paths kept for one release; the package itself must not use them.
 DEPRECATED = {"qhvae.runs", "qhvae.temperature", "qhvae.samplers.emulator"}
 
-#: What the VAE may see of the samplers: the contract, not an implementation.
-VAE_MAY_IMPORT_SAMPLERS = {"qhvae.samplers", "qhvae.samplers.base"}
+#: What the VAE may see of the samplers: the contract and the machine it samples, not an implementation.
+VAE_MAY_IMPORT_SAMPLERS = {"qhvae.samplers", "qhvae.samplers.base", "qhvae.samplers.machine"}
 
 #: One-release forwards of moved names: a module ``__getattr__`` that imports the new home
 #: only when a user touches the old name (and warns). Nothing else may point up.

@@ -12,7 +12,8 @@ from dwave.system.testing import MockDWaveSampler
 
 from qhvae import hardware as hw
 from qhvae import topology
-from qhvae.samplers.base import BoltzmannMachine, SamplerOutputError
+from qhvae.exceptions import SamplerOutputError
+from qhvae.samplers.machine import BoltzmannMachine
 from qhvae.samplers.qpu.layout import DeviceLayout, spin_parameters
 
 

@@ -24,7 +24,7 @@ from scipy import stats
 import qhvae
 from qhvae import topology
 from qhvae.samplers._kernels import anneal_sweeps, anneal_sweeps_serial, energies, seed_streams, split_csr
-from qhvae.samplers.base import seed_sequence
+from qhvae.samplers.conversions import seed_sequence
 from qhvae.samplers.pa import anneal
 from qhvae.testing.statistics import ALPHA, check_iid, exact_target, random_bm
 

@@ -5,7 +5,7 @@ import pytest
 
 from qhvae import topology
 from qhvae.data import as_images
-from qhvae.samplers.base import BoltzmannMachine
+from qhvae.samplers.machine import BoltzmannMachine
 from qhvae.topology import LatentGraph
 
 # ------------------------------------------------------------- BoltzmannMachine.from_arrays

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..samplers.base import as_boltzmann_machine, seed_sequence
+from ..samplers.conversions import seed_sequence
 from ..samplers.exact import MAX_ENUMERATION, exact_log_partition
 from ..samplers.gibbs import coloring_for
+from ..samplers.machine import as_boltzmann_machine
 from ..samplers.pa import anneal
 
 __all__ = ["LogPartition", "log_partition", "LOG_PARTITION_METHODS"]

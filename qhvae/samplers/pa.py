@@ -39,8 +39,9 @@ from scipy.special import logsumexp
 from ..topology import LatentGraph
 from ..validation import check_int, check_real
 from ._kernels import PARALLEL_WORK, anneal_sweeps, anneal_sweeps_serial, energies_serial, seed_streams
-from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
+from .base import BoltzmannSampler, SampleResult
 from .gibbs import ChainRunner, coloring_for
+from .machine import BoltzmannMachine
 
 __all__ = ["PopulationAnnealingSampler", "anneal", "PARALLEL_WORK"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dwave.samplers import SimulatedAnnealingSampler as _DwaveSA
 
 from ..validation import check_int
-from .base import DimodSamplerAdapter
+from .dimod_adapter import DimodSamplerAdapter
 
 __all__ = ["SimulatedAnnealingSampler"]
 

@@ -40,7 +40,8 @@ import dimod
 import numpy as np
 from scipy import stats
 
-from ..samplers.base import BoltzmannMachine, BoltzmannSampler
+from ..samplers.base import BoltzmannSampler
+from ..samplers.machine import BoltzmannMachine
 from ..topology import LatentGraph, chimera, full
 from .dimod_suite import run_dimod_suite
 from .statistics import exact_moments

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln, logsumexp
 
-from ..samplers.base import BoltzmannMachine
+from ..samplers.machine import BoltzmannMachine
 from ..topology import LatentGraph
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The one device I/O path: a Boltzmann machine programmed onto placed qubits, answers read back.
 
-A :class:`DeviceLayout` joins a :class:`~qhvae.samplers.base.BoltzmannMachine` to a
+A :class:`DeviceLayout` joins a :class:`~qhvae.samplers.machine.BoltzmannMachine` to a
 :class:`~qhvae.hardware.placement.Placement`: which units sit on working qubits, which
 couplings on working couplers, and the index arrays that move parameters and samples
 between unit order and the device's qubits. Everything that crosses the boundary to a
@@ -18,7 +18,7 @@ Example:
     >>> from dwave.system.testing import MockDWaveSampler
     >>> from qhvae import topology
     >>> from qhvae.hardware import place
-    >>> from qhvae.samplers.base import BoltzmannMachine
+    >>> from qhvae.samplers.machine import BoltzmannMachine
     >>> device = MockDWaveSampler(topology_type="chimera", topology_shape=[1, 1, 4], broken_nodes=[0])
     >>> graph = topology.chimera(1)
     >>> bm = BoltzmannMachine.from_arrays(np.zeros(8), (graph.edges, np.ones(graph.num_edges)))
@@ -41,7 +41,9 @@ import dimod
 import numpy as np
 from scipy.special import expit
 
-from ..base import BoltzmannMachine, SamplerOutputError, samples_in_order
+from ...exceptions import SamplerOutputError
+from ..conversions import samples_in_order
+from ..machine import BoltzmannMachine
 
 __all__ = ["DeviceLayout", "spin_parameters"]
 
@@ -195,7 +197,7 @@ class DeviceLayout:
         dimod sorts a SampleSet's labels by default, so the emulator's and
         DWaveSampler's answers come back with the qubits sorted: the column gather for
         that order is precomputed here, instead of a label dict and a list of positions
-        built per call (:func:`~qhvae.samplers.base.samples_in_order`, used for any other
+        built per call (:func:`~qhvae.samplers.conversions.samples_in_order`, used for any other
         order). The comparisons of ``variables`` are exact and in order. ``np.take``
         rather than ``sample[:, columns]``: the latter comes out Fortran-ordered and the
         final output would then be copied once more to make it C-contiguous.

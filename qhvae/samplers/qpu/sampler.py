@@ -40,11 +40,12 @@ from typing import Any, Callable, Mapping
 import dimod
 import numpy as np
 
-from ...exceptions import QPUError
+from ...exceptions import QPUError, SamplerError
 from ...hardware import Placement, place
 from ...topology import LatentGraph, from_edges
 from ...validation import check_int
-from ..base import BoltzmannMachine, BoltzmannSampler, SampleResult, SamplerError
+from ..base import BoltzmannSampler, SampleResult
+from ..machine import BoltzmannMachine
 from ..schedules import build_schedule
 from .layout import DeviceLayout, spin_parameters
 from .temperature import BetaEffEstimator

@@ -42,7 +42,9 @@ import numpy as np
 from scipy.sparse import coo_matrix
 
 from ...validation import check_int, check_real
-from ..base import BoltzmannMachine, BoltzmannSampler, binary_to_spins
+from ..base import BoltzmannSampler
+from ..conversions import binary_to_spins
+from ..machine import BoltzmannMachine
 
 __all__ = ["mpl_inverse_temperature", "BetaEffEstimator", "BETA_EFF_METHODS"]
 

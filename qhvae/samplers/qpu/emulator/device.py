@@ -26,7 +26,7 @@ import numpy as np
 from dimod.exceptions import BinaryQuadraticModelStructureError
 
 from ....validation import check_int
-from ...base import spins_to_binary
+from ...conversions import spins_to_binary
 from .noise import (
     BetaDrift,
     NoiseProfile,

@@ -40,8 +40,9 @@ import numpy as np
 
 from ....validation import check_int, is_integer
 from ..._kernels import seed_streams
-from ...base import BoltzmannMachine, binary_to_spins
+from ...conversions import binary_to_spins
 from ...gibbs import ChainRunner, coloring_for
+from ...machine import BoltzmannMachine
 
 __all__ = [
     "NoiseProfile",
