@@ -6,7 +6,6 @@ inside a function, is resolved to a qhvae module. The tests then check that
 * imports only point down the layers (a module may import its own layer or lower ones);
 * ``qhvae.vae`` imports neither ``qhvae.evaluate`` nor a concrete sampler;
 * no module imports another module's underscore names;
-* nothing inside the package imports a deprecated shim;
 * no module is longer than 600 lines.
 """
 
@@ -32,29 +31,20 @@ LAYERS: dict[str, int] = {
     "qhvae.lazy": 0,
     "qhvae.hardware": 1,
     "qhvae.samplers": 2,
-    "qhvae.temperature": 2,  # deprecated shim of qhvae.samplers.qpu.temperature
     "qhvae.registry": 3,
     "qhvae": 3,  # the package itself re-exports the registry and the contract
     "qhvae.evaluate": 4,
     "qhvae.vae": 4,
     "qhvae.testing": 4,
     "qhvae.training": 5,
-    "qhvae.runs": 5,  # deprecated shim of qhvae.training
     "qhvae.experiments": 6,
     "qhvae.cli": 7,
 }
 LAYER_NAMES = ["foundations", "hardware", "samplers", "registry", "models and evaluation", "training",
                "experiments", "command line"]
 
-#: Old import paths kept for one release; the package itself must not use them.
-DEPRECATED = {"qhvae.runs", "qhvae.temperature", "qhvae.samplers.emulator"}
-
 #: What the VAE may see of the samplers: the contract and the machine it samples, not an implementation.
 VAE_MAY_IMPORT_SAMPLERS = {"qhvae.samplers", "qhvae.samplers.base", "qhvae.samplers.machine"}
-
-#: One-release forwards of moved names: a module ``__getattr__`` that imports the new home
-#: only when a user touches the old name (and warns). Nothing else may point up.
-DEPRECATED_FORWARDS = {("qhvae.vae.callbacks", "qhvae.training.monitors")}
 
 MAX_LINES = 600
 
@@ -146,14 +136,14 @@ def test_imports_only_point_down():
         src, dst = layer_of(imp.source), layer_of(imp.target)
         # The package's own __init__ re-exports lower layers; a module importing ``qhvae`` itself
         # (for example ``import qhvae`` in a docstring-free module) is judged by the package's layer.
-        if dst > src and (imp.source, imp.target) not in DEPRECATED_FORWARDS:
+        if dst > src:
             upward.append(f"{imp}: layer {src} ({LAYER_NAMES[src]}) -> {dst} ({LAYER_NAMES[dst]})")
     assert not upward, "imports that point up:\n" + "\n".join(upward)
 
 
 def test_vae_sees_only_the_sampler_contract():
     bad = [str(imp) for imp in IMPORTS if imp.source.startswith("qhvae.vae")
-           and (imp.source, imp.target) not in DEPRECATED_FORWARDS and (imp.target.startswith("qhvae.evaluate")
+           and (imp.target.startswith("qhvae.evaluate")
                 or (imp.target.startswith("qhvae.samplers") and imp.target not in VAE_MAY_IMPORT_SAMPLERS))]
     assert not bad, "qhvae.vae must not import evaluate or a concrete sampler:\n" + "\n".join(bad)
 
@@ -191,11 +181,6 @@ def test_no_private_attribute_of_another_module():
                     and not node.attr.startswith("__") and aliases[node.value.id] != name):
                 bad.append(f"{name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
     assert not bad, "\n".join(bad)
-
-
-def test_package_does_not_use_its_deprecated_paths():
-    bad = [str(imp) for imp in IMPORTS if imp.target in DEPRECATED and imp.source not in DEPRECATED]
-    assert not bad, "use the new import paths inside qhvae:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

@@ -1,13 +1,11 @@
 """Keras callbacks for the paper's training schedules (App. A).
 
 The callbacks that watch a run without changing it (:class:`~qhvae.training.monitors.StopOnNaN`,
-``RichProgress``, ``SamplerMonitor``, ``TestSetTracker``) moved to :mod:`qhvae.training.monitors`;
-importing them from here still works for one release, with a ``DeprecationWarning``.
+``RichProgress``, ``SamplerMonitor``, ``TestSetTracker``) live in :mod:`qhvae.training.monitors`.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 import keras
@@ -20,9 +18,6 @@ __all__ = [
     "paper_schedules",
     "PAPER_KD_SCHEDULE",
 ]
-
-#: Names that moved to :mod:`qhvae.training.monitors` (served by :func:`__getattr__` for one release).
-MOVED_TO_MONITORS = ("StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker")
 
 PAPER_KD_SCHEDULE = ((1, 8), (2, 4), (2, 4), (4, 2), (4, 2), (8, 1))
 
@@ -131,16 +126,3 @@ def paper_schedules(epochs: int, *, paper_epochs: int = 2000, initial_lr: float 
         ImportanceSampleAnnealing(every=max(1, round(200 * scale))),
         ExponentialLearningRate(initial_lr, final_lr, epochs=max(1800 * scale, 1e-9)),
     ]
-
-
-def __getattr__(name: str):
-    """The monitors that moved to :mod:`qhvae.training.monitors`, with a ``DeprecationWarning``."""
-    if name in MOVED_TO_MONITORS:
-        warnings.warn(f"qhvae.vae.callbacks.{name} moved to qhvae.training.monitors.{name}; import it from there "
-                      "(the old path goes in the next release)", DeprecationWarning, stacklevel=2)
-        # The one upward reference of the model layer, for one release only: training
-        # imports the model, so the moved classes cannot be imported here at module level.
-        from ..training import monitors
-
-        return getattr(monitors, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
