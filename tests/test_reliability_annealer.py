@@ -13,7 +13,7 @@ import pytest
 import qhvae
 from qhvae import topology
 from qhvae.samplers.qpu import PROFILES, BetaEffEstimator, QPUEmulator, QPUSampler
-from qhvae.testing.statistics import exact_moments, moment_test, random_bm
+from qhvae.testing.statistics import check_moments_iid, exact_moments, exact_target, random_bm
 
 
 def fixed_beta_device(cells: int, beta: float, sweeps: int, seed: int = 0) -> QPUEmulator:
@@ -116,9 +116,10 @@ def test_the_first_call_is_already_at_the_models_temperature(method, true_beta):
                                 beta_estimator=method, seed=0)
     assert sampler.effective_beta == 1.0
     first = sampler.sample_bm(bm, 4000, seed=1)
-    # Every <z_i> and <z_i z_j> within its sampling error (z-test, Bonferroni over all of them).
-    passed, message, _ = moment_test(bm, first.samples)
-    assert passed, message
+    # Every <z_i> and <z_i z_j> within its sampling error (exact binomial tests, Bonferroni over all of them).
+    target = exact_target(bm)
+    report = check_moments_iid(first.samples, target.moments, target.spec, f"{method}, first call")
+    assert report.passed, report
     assert sampler.calibrated and first.info["calibration"]["calibrated"]
     assert sampler.effective_beta == pytest.approx(true_beta, rel=0.1)
     assert len(sampler.beta_history) == 2  # calibration adds reads, not history entries
@@ -127,7 +128,7 @@ def test_the_first_call_is_already_at_the_models_temperature(method, true_beta):
                               topology_type="chimera", topology_shape=[2, 2, 4], graph=graph,
                               beta_estimator=method, calibrate=False, seed=0)
     uncalibrated = plain.sample_bm(bm, 4000, seed=1).samples
-    assert not moment_test(bm, uncalibrated)[0]
+    assert not check_moments_iid(uncalibrated, target.moments, target.spec, f"{method}, uncalibrated").passed
     means = exact_moments(bm)[0]
     assert np.abs(uncalibrated.mean(0) - means).max() > 5 * np.abs(first.samples.mean(0) - means).max()
 
@@ -142,8 +143,9 @@ def test_an_uninformative_first_call_leaves_calibration_for_later():
     assert sampler.effective_beta == 1.0
     bm = random_bm(graph, seed=3, scale=1.0)
     first = sampler.sample_bm(bm, 4000, seed=1)
-    passed, message, _ = moment_test(bm, first.samples)
-    assert passed, message
+    target = exact_target(bm)
+    report = check_moments_iid(first.samples, target.moments, target.spec, "first informative call")
+    assert report.passed, report
     assert zero.info["calibration"]["reads"] == 0 and not zero.info["calibration"]["calibrated"]
     assert sampler.calibrated and first.info["calibration"]["reads"] > 0
 

@@ -1,8 +1,8 @@
 """Samples are Boltzmann at beta = 1: moments against exact enumeration, with controls.
 
-Tolerances come from the sample size (see ``qhvae.testing.statistics.moment_test``): every statistic's
-standard error is ``sqrt(m (1 - m) / N)`` at its exact value ``m``, the critical ``|z|``
-is Bonferroni-corrected at family-wise rate 1e-4, and the seeds are fixed, so each test
+Tolerances come from the sample size (see ``qhvae.testing.statistics.check_moments_iid``): every
+statistic's count is exactly binomial at its exact value ``m`` (standard error ``sqrt(m (1 - m) / N)``),
+its p-value is Bonferroni-corrected at family-wise rate 1e-4, and the seeds are fixed, so each test
 is deterministic. Controls show the test has power (raw SQA read-outs fail) and is not
 too strict (qhvae's exact sampler passes).
 """
@@ -13,7 +13,7 @@ from scipy import stats
 
 import qhvae
 
-from qhvae.testing.statistics import ALPHA, exact_moments, moment_test, random_bm
+from qhvae.testing.statistics import ALPHA, check_moments_iid, exact_moments, exact_target, random_bm
 
 MODELS = {
     "chimera(1) 8 units, U(-2, 2)": (qhvae.topology.chimera(1), 1, 2.0),
@@ -28,12 +28,18 @@ def model(name):
     return random_bm(graph, seed, scale)
 
 
+def moments(bm, samples, name):
+    """Every ``<z_i>`` and ``<z_i z_j>`` of i.i.d. ``samples`` against exact enumeration."""
+    target = exact_target(bm)
+    return check_moments_iid(samples, target.moments, target.spec, name)
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_moments_match_exact_enumeration(sqa, name):
     bm = model(name)
     samples = sqa.sample_bm(bm, N, seed=2024).samples
-    passed, message, _ = moment_test(bm, samples)
-    assert passed, f"{name}: {message}"
+    report = moments(bm, samples, name)
+    assert report.passed, report
 
     # Mean energy, with its exact standard error.
     _, _, mean_e, log_z = exact_moments(bm)
@@ -55,8 +61,8 @@ def test_enumeration_agrees_with_qhvae_exact_sampler():
 def test_positive_control_exact_sampler_passes():
     bm = model("chimera(1) 8 units, U(-2, 2)")
     samples = qhvae.get_sampler("exact").sample_bm(bm, N, seed=2024).samples
-    passed, message, _ = moment_test(bm, samples)
-    assert passed, message
+    report = moments(bm, samples, "exact sampler")
+    assert report.passed, report
 
 
 @pytest.mark.parametrize("anneal_beta", [1.0, 8.0])
@@ -64,5 +70,5 @@ def test_negative_control_raw_sqa_is_not_boltzmann(sqa, anneal_beta):
     """Without the classical finish the SQA read-out freezes out: too hot at beta = 1, too cold at beta = T."""
     bm = model("chimera(1) 8 units, U(-2, 2)")
     samples = sqa.sample_bm(bm, 2000, seed=7, anneal_beta=anneal_beta, equilibration_sweeps=0).samples
-    passed, message, worst = moment_test(bm, samples)
-    assert not passed and worst > 10, message
+    report = moments(bm, samples, f"raw SQA at anneal_beta {anneal_beta}")
+    assert not report.passed and report.values["moments_max_z"] > 10, report
