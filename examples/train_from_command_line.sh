@@ -3,9 +3,10 @@
 #
 #   bash examples/train_from_command_line.sh [RUN_DIR]     # ~2-3 minutes on a 2-core CPU
 #
-# Everything lands in RUN_DIR (default qhvae-example-run): config.json, checkpoint.keras,
-# sampler_state.npz, progress.json, history.csv, training_curves.png, samples.png,
-# gibbs_chain.png, evaluation.json.
+# Everything lands in RUN_DIR (default qhvae-example-run): config.json, checkpoints/ (the last
+# two checkpoints, each a folder; LATEST names the published one), checkpoint.keras (a link to
+# its model), progress.json, history.csv, training_curves.png, samples.png, gibbs_chain.png,
+# evaluation.json.
 set -euo pipefail
 
 RUN=${1:-qhvae-example-run}

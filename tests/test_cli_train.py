@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qhvae.cli import build_parser, main
+from qhvae.training.checkpoint import latest_checkpoint
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TINY = ["--limit", "96", "--batch-size", "32", "--epochs", "2", "--network", "conv", "--base-filters", "4", "--hidden", "16",
@@ -31,9 +32,12 @@ def run(tmp_path_factory):
 
 
 def test_train_writes_the_run(run):
-    for name in ("config.json", "checkpoint.keras", "sampler_state.npz", "progress.json", "history.csv",
-                 "evaluation.json"):
+    for name in ("config.json", "progress.json", "history.csv", "evaluation.json"):
         assert (run / name).is_file(), name
+    published = latest_checkpoint(run)  # checkpoints/step-N/, named by checkpoints/LATEST
+    for name in ("checkpoint.keras", "sampler_state.npz", "record.json"):
+        assert (published / name).is_file(), name
+    assert (run / "checkpoint.keras").resolve() == (published / "checkpoint.keras").resolve()  # the view
     for name in ("training_curves.png", "samples.png", "gibbs_chain.png"):
         assert (run / name).read_bytes()[:8] == PNG, name
     config = json.loads((run / "config.json").read_text())
@@ -166,7 +170,8 @@ def test_a_diverging_run_exits_with_a_clear_message(tmp_path, capsys):
     assert f"--resume {out}" in err
     progress = json.loads((out / "progress.json").read_text())
     assert progress["status"] == "diverged" and progress["step"] == 0  # nothing after the NaN was saved
-    assert (out / "checkpoint.keras").is_file() and not (out / "evaluation.json").exists()
+    assert (latest_checkpoint(out) / "checkpoint.keras").is_file() and not (out / "evaluation.json").exists()
+    assert json.loads((latest_checkpoint(out) / "record.json").read_text())["step"] == 0
 
 
 def test_module_entry_point_help():

@@ -18,6 +18,8 @@ from qhvae.experiments import executor_by_name, plan_runs
 from qhvae.experiments.executors import LocalExecutor, RayExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
+#: In a run folder: the pointer to the published checkpoint, rewritten by every checkpoint.
+LATEST = Path("checkpoints") / "LATEST"
 
 
 def test_executors_by_name():
@@ -85,7 +87,7 @@ def test_ray_runs_a_study_side_by_side_and_survives_a_killed_worker(tmp_path):
             if killed is None and done:
                 training = [d for d, s in states.items() if s == "training" and _lock_holder(d)]
                 if training:
-                    finished_before = {d: (d / "checkpoint.keras").stat().st_mtime_ns for d in done}
+                    finished_before = {d: (d / LATEST).stat().st_mtime_ns for d in done}
                     killed = training[0]
                     os.kill(_lock_holder(killed), signal.SIGKILL)
             time.sleep(0.5)
@@ -99,13 +101,13 @@ def test_ray_runs_a_study_side_by_side_and_survives_a_killed_worker(tmp_path):
         progress = _progress(p.run_dir)
         assert progress["status"] == "finished" and progress["epoch"] == 4, (p.run_dir.name, progress)
     for run_dir, mtime in finished_before.items():
-        assert (run_dir / "checkpoint.keras").stat().st_mtime_ns == mtime, f"{run_dir.name} was trained again"
+        assert (run_dir / LATEST).stat().st_mtime_ns == mtime, f"{run_dir.name} was trained again"
     rows = (out / "results.csv").read_text().splitlines()
     assert len(rows) == 5 and all(",finished," in row for row in rows[1:])
     # two runs at a time: some run started before another ended
     spans = []
     for p in planned:
         started = (p.run_dir / "config.json").stat().st_mtime
-        spans.append((started, (p.run_dir / "checkpoint.keras").stat().st_mtime))
+        spans.append((started, (p.run_dir / LATEST).stat().st_mtime))
     spans.sort()
     assert any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:])), spans

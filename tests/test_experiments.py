@@ -23,6 +23,7 @@ from qhvae.experiments import (  # noqa: E402
 )
 import qhvae.training.fit as fit_module  # noqa: E402
 from qhvae.training import TrainConfig, load_run, read_progress, train_run  # noqa: E402
+from qhvae.training.checkpoint import latest_checkpoint  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FAST = {"sampler_options": {}, "train_limit": 64}
@@ -156,10 +157,10 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
     assert plot_chains(EXPERIMENTS["mapping"], result["rows"], out / "chains.png", frames=6).read_bytes()[:8] == PNG
 
     # a third call trains nothing and rewrites the same report
-    before = (first[0].run_dir / "checkpoint.keras").stat().st_mtime_ns
+    before = (first[0].run_dir / "checkpoints" / "LATEST").stat().st_mtime_ns  # rewritten by every checkpoint
     again = run_experiment("mapping", out, budget="smoke", overrides=FAST)
     assert calls == {"train": 2, "resume": 1}
-    assert (first[0].run_dir / "checkpoint.keras").stat().st_mtime_ns == before
+    assert (first[0].run_dir / "checkpoints" / "LATEST").stat().st_mtime_ns == before
     assert again["summary"]["chains"]["log_likelihood"]["mean"] == result["summary"]["chains"]["log_likelihood"]["mean"]
 
 
@@ -197,7 +198,7 @@ def test_modes_statistics_against_known_chains(tmp_path):
 
     def stats_for(b, w, name):
         _set_prior(model, b, w)
-        model.save(run / "checkpoint.keras")
+        model.save(latest_checkpoint(run) / "checkpoint.keras")  # the published checkpoint's model
         (run / "modes.json").unlink(missing_ok=True)
         stats = modes_statistics(run, chains=64, sweeps=64)
         return stats

@@ -24,9 +24,12 @@ from qhvae.cli import main  # noqa: E402
 from qhvae.registry import configure_plugins, default_registry  # noqa: E402
 from qhvae.samplers.gibbs import GibbsSampler  # noqa: E402
 from qhvae.training import RunError, TrainConfig, load_run, read_progress, resume_run, train_run  # noqa: E402
+from qhvae.training.checkpoint import latest_checkpoint  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parents[1]
+#: A run written by the layout before checkpoints/ (checkpoint.keras, sampler_state.npz, progress.json).
+LEGACY_RUN = ROOT / "tests" / "fixtures" / "legacy-run"
 
 # A run of seconds: 64 digits in batches of 32, fully connected networks of 16 units.
 TINY = dict(train_limit=64, batch_size=32, network="fc", network_options={"hidden": [16]}, num_negative_samples=16,
@@ -150,7 +153,7 @@ def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path):
     assert seconds < 30
     progress = read_progress(run)
     assert progress["status"] == "interrupted"
-    assert (run / "checkpoint.keras").is_file()
+    assert (latest_checkpoint(run) / "checkpoint.keras").is_file()
     model, _, record = load_run(run)  # the last checkpoint is whole (a plugin-free load, see below)
     assert record["step"] == int(model.optimizer.iterations.numpy())
 
@@ -287,7 +290,7 @@ def test_a_qpu_model_loads_without_qpu_credentials(trained, monkeypatch):
 
 def test_the_lazy_sampler_keeps_its_checkpointed_state(trained):
     model, _, _ = load_run(trained)
-    saved = dict(np.load(trained / "sampler_state.npz"))
+    saved = dict(np.load(latest_checkpoint(trained) / "sampler_state.npz"))
     state = model.negative_phase.get_state()  # before the sampler is built: the saved state, untouched
     for key in ("sampler/chains", "sampler/streams", "calls", "seed"):
         assert np.array_equal(state[key], saved[key]), key
@@ -374,7 +377,7 @@ def test_an_option_given_twice_with_different_values_is_refused(tmp_path, capsys
 
 def test_a_truncated_checkpoint_is_called_damaged(trained, tmp_path, capsys):
     run = _copy(trained, tmp_path)
-    ckpt = run / "checkpoint.keras"
+    ckpt = latest_checkpoint(run) / "checkpoint.keras"
     ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
     for argv in (["evaluate", str(run)], ["sample", str(run)], ["train", "--resume", str(run)]):
         assert main(argv) == 2, argv
@@ -397,6 +400,19 @@ def test_a_broken_config_names_the_file(trained, tmp_path, capsys):
 
 def test_a_broken_sampler_state_names_the_file(trained, tmp_path, capsys):
     run = _copy(trained, tmp_path)
+    published = latest_checkpoint(run)
+    (published / "sampler_state.npz").write_bytes(b"PK\x03\x04 not really")
+    # the model is whole and its record matches it: go on with fresh chains, and say why
+    assert main(["sample", str(run), "--num", "4", "--out", str(tmp_path / "s.png")]) == 0
+    out = _out(capsys)
+    assert f"{published / 'sampler_state.npz'} is damaged" in out and "fresh chains" in out
+    (published / "record.json").unlink()
+    assert main(["sample", str(run), "--num", "4", "--out", str(tmp_path / "s.png")]) == 2
+    assert f"{published / 'record.json'} is missing" in _err(capsys)
+
+
+def test_a_broken_sampler_state_of_a_run_of_the_old_layout_names_the_file(tmp_path, capsys):
+    run = _copy(LEGACY_RUN, tmp_path)
     (run / "sampler_state.npz").write_bytes(b"PK\x03\x04 not really")
     # the model is whole and progress.json matches it: go on with fresh chains, and say why
     assert main(["sample", str(run), "--num", "4", "--out", str(tmp_path / "s.png")]) == 0
@@ -484,33 +500,63 @@ def test_resuming_one_checkpoint_twice_continues_the_same_way(tmp_path):
 
 
 def test_a_kill_between_the_model_and_the_sampler_state_of_a_checkpoint_loses_nothing(trained, tmp_path, monkeypatch):
-    """The window a SIGKILL found in CI: the model replaced, the sampler state and progress not yet."""
-    import qhvae.training.rundir as rundir
+    """The window a SIGKILL found in CI: the model written, the sampler state and progress not yet.
+
+    A checkpoint is a folder published by one rename, so a kill there leaves the previous
+    checkpoint published, whole: its model, its chains and its record together.
+    """
+    from qhvae.training import checkpoint
 
     run = _copy(trained, tmp_path)
-    model, record = rundir.load_checkpoint(run)
+    model, record = checkpoint.load_checkpoint(run)
+    before = checkpoint.latest_checkpoint(run)
+    old_state = model.negative_phase.get_state()
+    model.optimizer.iterations.assign_add(7)  # a later checkpoint than the files on disk
+    real_save_state = checkpoint._save_state
+
+    def killed_after_the_model(state, path):
+        raise KeyboardInterrupt  # stands for the SIGKILL
+
+    monkeypatch.setattr(checkpoint, "_save_state", killed_after_the_model)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.commit_checkpoint(model, run, dict(record, batch=3))
+    monkeypatch.setattr(checkpoint, "_save_state", real_save_state)
+    assert read_progress(run)["step"] == record["step"]  # progress.json still describes the old checkpoint
+    orphan = run / "checkpoints" / f"step-{record['step'] + 7:08d}"
+    assert (orphan / "checkpoint.keras").is_file()  # the model of the checkpoint cut short, never published
+
+    loaded, loaded_record = checkpoint.load_checkpoint(run)
+    assert checkpoint.latest_checkpoint(run) == before
+    assert loaded_record == record and int(loaded.optimizer.iterations.numpy()) == record["step"]
+    restored = loaded.negative_phase.get_state()
+    assert old_state.keys() == restored.keys()
+    assert all(np.array_equal(old_state[k], restored[k]) for k in old_state)  # the chains, not fresh ones
+    checkpoint.commit_checkpoint(loaded, run, loaded_record)  # the next commit removes what was cut short
+    assert not orphan.exists()
+
+
+def test_a_kill_between_the_model_and_the_sampler_state_of_the_old_layout_loses_nothing(tmp_path):
+    """The same window in a run written before checkpoints/: the model replaced, the sampler state
+    (flushed to its pending file) and progress.json not yet; loading finishes the commit."""
+    from qhvae.training import checkpoint
+
+    run = _copy(LEGACY_RUN, tmp_path)
+    model, record = checkpoint.load_checkpoint(run)
     model.optimizer.iterations.assign_add(7)  # a later checkpoint than the files on disk
     saved_state = model.negative_phase.get_state()
-    real_replace = rundir.fsync_replace
-
-    def killed_after_the_model(tmp, path):
-        if path.name == rundir.SAMPLER_STATE_FILE:
-            raise KeyboardInterrupt  # stands for the SIGKILL
-        real_replace(tmp, path)
-
-    monkeypatch.setattr(rundir, "fsync_replace", killed_after_the_model)
-    with pytest.raises(KeyboardInterrupt):
-        rundir.commit_checkpoint(model, run, dict(record, batch=3))
-    monkeypatch.setattr(rundir, "fsync_replace", real_replace)
+    # What the old commit wrote before the kill: the pending sampler state (with its record), then the model.
+    new_record = dict(record, step=record["step"] + 7, batch=3)
+    np.savez(run / ".sampler_state.tmp.npz", **saved_state, __record__=np.array(json.dumps(new_record)))
+    model.save(run / "checkpoint.keras")
     assert read_progress(run)["step"] == record["step"]  # progress.json still describes the old checkpoint
 
-    loaded, loaded_record = rundir.load_checkpoint(run)
+    loaded, loaded_record = checkpoint.load_checkpoint(run)
     assert loaded_record["step"] == record["step"] + 7 and loaded_record["batch"] == 3
     restored = loaded.negative_phase.get_state()
     assert saved_state.keys() == restored.keys()
     assert all(np.array_equal(saved_state[k], restored[k]) for k in saved_state)  # the chains, not fresh ones
     assert read_progress(run)["step"] == record["step"] + 7  # the commit was finished
-    assert not (run / rundir.PENDING_SAMPLER_STATE_FILE).exists()
+    assert not (run / ".sampler_state.tmp.npz").exists()
 
 
 def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path):

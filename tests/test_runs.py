@@ -23,6 +23,7 @@ from qhvae.training import (  # noqa: E402
     resume_run,
     train_run,
 )
+from qhvae.training.checkpoint import latest_checkpoint  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -52,12 +53,18 @@ def test_config_round_trip_and_validation():
 def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path, monkeypatch):
     run = tmp_path / "run"
     assert train_run(TrainConfig(epochs=2, **TINY), run) == run
-    for name in ("config.json", "checkpoint.keras", "sampler_state.npz", "progress.json", "history.csv",
+    for name in ("config.json", "progress.json", "history.csv",
                  "training_curves.png", "samples.png", "gibbs_chain.png", "evaluation.json"):
         assert (run / name).is_file(), name
+    published = latest_checkpoint(run)  # the checkpoint: a folder, published by checkpoints/LATEST
+    for name in ("checkpoint.keras", "sampler_state.npz", "record.json"):
+        assert (published / name).is_file(), name
+    assert (run / "checkpoint.keras").resolve() == (published / "checkpoint.keras").resolve()  # the view
+    assert not (run / "sampler_state.npz").exists()
     for name in ("training_curves.png", "samples.png", "gibbs_chain.png"):
         assert (run / name).read_bytes()[:8] == PNG
     assert not list(run.glob(".*tmp*")), "temporary files left behind"
+    assert not list(run.glob("checkpoints/**/*tmp*")), "temporary files left behind"
 
     progress = read_progress(run)
     assert progress["status"] == "finished"
@@ -76,7 +83,7 @@ def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path, monkeypatch
     model, cfg, record = load_run(run)
     assert int(model.optimizer.iterations.numpy()) == 2 * STEPS_PER_EPOCH == record["step"]
     assert cfg.epochs == 2 and model.graph.num_nodes == 32
-    saved = np.load(run / "sampler_state.npz")
+    saved = np.load(latest_checkpoint(run) / "sampler_state.npz")
     assert np.array_equal(model.negative_phase.get_state()["sampler/chains"], saved["sampler/chains"])
 
     with pytest.raises(RunError, match="already holds a run"):
@@ -161,7 +168,7 @@ def test_resume_after_sigkill_mid_epoch(tmp_path):
     assert (progress["epoch"], progress["batch"], progress["step"]) == (1, 2, 6)
     assert progress["status"] == "training"
     assert not (run / "evaluation.json").exists()
-    saved = dict(np.load(run / "sampler_state.npz"))
+    saved = dict(np.load(latest_checkpoint(run) / "sampler_state.npz"))
 
     seen = {}
 

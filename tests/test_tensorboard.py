@@ -90,7 +90,7 @@ def test_no_tensorboard_writes_no_logs(tmp_path):
     assert main(["train", "--dataset", "digits", "--limit", "32", "--batch-size", "32", "--epochs", "1",
                  "--network", "fc", "--network-option", "hidden=16", "--graph-option", "m=1",
                  "--num-negative-samples", "16", "--eval-images", "0", "--no-tensorboard", "--out", str(out)]) == 0
-    assert (out / "checkpoint.keras").is_file()
+    assert (out / "checkpoints" / "LATEST").is_file() and (out / "checkpoint.keras").is_file()
     assert not (out / "tensorboard").exists()
 
 

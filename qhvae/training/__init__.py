@@ -2,7 +2,8 @@
 
 - :mod:`~qhvae.training.config`: :class:`TrainConfig`, what a run is, and the run errors
 - :mod:`~qhvae.training.inputs`: the images a run trains and is evaluated on
-- :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, checkpoints
+- :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, the progress record
+- :mod:`~qhvae.training.checkpoint`: checkpoints, each a folder published by one atomic rename
 - :mod:`~qhvae.training.history`: ``history.csv`` checked against the run's record on resume
 - :mod:`~qhvae.training.guard`: the run's lock, the output-folder check, prompt interrupts
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
@@ -56,7 +57,7 @@ _HOME = {
     "default_graph_options": "config",
     "DEFAULT_RUN_DIR": "config", "RESUME_OPTIONS": "config",
     "build_model": "fit", "train_run": "fit", "resume_run": "fit",
-    "read_progress": "rundir", "run_status": "rundir", "RunCheckpoint": "rundir", "RunLock": "guard",
+    "read_progress": "rundir", "run_status": "rundir", "RunCheckpoint": "checkpoint", "RunLock": "guard",
     "load_run": "evaluation", "evaluate_run": "evaluation", "write_samples": "evaluation",
     "prior_chain_frames": "evaluation", "gibbs_chain": "evaluation", "write_gibbs_chain": "evaluation",
     "StopOnNaN": "monitors", "RichProgress": "monitors", "SamplerMonitor": "monitors", "TestSetTracker": "monitors",

@@ -24,10 +24,10 @@ from ..plots import plot_training_curves, save_image_grid
 from ..samplers.gibbs import ChainRunner
 from ..samplers.machine import BoltzmannMachine
 from ..validation import is_integer
+from .checkpoint import load_checkpoint
 from .config import RunError, TrainConfig
 from .guard import lock_holder
 from .inputs import load_test_images
-from .checkpoint import load_checkpoint
 from .rundir import CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, read_config, say, weights_finite, write_json
 
 __all__ = ["load_run", "evaluate_run", "evaluate_model_of_run", "evaluation_line", "write_samples",

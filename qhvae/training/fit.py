@@ -1,11 +1,11 @@
 """Train, resume and finish a run: the model built from its configuration and the fit loop.
 
 :func:`train_run` trains a :class:`~qhvae.training.config.TrainConfig` into a fresh run
-directory; :func:`resume_run` loads ``checkpoint.keras`` (weights and optimizer), restores
-the sampler state and continues ``fit`` at the checkpointed epoch. From a mid-epoch (step)
-checkpoint it first trains the rest of that epoch (the batches not yet done, in a fresh
-shuffle order), so a resumed run makes the same number of optimizer steps as one that was
-never interrupted. Both end by writing the plots and ``evaluation.json``.
+directory; :func:`resume_run` loads the last checkpoint (weights, optimizer and sampler
+state: :mod:`~qhvae.training.checkpoint`) and continues ``fit`` at the checkpointed epoch.
+From a mid-epoch (step) checkpoint it first trains the rest of that epoch (the batches not
+yet done, in a fresh shuffle order), so a resumed run makes the same number of optimizer
+steps as one that was never interrupted. Both end by writing the plots and ``evaluation.json``.
 
 When the loss or a weight becomes non-finite, :class:`~qhvae.training.monitors.StopOnNaN`
 stops training, the run is marked ``diverged`` (its last finite checkpoint stays) and
@@ -53,9 +53,9 @@ from .history import restore_history_csv
 from .inputs import load_test_images, load_train_data
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
 from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for, tensorboard_installed
-from .rundir import (CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, RunCheckpoint, commit_checkpoint,
-                     describe_position, holds_run, load_checkpoint, mark_ended, new_record, read_config,
-                     read_progress, say, weights_finite, write_json, write_progress)
+from .checkpoint import RunCheckpoint, commit_checkpoint, has_checkpoint, load_checkpoint
+from .rundir import (CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, describe_position, holds_run, mark_ended,
+                     new_record, read_config, read_progress, say, weights_finite, write_json, write_progress)
 
 __all__ = ["build_model", "build_sampler", "seed_run", "network_arguments", "training_callbacks", "fit_run",
            "train_run", "resume_run", "finish_run"]
@@ -412,7 +412,7 @@ def _resume_locked(run_dir: Path, config: TrainConfig, console, callbacks: Itera
     check_resume_changes(changes)
     updated = TrainConfig.from_dict({**config.to_dict(), **changes}).validate()
     seed_run(updated.seed)
-    if not (run_dir / CHECKPOINT_FILE).exists():
+    if not has_checkpoint(run_dir):
         # killed before its first checkpoint: start again with the saved configuration
         say(console, f"[yellow]note:[/yellow] {run_dir} has no checkpoint yet; training starts from the beginning")
         updated, train, model = _prepare_fresh(updated)

@@ -1,20 +1,23 @@
-"""A run directory on disk: its files, atomic writes, the progress record and checkpoints.
+"""A run directory on disk: its files, atomic writes and the progress record.
 
 A *run directory* holds everything one training run needs and produces:
 
 - ``config.json``: the :class:`~qhvae.training.config.TrainConfig` (resolved: graph options filled in)
-- ``checkpoint.keras``: the model with its optimizer state (``keras.models.load_model``)
-- ``sampler_state.npz``: the negative phase's state (persistent chains, call counter),
-  plus the checkpoint record (epoch, batch, step, history) as JSON under ``__record__``
-- ``progress.json``: the same record, readable: ``epoch`` (epochs completed), ``batch``
-  (batches done in the epoch in progress, for step checkpoints), ``step`` (optimizer
-  steps), ``history`` (per-epoch metrics), ``train_seconds`` and ``cpu_seconds`` (wall and
-  CPU time of training so far), ``status`` and ``message``: ``training`` while
-  a process trains it (one at a time: see :class:`~qhvae.training.guard.RunLock`), then how
-  it ended: ``finished``, ``interrupted`` (Ctrl-C or SIGTERM), ``diverged``, ``failed``
-  (``message`` holds the error) or ``stopped`` (by a user callback). Only a process killed
-  outright (SIGKILL, a power cut) leaves ``training`` behind; :func:`run_status` tells that
-  apart from a live run by the lock
+- ``checkpoints/``: the checkpoints, each a folder (``step-00000012/``: ``checkpoint.keras``, the
+  model with its optimizer state; ``sampler_state.npz``, the negative phase's state; ``record.json``,
+  the progress record), and ``LATEST``, the pointer to the published one, moved by one atomic
+  rename (see :mod:`~qhvae.training.checkpoint`)
+- ``checkpoint.keras``: a link to the published checkpoint's model (runs written before
+  ``checkpoints/`` have the model itself here, and ``sampler_state.npz`` beside it)
+- ``progress.json``: the published checkpoint's record, readable, written after each commit:
+  ``epoch`` (epochs completed), ``batch`` (batches done in the epoch in progress, for step
+  checkpoints), ``step`` (optimizer steps), ``history`` (per-epoch metrics), ``train_seconds``
+  and ``cpu_seconds`` (wall and CPU time of training so far), ``status`` and ``message``:
+  ``training`` while a process trains it (one at a time: see
+  :class:`~qhvae.training.guard.RunLock`), then how it ended: ``finished``, ``interrupted``
+  (Ctrl-C or SIGTERM), ``diverged``, ``failed`` (``message`` holds the error) or ``stopped``
+  (by a user callback). Only a process killed outright (SIGKILL, a power cut) leaves
+  ``training`` behind; :func:`run_status` tells that apart from a live run by the lock
 - ``history.csv``: Keras ``CSVLogger`` output, appended on resume (rows of epochs that
   were never checkpointed are dropped when a run resumes, and a file that is missing or
   disagrees with the record is rebuilt from it: :mod:`~qhvae.training.history`)
@@ -23,15 +26,11 @@ A *run directory* holds everything one training run needs and produces:
 - ``gibbs_chain.png``: one block-Gibbs chain on the prior, one colour class per frame
 - ``evaluation.json``: test log-likelihood, ELBO, active units, ``log Z`` (quick settings)
 
-Checkpoints are written by :class:`RunCheckpoint` at the end of every epoch (and every
-``checkpoint_every_steps`` optimizer steps if set), each file to a temporary name and
-then ``os.replace``-d into place, so a run killed at any moment leaves the last complete
-checkpoint. Every file of a checkpoint carries its optimizer step, so a kill between two
-replacements is detected by :func:`load_checkpoint`. A checkpoint is never written when
-the loss or any weight is non-finite.
+Every file here is written to a temporary name and then ``os.replace``-d into place
+(:func:`write_json`), so a reader never sees half a file.
 
-This module imports Keras (its callbacks are Keras callbacks); TensorFlow's start-up
-notices are hidden by :func:`qhvae.tfutil.import_tensorflow_quietly`.
+This module imports Keras (:class:`HistoryCSVLogger` is a Keras callback); TensorFlow's
+start-up notices are hidden by :func:`qhvae.tfutil.import_tensorflow_quietly`.
 """
 
 from __future__ import annotations
@@ -40,9 +39,6 @@ import csv
 import datetime
 import json
 import os
-import time
-import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -57,21 +53,23 @@ import keras  # noqa: E402
 from .config import LATER_DEFAULTS, RunError, TrainConfig
 
 __all__ = [
-    "CONFIG_FILE", "CHECKPOINT_FILE", "SAMPLER_STATE_FILE", "PROGRESS_FILE", "HISTORY_FILE", "CURVES_FILE",
-    "SAMPLES_FILE", "CHAIN_FILE", "EVALUATION_FILE",
+    "CONFIG_FILE", "CHECKPOINTS_DIR", "CHECKPOINT_FILE", "SAMPLER_STATE_FILE", "PROGRESS_FILE", "HISTORY_FILE",
+    "CURVES_FILE", "SAMPLES_FILE", "CHAIN_FILE", "EVALUATION_FILE",
     "fsync_replace", "write_json", "read_progress", "read_config", "write_progress", "holds_run", "is_finite",
-    "weights_finite", "new_record", "describe_position", "say", "commit_checkpoint", "load_checkpoint",
-    "RunCheckpoint", "HistoryCSVLogger", "truncate_history_csv", "mark_ended", "run_status", "ENDINGS",
+    "weights_finite", "new_record", "describe_position", "say", "HistoryCSVLogger", "truncate_history_csv",
+    "mark_ended", "run_status", "ENDINGS",
 ]
 
 #: How a run can end, as ``progress.json``'s ``status`` says.
 ENDINGS = ("finished", "interrupted", "diverged", "failed", "stopped")
 
 CONFIG_FILE = "config.json"
+#: The folder of the run's checkpoints (:mod:`~qhvae.training.checkpoint`).
+CHECKPOINTS_DIR = "checkpoints"
+#: A checkpoint's model, in its folder; in the run directory, a link to the published one's.
 CHECKPOINT_FILE = "checkpoint.keras"
+#: A checkpoint's sampler state, in its folder (in the run directory in runs of the old layout).
 SAMPLER_STATE_FILE = "sampler_state.npz"
-#: The sampler state of a checkpoint being committed (see :func:`commit_checkpoint`).
-PENDING_SAMPLER_STATE_FILE = ".sampler_state.tmp.npz"
 PROGRESS_FILE = "progress.json"
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
@@ -224,7 +222,7 @@ def run_status(run_dir: str | os.PathLike) -> str:
 
 
 def holds_run(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a folder holding (part of) a run: a config, checkpoint or progress file.
+    """Whether ``path`` is a folder holding (part of) a run: a config, checkpoints or a progress file.
 
     Example:
         >>> import tempfile
@@ -232,7 +230,8 @@ def holds_run(path: str | os.PathLike) -> bool:
         False
     """
     path = Path(path)
-    return path.is_dir() and any((path / f).exists() for f in (CONFIG_FILE, CHECKPOINT_FILE, PROGRESS_FILE))
+    return path.is_dir() and any((path / f).exists() for f in (CONFIG_FILE, CHECKPOINTS_DIR, CHECKPOINT_FILE,
+                                                         PROGRESS_FILE))
 
 
 def is_finite(value) -> bool:
@@ -306,225 +305,6 @@ def truncate_history_csv(path: str | os.PathLike, epochs_done: int) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("".join(kept))
     fsync_replace(tmp, path)
-
-
-# --------------------------------------------------------------------------------------
-# checkpoints
-# --------------------------------------------------------------------------------------
-
-
-def commit_checkpoint(model, run_dir: str | os.PathLike, record: dict[str, Any]) -> dict[str, Any]:
-    """Write one checkpoint: model (+optimizer), sampler state, progress; each atomically.
-
-    Args:
-        model: the :class:`~qhvae.vae.QVAE` being trained.
-        run_dir: the run directory.
-        record: the progress record to save with it (its ``step`` is set from the optimizer).
-
-    Returns:
-        The record as saved.
-    """
-    run_dir = Path(run_dir)
-    if model.negative_phase.prefetch:
-        model.negative_phase.reset()  # a background draw must not change the chains mid-save
-    record = dict(record, step=int(model.optimizer.iterations.numpy()),
-                  updated=datetime.datetime.now().isoformat(timespec="seconds"))
-    state = dict(model.negative_phase.get_state())
-    state["__record__"] = np.array(json.dumps(record, default=_json_default))
-    ckpt, tmp_ckpt = run_dir / CHECKPOINT_FILE, run_dir / ".checkpoint.tmp.keras"
-    sstate, tmp_state = run_dir / SAMPLER_STATE_FILE, run_dir / PENDING_SAMPLER_STATE_FILE
-    with warnings.catch_warnings():
-        # Keras's saving converts TF variables with np.array(x), which numpy 2 flags, once per variable.
-        warnings.filterwarnings("ignore", message=".*__array__ implementation doesn't accept a copy keyword.*",
-                                category=DeprecationWarning)
-        model.save(tmp_ckpt)
-    with open(tmp_state, "wb") as f:
-        np.savez(f, **state)
-        f.flush()
-        os.fsync(f.fileno())
-    # From the next line until the sampler state's own replacement, the pending state file is
-    # the only one that describes the new checkpoint: load_checkpoint finishes the commit from it
-    # if the process dies in between.
-    fsync_replace(tmp_ckpt, ckpt)
-    fsync_replace(tmp_state, sstate)
-    write_json(run_dir / PROGRESS_FILE, record)
-    return record
-
-
-def load_checkpoint(run_dir: str | os.PathLike, console=None):
-    """``(model, record)`` from the run's last checkpoint, with the sampler state restored.
-
-    A run killed between the model's replacement and the sampler state's left the new
-    checkpoint's sampler state in the pending file: the commit is finished from it (same
-    chains). When the sampler state is damaged but ``progress.json`` describes the model, the
-    model is kept with that record and the sampler starts fresh chains. A note on ``console``
-    says which happened.
-
-    Raises:
-        RunError: no checkpoint, an unreadable one, or files of different checkpoints.
-    """
-    from .. import vae  # noqa: F401  (registers the serializable classes)
-
-    run_dir = Path(run_dir)
-    ckpt = run_dir / CHECKPOINT_FILE
-    if not ckpt.exists():
-        raise RunError(f"{run_dir} has no {CHECKPOINT_FILE} (was the run started?)")
-    model = _load_model(ckpt, run_dir)
-    step = int(model.optimizer.iterations.numpy())
-    state_path = run_dir / SAMPLER_STATE_FILE
-    state, record, damage = _read_sampler_state(state_path)
-    if record is not None and int(record.get("step", -1)) == step:
-        model.negative_phase.set_state(state)
-        return model, record
-    pending = run_dir / PENDING_SAMPLER_STATE_FILE
-    pending_state, pending_record, _ = _read_sampler_state(pending)
-    if pending_record is not None and int(pending_record.get("step", -1)) == step:
-        # Killed between the model's replacement and the sampler state's: the pending file was
-        # flushed before the model was replaced, so it is whole; finish the commit from it.
-        model.negative_phase.set_state(pending_state)
-        try:
-            fsync_replace(pending, state_path)
-            write_json(run_dir / PROGRESS_FILE, pending_record)
-        except OSError:  # a read-only copy of a run: use it as it is
-            pass
-        say(console, f"[yellow]note:[/yellow] the checkpoint at step {step} was saved while the run was killed; "
-                     f"its sampler state was completed from {pending.name}")
-        return model, pending_record
-    progress = read_progress(run_dir)
-    if progress and int(progress.get("step", -1)) == step:
-        why = (f"{damage}; the model and {PROGRESS_FILE} are whole, so" if damage else
-               f"{SAMPLER_STATE_FILE} does not belong to the checkpoint at step {step} (the run was killed while "
-               "saving);")
-        say(console, f"[yellow]note:[/yellow] {why} the sampler starts fresh chains")
-        return model, progress
-    if damage:
-        raise RunError(f"{damage}, and {PROGRESS_FILE} does not describe the checkpoint at step {step} either: the "
-                       f"run cannot continue; train again (`qhvae train --out NEW`, with the settings of "
-                       f"{run_dir / CONFIG_FILE})")
-    raise RunError(f"{run_dir}: {CHECKPOINT_FILE} (step {step}) matches neither {SAMPLER_STATE_FILE} nor "
-                   f"{PROGRESS_FILE}; the run directory is inconsistent")
-
-
-def _read_sampler_state(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any] | None, str | None]:
-    """``(state, record, damage)`` from a sampler-state file: empty with no record if it is missing."""
-    if not path.exists():
-        return {}, None, None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            state = {k: f[k] for k in f.files}
-        record = json.loads(state.pop("__record__").item()) if "__record__" in state else None
-        return state, record, None
-    except Exception as exc:
-        return {}, None, f"{path} is damaged ({type(exc).__name__}: {exc})"
-
-
-def _load_model(ckpt: Path, run_dir: Path):
-    """``keras.models.load_model(ckpt)``, with a message that says what is wrong and what to do."""
-    advice = (f"restore it from a copy of the run if you have one, or train again (`qhvae train --out NEW`, with "
-              f"the settings of {run_dir / CONFIG_FILE})")
-    if not zipfile.is_zipfile(ckpt):
-        size = ckpt.stat().st_size
-        raise RunError(f"{ckpt} is damaged: it is not a complete Keras archive ({size} bytes; cut short by a full "
-                       f"disk or an interrupted copy?); {advice}")
-    try:
-        return keras.models.load_model(ckpt)
-    except Exception as exc:
-        try:
-            with zipfile.ZipFile(ckpt) as archive:
-                bad = archive.testzip()
-        except Exception as zip_exc:
-            bad = f"({type(zip_exc).__name__}: {zip_exc})"
-        if bad is not None:
-            raise RunError(f"{ckpt} is damaged: its member {bad} is corrupt; {advice}") from None
-        raise RunError(f"cannot load {ckpt} ({type(exc).__name__}: {exc}); was it written by another version of "
-                       f"qhvae or Keras? Otherwise {advice}") from None
-
-
-class RunCheckpoint(keras.callbacks.Callback):
-    """Commit checkpoints while everything is finite: at epoch ends and every ``every_steps`` steps.
-
-    A step checkpoint is skipped at the last batch of an epoch (the epoch end commits it
-    with the epoch's metrics). An epoch whose loss, metrics or weights are non-finite is
-    not committed and sets :attr:`diverged`; the last committed checkpoint stays.
-
-    Args:
-        run_dir: the run directory.
-        record: the last committed record (the one training continues from).
-        every_steps: also commit every this many optimizer steps (``None``: epoch ends only).
-        batch_offset: batches of the first epoch of this ``fit`` done before (a resumed
-            mid-epoch checkpoint).
-        steps_per_epoch: batches in a full epoch (``None``: the steps of the ``fit`` call,
-            right unless ``fit`` starts mid-epoch).
-
-    Attributes:
-        record: the last committed record.
-        diverged: whether a non-finite loss, metric or weight was seen.
-    """
-
-    def __init__(self, run_dir: str | os.PathLike, record: dict[str, Any], every_steps: int | None = None,
-                 batch_offset: int = 0, steps_per_epoch: int | None = None):
-        super().__init__()
-        self.run_dir = Path(run_dir)
-        self.record = dict(record)
-        self.every_steps, self.batch_offset, self.steps_per_epoch = every_steps, int(batch_offset), steps_per_epoch
-        self.diverged = False
-        self._base_seconds = float(record.get("train_seconds", 0.0))
-        # Wall time also counts a run paused (SIGSTOP) or starved by other jobs; the process's
-        # CPU time (all its threads) does not, so both are kept.
-        # A run that trained before CPU time was kept has no count to add to: NaN, not a low figure.
-        trained = record.get("step", 0) or record.get("train_seconds", 0.0)
-        self._base_cpu_seconds = float(record.get("cpu_seconds", float("nan") if trained else 0.0))
-        self._clock, self._cpu_clock = time.perf_counter(), time.process_time()
-        self._first_epoch = None
-
-    def _elapsed(self) -> float:
-        return self._base_seconds + time.perf_counter() - self._clock
-
-    def _done(self, epoch: int) -> int:
-        return self._batches + (self.batch_offset if epoch == self._first_epoch else 0)
-
-    def _commit(self, **changes) -> None:
-        cpu_seconds = self._base_cpu_seconds + time.process_time() - self._cpu_clock
-        self.record = commit_checkpoint(self.model, self.run_dir, dict(self.record, train_seconds=self._elapsed(),
-                                                                       cpu_seconds=cpu_seconds, **changes))
-
-    def on_train_begin(self, logs=None):
-        if self.steps_per_epoch is None:
-            self.steps_per_epoch = int((self.params or {}).get("steps") or 1)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._first_epoch is None:
-            self._first_epoch = epoch
-        self._epoch, self._batches, self._finite = epoch, 0, True
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._batches = batch + 1
-        if not is_finite((logs or {}).get("loss", 0.0)):
-            self._finite = False
-            self.diverged = True
-        steps = self.every_steps
-        if steps and self._finite and int(self.model.optimizer.iterations.numpy()) % steps == 0:
-            done = self._done(self._epoch)
-            if done < self.steps_per_epoch and weights_finite(self.model):  # the epoch end commits the last one
-                self._commit(epoch=self._epoch, batch=done)
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if not self._finite or not all(is_finite(v) for v in logs.values()) or not weights_finite(self.model):
-            self.diverged = True
-            return
-        done = self._done(epoch)
-        if done < self.steps_per_epoch:  # stopped early by another callback: a mid-epoch checkpoint
-            self._commit(epoch=epoch, batch=done)
-            return
-        history = {}
-        for key in set(self.record["history"]) | set(logs):
-            values = list(self.record["history"].get(key, []))[:epoch]
-            values += [None] * (epoch - len(values))
-            value = logs.get(key)
-            values.append(float(value) if value is not None and np.ndim(value) == 0 and is_finite(value) else None)
-            history[key] = values
-        self._commit(epoch=epoch + 1, batch=0, history=history)
 
 
 class HistoryCSVLogger(keras.callbacks.CSVLogger):
