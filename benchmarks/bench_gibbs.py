@@ -52,6 +52,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="numba threads (default: numba's default)")
     p.add_argument("--no-kernel", action="store_true", help="skip the lower-level kernel timings")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    p.add_argument("--conditions", type=int, default=0, metavar="K",
+                   help="instead: a conditional call (K distinct per-chain bias vectors and clamps, one call) against "
+                        "the unconditional call of the same size, on Chimera-288 (issue #23's target: <= 1.3x)")
     args = p.parse_args(argv)
     if args.quick:
         args.reps = min(args.reps, 2)
@@ -156,6 +159,47 @@ def bench_graph(name: str, args) -> dict:
     return out
 
 
+def bench_conditions(args) -> dict:
+    """One Gibbs call of ``args.chains`` chains with ``args.conditions`` distinct conditions (each its own
+    bias vector, the first unit clamped to a value that alternates) against the unconditional call, same
+    sampler settings, alternating repetition by repetition; persistent chains in both."""
+    import qhvae
+
+    g = benchmark_graph("chimera")
+    n, L, k = args.chains, g.num_nodes, args.conditions
+    b, w = random_bm_arrays(g, args.seed, args.coupling_scale, args.coupling_scale)
+    rng = np.random.default_rng(args.seed + 1)
+    ids = np.arange(n) % k
+    biases = (b + rng.normal(0.0, 0.5, (k, L)))[ids]
+    mask = np.zeros((n, L), bool)
+    mask[:, 0] = True
+    values = (ids % 2).astype(np.uint8)[:, None] * np.ones((1, L), np.uint8)
+    plain = qhvae.get_sampler("gibbs", graph=g, num_sweeps=10, burn_in=0)
+    cond = qhvae.get_sampler("gibbs", graph=g, num_sweeps=10, burn_in=0)
+
+    def plain_call(seed):
+        return plain.sample_arrays(b, (g.edges, w), n, seed=seed)
+
+    def cond_call(seed):
+        return cond.sample_arrays(b, (g.edges, w), n, seed=seed, biases=biases, clamp_mask=mask, clamp_values=values,
+                                  condition_ids=ids)
+
+    for seed in range(3):  # compile, start the chains
+        plain_call(seed), cond_call(seed)
+    times = {"plain": [], "conditional": []}
+    reps = max(args.reps, 5) * 10
+    for rep in range(reps):
+        t, _ = timed(lambda: plain_call(100 + rep))
+        times["plain"].append(t)
+        t, samples = timed(lambda: cond_call(100 + rep))
+        times["conditional"].append(t)
+    assert (samples[:, 0] == ids % 2).all()
+    ratios = [c / p for c, p in zip(times["conditional"], times["plain"])]
+    return {"graph": g.name, "chains": n, "conditions": k, "sweeps": 10, "plain_ms": 1e3 * median(times["plain"]),
+            "conditional_ms": 1e3 * median(times["conditional"]), "ratio": median(ratios),
+            "ratio_range": spread(ratios), "raw": times}
+
+
 def fmt_rate(x: float) -> str:
     return f"{x:.3g}"
 
@@ -176,6 +220,21 @@ def main(argv=None) -> int:
     }
     load = OtherLoad()
     print_header(console, "block Gibbs vs dwave-samplers SA at beta = 1 (spin updates / s)", info, settings)
+
+    if args.conditions:
+        r = bench_conditions(args)
+        table = Table(title=f"one Gibbs call, {r['chains']} chains x {r['sweeps']} sweeps on {r['graph']}: "
+                            f"{r['conditions']} conditions vs none (median of {len(r['raw']['plain'])})")
+        for col in ("unconditional ms", "conditional ms", "conditional/unconditional", "range", "target"):
+            table.add_column(col, justify="right")
+        lo, hi = r["ratio_range"]
+        verdict = "<= 1.3x " + ("[green]met[/]" if r["ratio"] <= 1.3 else "[red]MISSED[/]")
+        table.add_row(f"{r['plain_ms']:.2f}", f"{r['conditional_ms']:.2f}", f"{r['ratio']:.2f}", f"{lo:.2f}-{hi:.2f}",
+                      verdict)
+        console.print(table)
+        if args.json:
+            write_json(args.json, {"machine": info, "settings": vars(args), "results": r})
+        return 0
 
     names = [x.strip() for x in args.graphs.split(",") if x.strip()]
     results = []

@@ -11,7 +11,7 @@ from qhvae.testing import assert_conforms, check_sampler
 @pytest.mark.parametrize("name", ["exact", "gibbs", "pa", "sa"])
 def test_builtins_conform(name):
     report = assert_conforms(name, quick=True)
-    assert len(report.checks) == 9  # the 8 contract checks and dimod's generated tests
+    assert len(report.checks) == 10  # the 9 contract checks (conditional sampling the 9th) and dimod's generated tests
     assert "dimod's generated sampler tests" in [c.name for c in report.checks]
 
 
@@ -97,7 +97,7 @@ def test_report_is_readable():
     report = check_sampler("exact", quick=True)
     text = str(report)
     assert text.startswith("conformance of sampler 'exact' (from package qhvae): PASSED")
-    assert text.count("[ok]") == 9  # 8 contract checks and dimod's generated tests
+    assert text.count("[ok]") == 10  # 9 contract checks and dimod's generated tests
 
 
 def test_not_a_sampler():
@@ -146,3 +146,16 @@ def test_fresh_instances_of_a_name_or_a_builder_are_checked():
     for given in ("gibbs", lambda: qhvae.get_sampler("exact")):
         check = next(c for c in check_sampler(given, quick=True, dimod_suite=False).checks if c.name == FRESH_CHECK)
         assert check.passed and not check.message
+
+
+class IgnoresConditions(_Exact):
+    """Conditions 'natively', wrongly: the unconditional machine's samples with the clamps pasted in."""
+
+    def _sample_conditioned(self, bm, conditions, num_samples, seed, **params):
+        return SampleResult(conditions.apply_clamps(self._sample(bm, num_samples, seed).samples))
+
+
+def test_a_sampler_that_ignores_conditions_fails_the_conditional_check():
+    report = check_sampler(IgnoresConditions(), quick=True, dimod_suite=False)
+    failed = [c.name for c in report.checks if not c.passed]
+    assert failed == ["conditional sampling (clamped units, per-chain biases) on the first model"], report

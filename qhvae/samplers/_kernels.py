@@ -220,12 +220,19 @@ def _gather_field(field, bias, init, z, neighbors, weights, lo, hi, c0, c1):
 
 
 @nb.njit(fastmath=True, cache=True, nogil=True)
-def _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, c0, c1, energy):
+def _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, c0, c1, energy,
+                  offsets=None, clamp=None):
     """Block-Gibbs sweeps of chains ``c0:c1`` at ``beta``, writing their energies in the last one.
 
     The random stream of each chain is a xoroshiro64* generator (Blackman and Vigna; its
     upper bits are recommended for floats) whose two 32-bit words are the halves of
     ``rng[chain]``: 32-bit lanes vectorize twice as wide as a 64-bit generator's.
+
+    Conditional sampling (``qhvae.samplers.conditions``): ``offsets`` ``(L, N)`` float32 are
+    added to each chain's biases, and units where ``clamp`` ``(L, N)`` uint8 is 1 keep their
+    value (their random numbers are still drawn, so every chain's stream advances alike).
+    numba compiles a separate kernel when they are ``None``, with these branches removed:
+    the unconditional sweeps run exactly as before.
     """
     num_units = z.shape[0]
     n = c1 - c0
@@ -248,6 +255,10 @@ def _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta
             i = order[oi]
             bi = linear[i]
             _gather_field(field, bi, True, z, neighbors, weights, indptr[i], split[i], c0, c1)
+            if offsets is not None:
+                row = offsets[i, c0:c1]
+                for c in range(n):
+                    field[c] += row[c]
             if last:
                 # E = sum_i z_i (b_i + sum_{j before i} W_ij z_j): in the last sweep the
                 # units before i already hold their final values, so E costs no extra pass.
@@ -265,7 +276,11 @@ def _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta
                 s1[c] = np.uint32(np.uint32(b << np.uint32(13)) | np.uint32(b >> np.uint32(19)))
                 u = np.float32(np.int32(r >> np.uint32(8))) * np.float32(5.9604645e-08)
                 f = min(max(beta * field[c], -FIELD_CLIP), FIELD_CLIP)
-                zi[c] = np.uint8(u * (np.float32(1.0) + _exp32(f)) < np.float32(1.0))
+                drawn = np.uint8(u * (np.float32(1.0) + _exp32(f)) < np.float32(1.0))
+                if clamp is not None:
+                    keep = clamp[i, c0 + c]
+                    drawn = (zi[c] & keep) | (drawn & np.uint8(1 - keep))
+                zi[c] = drawn
             if last:
                 for c in range(n):
                     acc[c] += zi[c] * past[c]
@@ -299,7 +314,7 @@ def _copy_parents(z, parent, energy):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def anneal_sweeps(z, rng, parent, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, num_blocks,
-                  energy):
+                  energy, offsets=None, clamp=None):
     """Resample, then ``num_sweeps`` block-Gibbs sweeps at ``beta`` with the new energies, in place.
 
     One population-annealing step after the reweighting: chain slot ``c`` takes the state
@@ -319,6 +334,8 @@ def anneal_sweeps(z, rng, parent, linear, indptr, split, neighbors, weights, ord
         num_sweeps: sweeps to run.
         num_blocks: chain blocks run in parallel.
         energy: ``(N,)`` float64 energies, updated in place.
+        offsets: ``(L, N)`` float32 per-chain bias offsets, or ``None``.
+        clamp: ``(L, N)`` uint8, 1 where a chain's unit is clamped at its current value, or ``None``.
     """
     _copy_parents(z, parent, energy)
     if num_sweeps <= 0:
@@ -328,14 +345,14 @@ def anneal_sweeps(z, rng, parent, linear, indptr, split, neighbors, weights, ord
     for blk in prange(num_blocks):
         c0 = blk * block
         _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, c0,
-                      min(num_chains, c0 + block), energy)
+                      min(num_chains, c0 + block), energy, offsets, clamp)
 
 
 @nb.njit(cache=True, nogil=True)
 def anneal_sweeps_serial(z, rng, parent, linear, indptr, split, neighbors, weights, order, beta, num_sweeps,
-                         num_blocks, energy):
+                         num_blocks, energy, offsets=None, clamp=None):
     """:func:`anneal_sweeps` on the calling thread (no thread-pool launch), for small work."""
     _copy_parents(z, parent, energy)
     if num_sweeps > 0:
         _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, 0, z.shape[1],
-                      energy)
+                      energy, offsets, clamp)

@@ -37,6 +37,7 @@ import numpy as np
 from ..exceptions import SamplerError, SamplerOutputError
 from ..topology import LatentGraph
 from ..validation import check_int
+from .conditions import ChainConditions, sample_by_condition
 from .conversions import SeedLike, seed_sequence
 from .machine import BoltzmannMachine
 from .timeout import call_with_timeout
@@ -96,7 +97,11 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
     * ``provides_log_z = True`` when ``info`` carries ``log_z`` and ``log_z_stderr``;
     * ``effective_beta`` when the samples follow ``exp(-beta_eff E)`` with
       ``beta_eff != 1`` (annealers);
-    * ``nodelist``/``edgelist`` when the sampler has a native working graph.
+    * ``nodelist``/``edgelist`` when the sampler has a native working graph;
+    * :meth:`_sample_conditioned` when the sampler conditions natively (clamped units and
+      per-chain biases in one pass); without it, every sampler conditions correctly through
+      the reduced machines, one :meth:`_sample` call per distinct condition
+      (:mod:`qhvae.samplers.conditions`).
 
     Example:
         >>> import qhvae
@@ -145,15 +150,47 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
     def _sample(self, bm: BoltzmannMachine, num_samples: int, seed: np.random.SeedSequence, **params) -> SampleResult:
         """Draw ``num_samples`` samples of ``bm`` at beta = 1 (subclasses implement)."""
 
-    def sample_bm(self, bm: BoltzmannMachine, num_samples: int, *, seed: SeedLike = None, **params) -> SampleResult:
-        """Draw validated samples of a :class:`BoltzmannMachine` with the sampler's info dict."""
+    def _sample_conditioned(self, bm: BoltzmannMachine, conditions: ChainConditions, num_samples: int,
+                            seed: np.random.SeedSequence, **params) -> SampleResult:
+        """Samples of every chain under its own condition (clamps and biases).
+
+        The default is correct for any sampler: one :meth:`_sample` call per distinct
+        condition, on the machine reduced to that condition's free units. A sampler that can
+        condition in one pass (per-chain biases in its kernel, clamped units skipped)
+        overrides it. ``info["log_z_per_condition"]`` (and ``..._stderr``) hold, per condition
+        id, the ``log Z`` of a sampler that estimates one.
+        """
+        samples, infos = sample_by_condition(bm, conditions, seed,
+                                             lambda machine, n, child: self._sample(machine, n, child, **params))
+        info: dict[str, Any] = {"conditions": len(infos)}
+        if infos and all("log_z" in i for i in infos.values()):
+            info["log_z_per_condition"] = {cid: float(i["log_z"]) for cid, i in infos.items()}
+            info["log_z_stderr_per_condition"] = {cid: float(i.get("log_z_stderr", float("nan")))
+                                                  for cid, i in infos.items()}
+        return SampleResult(samples, info)
+
+    def sample_bm(self, bm: BoltzmannMachine, num_samples: int, *, seed: SeedLike = None,
+                  conditions: ChainConditions | None = None, **params) -> SampleResult:
+        """Draw validated samples of a :class:`BoltzmannMachine` with the sampler's info dict.
+
+        Args:
+            bm: the machine.
+            num_samples: samples (chains) ``N``.
+            seed: seed of the call.
+            conditions: per-chain clamps and biases (:meth:`ChainConditions.build`), or ``None``.
+            **params: sampler-specific parameters.
+        """
         check_int("num_samples", num_samples)
         self._check_params(params)
+        if conditions is not None and conditions.num_samples != int(num_samples):
+            raise ValueError(f"conditions are for {conditions.num_samples} chains, but num_samples is {num_samples}")
         try:
             seq = seed_sequence(seed)
-            result = call_with_timeout(
-                lambda: self._sample(bm, int(num_samples), seq, **params), self.call_timeout, self.label
-            )
+            if conditions is None:
+                call = lambda: self._sample(bm, int(num_samples), seq, **params)  # noqa: E731
+            else:
+                call = lambda: self._sample_conditioned(bm, conditions, int(num_samples), seq, **params)  # noqa: E731
+            result = call_with_timeout(call, self.call_timeout, self.label)
         except (ValueError, TypeError, SamplerError):
             raise
         except Exception as exc:
@@ -161,6 +198,9 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         if not isinstance(result, SampleResult):
             result = SampleResult(result)
         result.samples = check_samples(result.samples, int(num_samples), bm.num_variables, self.label)
+        if conditions is not None and conditions.clamp_mask is not None and (
+                (result.samples ^ conditions.clamp_values) & conditions.clamp_mask).any():
+            raise SamplerOutputError(f"{self.label} returned samples whose clamped units moved")
         return result
 
     def sample_arrays(
@@ -171,9 +211,16 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         *,
         seed: SeedLike = None,
         graph: LatentGraph | np.ndarray | None = None,
+        biases: Any = None,
+        clamp_mask: Any = None,
+        clamp_values: Any = None,
+        condition_ids: Any = None,
         **params,
     ) -> np.ndarray:
         """Fast path: Boltzmann samples of ``(b, W)`` as an ``(N, L)`` uint8 array.
+
+        Conditional sampling: each chain may have its own linear biases and clamped units, so
+        one call samples many conditions (e.g. one per class of a batch).
 
         Args:
             linear: ``(L,)`` biases ``b``.
@@ -181,10 +228,28 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
             num_samples: number of samples ``N``.
             seed: integer seed for reproducible draws.
             graph: fixes the coupled pairs when ``quadratic`` is a dense matrix.
+            biases: ``(N, L)`` (or ``(L,)``) linear biases of each chain, instead of ``linear``.
+            clamp_mask: ``(N, L)`` (or ``(L,)``) bool: the units held fixed in each chain.
+            clamp_values: their 0/1 values, same shape (entries off the mask are ignored).
+            condition_ids: ``(N,)`` integers naming each chain's condition (default: equal
+                rows, one condition); a persistent sampler keeps its chains per id.
             **params: sampler-specific parameters.
+
+        Raises:
+            ConfigError: a condition argument with a wrong shape, dtype or value, named.
+
+        Example:
+            >>> import qhvae
+            >>> s = qhvae.get_sampler("exact")
+            >>> z = s.sample_arrays([0.0, 0.0, 0.0], ([[0, 1], [1, 2]], [-3.0, -3.0]), 4, seed=0,
+            ...                     clamp_mask=[False, True, False], clamp_values=[0, 1, 0])
+            >>> z[:, 1].tolist()
+            [1, 1, 1, 1]
         """
         bm = BoltzmannMachine.from_arrays(linear, quadratic, graph=graph)
-        return self.sample_bm(bm, num_samples, seed=seed, **params).samples
+        conditions = ChainConditions.build(num_samples, bm.num_variables, biases=biases, clamp_mask=clamp_mask,
+                                           clamp_values=clamp_values, condition_ids=condition_ids)
+        return self.sample_bm(bm, num_samples, seed=seed, conditions=conditions, **params).samples
 
     def sample(self, bqm: dimod.BinaryQuadraticModel, num_reads: int = 100, seed: SeedLike = None, **params):
         """Boltzmann samples of ``bqm`` at beta = 1, as a SampleSet in the bqm's vartype.

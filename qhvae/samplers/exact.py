@@ -6,7 +6,8 @@ import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
 from ._kernels import energies
-from .base import BoltzmannMachine, BoltzmannSampler, SampleResult
+from .base import BoltzmannSampler, SampleResult
+from .machine import BoltzmannMachine
 
 __all__ = ["ExactSampler", "exact_log_partition", "MAX_ENUMERATION"]
 

@@ -40,6 +40,7 @@ import dimod
 import numpy as np
 from scipy import stats
 
+from ..samplers.conditions import ChainConditions, reduced_machine
 from ..samplers.base import BoltzmannSampler
 from ..samplers.machine import BoltzmannMachine
 from ..topology import LatentGraph, chimera, full
@@ -291,6 +292,36 @@ def check_sampler(
             return msg
 
         _check(report, f"Boltzmann at beta = 1 on {label}", boltzmann)
+
+    def conditional():
+        # Two conditions interleaved in every call: two clamped units, and shifted biases.
+        label, bm = _reference_models(seed)[0]
+        L = bm.num_variables
+        mask = np.zeros((2, L), bool)
+        mask[0, [0, L - 1]] = True
+        values = np.zeros((2, L), np.uint8)
+        values[0, 0] = 1
+        biases = np.stack([bm.linear, bm.linear + np.linspace(-1.0, 1.0, L)])
+        which = np.arange(batch) % 2
+        conditions = ChainConditions.build(batch, L, biases=biases[which], clamp_mask=mask[which],
+                                           clamp_values=values[which])
+        per_condition: list[list[np.ndarray]] = [[], []]
+        for k in range(num_batches):
+            _reset(sampler)
+            out = sampler.sample_bm(bm, batch, seed=seed + 7919 * (k + 1), conditions=conditions, **params).samples
+            for c in range(2):
+                rows = out[which == c]
+                assert (rows[:, mask[c]] == values[c][mask[c]]).all(), "a clamped unit moved"
+                per_condition[c].append(rows[:, ~mask[c]])
+        messages = []
+        for c in range(2):
+            reduced, _ = reduced_machine(bm, biases[c], mask[c], values[c])
+            ok, msg, _ = boltzmann_statistics(reduced, per_condition[c], alpha=alpha / 2)
+            assert ok, f"condition {c} ({'clamped' if c == 0 else 'shifted biases'}): {msg}"
+            messages.append(msg)
+        return "; ".join(messages)
+
+    _check(report, "conditional sampling (clamped units, per-chain biases) on the first model", conditional)
     return report
 
 
