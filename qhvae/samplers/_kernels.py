@@ -356,3 +356,23 @@ def anneal_sweeps_serial(z, rng, parent, linear, indptr, split, neighbors, weigh
     if num_sweeps > 0:
         _anneal_block(z, rng, linear, indptr, split, neighbors, weights, order, beta, num_sweeps, 0, z.shape[1],
                       energy, offsets, clamp)
+
+
+@nb.njit(cache=True, nogil=True)
+def first_row_mismatch(rows, reference):
+    """The first ``c`` whose row ``rows[c]`` differs from ``rows[reference[c]]``, or -1.
+
+    ``rows`` is any ``(N, B)`` array viewed as integers (bytes, or words when a row's bytes
+    divide by 8): one pass, no temporaries (comparing gathered copies cost more than the
+    conditional sweeps it guards).
+    """
+    for c in range(rows.shape[0]):
+        r = reference[c]
+        if r == c:
+            continue
+        differ = rows[c, 0] ^ rows[c, 0]
+        for j in range(rows.shape[1]):  # branch-free: vectorizes
+            differ |= rows[c, j] ^ rows[r, j]
+        if differ:
+            return c
+    return -1
