@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 from ..exceptions import ConfigError
 from ..training.config import TrainingDiverged
+from ..training.console import say
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "executor_by_name", "train_planned_run", "EXECUTORS"]
 
@@ -58,21 +59,16 @@ def train_planned_run(run, analysis: str | None = None, console=None) -> str:
         try:
             train_run(run.config, run.run_dir, console=console)
         except TrainingDiverged as exc:
-            _say(console, f"[yellow]diverged[/yellow]: {exc}")
+            say(console, f"[yellow]diverged[/yellow]: {exc}")
     elif state == "partial":
         try:
             resume_run(run.run_dir, console=console)
         except TrainingDiverged as exc:
-            _say(console, f"[yellow]diverged[/yellow]: {exc}")
+            say(console, f"[yellow]diverged[/yellow]: {exc}")
     final = run_state(run.run_dir) if run.run_dir.exists() else state
     if analysis == "modes" and final == "finished":
         modes_statistics(run.run_dir, console=console)
     return final
-
-
-def _say(console, message: str) -> None:
-    if console is not None:
-        console.print(message)
 
 
 class Executor:

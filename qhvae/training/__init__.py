@@ -4,12 +4,13 @@
 - :mod:`~qhvae.training.inputs`: the images a run trains and is evaluated on
 - :mod:`~qhvae.training.rundir`: the run directory's files, atomic writes, the progress record
 - :mod:`~qhvae.training.checkpoint`: checkpoints, each a folder published by one atomic rename
-- :mod:`~qhvae.training.history`: ``history.csv`` checked against the run's record on resume
+- :mod:`~qhvae.training.history`: ``history.csv``, its logger, checked against the run's record on resume
 - :mod:`~qhvae.training.guard`: the run's lock, the output-folder check, prompt interrupts
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
-- :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set)
+- :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set), finite checks
 - :mod:`~qhvae.training.evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
 - :mod:`~qhvae.training.tensorboard`: :class:`QVAETensorBoard`, the run's TensorBoard logs
+- :mod:`~qhvae.training.console`: ``say``, the notes printed on a ``rich`` console (or not at all)
 
 The names below are imported on first use: ``from qhvae.training import TrainConfig``
 stays cheap (no TensorFlow), which the command line relies on to check options quickly.

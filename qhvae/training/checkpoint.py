@@ -56,6 +56,8 @@ import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's noti
 import keras  # noqa: E402
 
 from .config import RunError, TrainingFailed  # noqa: E402
+from .console import say  # noqa: E402
+from .monitors import is_finite, weights_finite  # noqa: E402
 from .rundir import (  # noqa: E402
     CHECKPOINTS_DIR,
     CHECKPOINT_FILE,
@@ -64,10 +66,7 @@ from .rundir import (  # noqa: E402
     SAMPLER_STATE_FILE,
     describe_position,
     fsync_replace,
-    is_finite,
     read_progress,
-    say,
-    weights_finite,
     write_json,
     write_progress,
 )

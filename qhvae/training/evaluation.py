@@ -26,9 +26,11 @@ from ..samplers.machine import BoltzmannMachine
 from ..validation import is_integer
 from .checkpoint import load_checkpoint
 from .config import RunError, TrainConfig
+from .console import say
 from .guard import lock_holder
 from .inputs import load_test_images
-from .rundir import CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, read_config, say, weights_finite, write_json
+from .monitors import weights_finite
+from .rundir import CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, read_config, write_json
 
 __all__ = ["load_run", "evaluate_run", "evaluate_model_of_run", "evaluation_line", "write_samples",
            "prior_sampler", "log_z_from_sampler", "CLASSICAL_SAMPLERS", "prior_chain_frames", "gibbs_chain",

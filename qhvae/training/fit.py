@@ -47,15 +47,16 @@ from ..vae.callbacks import paper_schedules
 from ..samplers.base import BoltzmannSampler
 from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
                      check_resume_changes, default_graph_options)
+from .console import say
 from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
-from .history import restore_history_csv
+from .history import HistoryCSVLogger, restore_history_csv
 from .inputs import load_test_images, load_train_data
-from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker
+from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker, weights_finite
 from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for, tensorboard_installed
 from .checkpoint import RunCheckpoint, commit_checkpoint, has_checkpoint, load_checkpoint
-from .rundir import (CONFIG_FILE, HISTORY_FILE, HistoryCSVLogger, describe_position, holds_run, mark_ended,
-                     new_record, read_config, read_progress, say, weights_finite, write_json, write_progress)
+from .rundir import (CONFIG_FILE, HISTORY_FILE, describe_position, holds_run, mark_ended, new_record, read_config,
+                     read_progress, write_json, write_progress)
 
 __all__ = ["build_model", "build_sampler", "seed_run", "network_arguments", "training_callbacks", "fit_run",
            "train_run", "resume_run", "finish_run"]

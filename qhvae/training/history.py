@@ -1,7 +1,7 @@
-"""The run's ``history.csv`` kept in step with its record when a run resumes.
+"""The run's ``history.csv``: written epoch by epoch, kept in step with its record when a run resumes.
 
-``history.csv`` is a convenience copy of the per-epoch metrics, appended by Keras's
-``CSVLogger``; the record (``progress.json`` and the checkpoint's copy of it) is what a run
+``history.csv`` is a convenience copy of the per-epoch metrics, appended by
+:class:`HistoryCSVLogger` (Keras's ``CSVLogger``); the record (``progress.json`` and the checkpoint's copy of it) is what a run
 is resumed from. A resumed run keeps the CSV rows of the epochs its checkpoint holds and
 drops the rest (they were never checkpointed). A CSV that is missing, unreadable, or says
 something else than the record (rows lost or garbled, columns lost, other values) is
@@ -31,9 +31,44 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .rundir import PROGRESS_FILE, fsync_replace
+from ..tfutil import import_tensorflow_quietly
 
-__all__ = ["restore_history_csv"]
+import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's notices otherwise
+
+import keras  # noqa: E402
+
+from .rundir import PROGRESS_FILE, fsync_replace  # noqa: E402
+
+__all__ = ["HistoryCSVLogger", "restore_history_csv"]
+
+
+class HistoryCSVLogger(keras.callbacks.CSVLogger):
+    """Keras's CSVLogger, appending, without the empty ``val_*`` columns it adds when there is no validation.
+
+    Args:
+        path: the run's ``history.csv``.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__(str(path), append=True)
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None:
+            # A resumed run appends under the header already written: its columns, in its order
+            # (a column the new logs lack reads NA; a new key is left out rather than misaligned).
+            header = _csv_header(self.path)
+            self.keys = [k for k in header if k != "epoch"] if header else sorted((logs or {}).keys())
+        super().on_epoch_end(epoch, logs)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of an existing CSV file, or ``[]``."""
+    try:
+        with open(path, newline="") as f:
+            return next(csv.reader(f), [])
+    except FileNotFoundError:
+        return []
 
 
 def _cell(value: Any) -> str:

@@ -1,7 +1,8 @@
 """Keras callbacks that watch a training run: divergence, progress, the sampler, the test set.
 
 They add to the epoch logs (so ``history.csv``, ``progress.json`` and the plots show what
-they measure) or stop training; none of them changes the model. The schedules that do
+they measure) or stop training; none of them changes the model. The finite checks they and the
+checkpoints share (:func:`is_finite`, :func:`weights_finite`, :func:`prior_is_finite`) are here too. The schedules that do
 (KL annealing, ``(K, D)``, learning rate) are :mod:`qhvae.vae.callbacks`. They live here,
 above the model, because watching the test set needs :mod:`qhvae.evaluate`, which the
 model itself never imports.
@@ -29,7 +30,26 @@ import keras  # noqa: E402
 
 from ..evaluate import active_units, importance_weighted_log_likelihood, prior_log_partition
 
-__all__ = ["StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker"]
+__all__ = ["StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker", "is_finite", "weights_finite",
+           "prior_is_finite"]
+
+
+def is_finite(value) -> bool:
+    """Whether a metric value is finite everywhere; non-numbers (strings and the like) count as finite.
+
+    Example:
+        >>> is_finite(1.0), is_finite([1.0, float("nan")]), is_finite("adam")
+        (True, False, True)
+    """
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return True  # strings and the like are not metrics
+
+
+def weights_finite(model) -> bool:
+    """Whether every weight of a Keras model is finite."""
+    return all(np.all(np.isfinite(v.numpy())) for v in model.weights)
 
 
 def prior_is_finite(model) -> bool:

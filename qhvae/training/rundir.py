@@ -29,13 +29,13 @@ A *run directory* holds everything one training run needs and produces:
 Every file here is written to a temporary name and then ``os.replace``-d into place
 (:func:`write_json`), so a reader never sees half a file.
 
-This module imports Keras (:class:`HistoryCSVLogger` is a Keras callback); TensorFlow's
-start-up notices are hidden by :func:`qhvae.tfutil.import_tensorflow_quietly`.
+This module keeps the layout alone and imports neither Keras nor TensorFlow: the checkpoints are
+:mod:`~qhvae.training.checkpoint`, ``history.csv``'s logger :mod:`~qhvae.training.history`, the
+finite-weights check :mod:`~qhvae.training.monitors`, console notes :mod:`~qhvae.training.console`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 import os
@@ -44,20 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from ..tfutil import import_tensorflow_quietly
-
-import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's notices otherwise
-
-import keras  # noqa: E402
-
 from .config import LATER_DEFAULTS, RunError, TrainConfig
 
 __all__ = [
     "CONFIG_FILE", "CHECKPOINTS_DIR", "CHECKPOINT_FILE", "SAMPLER_STATE_FILE", "PROGRESS_FILE", "HISTORY_FILE",
     "CURVES_FILE", "SAMPLES_FILE", "CHAIN_FILE", "EVALUATION_FILE",
-    "fsync_replace", "write_json", "read_progress", "read_config", "write_progress", "holds_run", "is_finite",
-    "weights_finite", "new_record", "describe_position", "say", "HistoryCSVLogger", "truncate_history_csv",
-    "mark_ended", "run_status", "ENDINGS",
+    "fsync_replace", "write_json", "read_progress", "read_config", "write_progress", "holds_run",
+    "new_record", "describe_position", "mark_ended", "run_status", "ENDINGS",
 ]
 
 #: How a run can end, as ``progress.json``'s ``status`` says.
@@ -234,24 +227,6 @@ def holds_run(path: str | os.PathLike) -> bool:
                                                          PROGRESS_FILE))
 
 
-def is_finite(value) -> bool:
-    """Whether a metric value is finite everywhere; non-numbers (strings and the like) count as finite.
-
-    Example:
-        >>> is_finite(1.0), is_finite([1.0, float("nan")]), is_finite("adam")
-        (True, False, True)
-    """
-    try:
-        return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
-    except (TypeError, ValueError):
-        return True  # strings and the like are not metrics
-
-
-def weights_finite(model) -> bool:
-    """Whether every weight of a Keras model is finite."""
-    return all(np.all(np.isfinite(v.numpy())) for v in model.weights)
-
-
 def new_record(config: TrainConfig) -> dict[str, Any]:
     """The progress record of a run that has not trained yet.
 
@@ -273,64 +248,3 @@ def describe_position(record: dict[str, Any]) -> str:
     if record["batch"]:
         return f"epoch {record['epoch'] + 1}, batch {record['batch']}"
     return f"the end of epoch {record['epoch']}" if record["epoch"] else "the start (no epoch completed)"
-
-
-def say(console, message: str) -> None:
-    """Print ``message`` on a ``rich`` console; runs without a console are quiet."""
-    if console is not None:
-        console.print(message)
-
-
-def truncate_history_csv(path: str | os.PathLike, epochs_done: int) -> None:
-    """Keep the header and the rows of epochs below ``epochs_done`` (what the checkpoint holds).
-
-    Args:
-        path: the run's ``history.csv`` (nothing happens when it does not exist).
-        epochs_done: the number of epochs the checkpoint being resumed completed.
-    """
-    path = Path(path)
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    if not lines:
-        return
-    kept = [lines[0]]
-    for line in lines[1:]:
-        try:
-            epoch = int(next(csv.reader([line]))[0])
-        except (ValueError, IndexError, StopIteration):
-            continue
-        if epoch < epochs_done:
-            kept.append(line)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(kept))
-    fsync_replace(tmp, path)
-
-
-class HistoryCSVLogger(keras.callbacks.CSVLogger):
-    """Keras's CSVLogger, appending, without the empty ``val_*`` columns it adds when there is no validation.
-
-    Args:
-        path: the run's ``history.csv``.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        super().__init__(str(path), append=True)
-        self.path = Path(path)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.keys is None:
-            # A resumed run appends under the header already written: its columns, in its order
-            # (a column the new logs lack reads NA; a new key is left out rather than misaligned).
-            header = _csv_header(self.path)
-            self.keys = [k for k in header if k != "epoch"] if header else sorted((logs or {}).keys())
-        super().on_epoch_end(epoch, logs)
-
-
-def _csv_header(path: Path) -> list[str]:
-    """The column names of an existing CSV file, or ``[]``."""
-    try:
-        with open(path, newline="") as f:
-            return next(csv.reader(f), [])
-    except FileNotFoundError:
-        return []
