@@ -56,7 +56,7 @@ def main() -> None:
     from qhvae.evaluate import evaluate_model
     from qhvae.vae import QVAE
     from qhvae.training.monitors import RichProgress
-    from qhvae.vae.callbacks import paper_schedules
+    from qhvae.vae.training_schedules import paper_schedules
 
     console = Console()
     out = Path(args.out)

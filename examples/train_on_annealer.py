@@ -47,7 +47,7 @@ def main() -> None:
     from qhvae.data import load_dataset
     from qhvae.vae import QVAE
     from qhvae.training.monitors import RichProgress, SamplerMonitor
-    from qhvae.vae.callbacks import paper_schedules
+    from qhvae.vae.training_schedules import paper_schedules
 
     console = Console()
     out = Path(args.out)

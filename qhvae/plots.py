@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["pyplot", "image_grid", "save_figure", "save_image_grid", "finish_epoch_axis", "plot_training_curves",
-           "plot_sampler_comparison"]
+__all__ = ["pyplot", "image_grid", "save_figure", "save_image_grid", "plot_prior_samples", "plot_gibbs_chain",
+           "plot_image_strips", "finish_epoch_axis", "plot_training_curves", "plot_sampler_comparison"]
 
 
 def pyplot():
@@ -107,6 +107,89 @@ def save_image_grid(images: np.ndarray, path: str | os.PathLike, title: str, col
     ax.imshow(grid, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_prior_samples(images: np.ndarray, path: str | os.PathLike, prior: str, sampler: str) -> Path:
+    """A run's ``samples.png``: images decoded from samples of its prior, in a square-ish grid.
+
+    Args:
+        images: ``(N, H, W[, 1])`` pixel probabilities (``model.generate``'s images).
+        path: the PNG to write.
+        prior: the latent graph's name, for the title.
+        sampler: the name of the sampler that drew the prior samples, for the title.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "samples.png"
+        >>> plot_prior_samples(np.full((4, 3, 3, 1), 0.5), path, "chimera", "gibbs").name
+        'samples.png'
+    """
+    images = np.asarray(images)
+    title = (f"{len(images)} images decoded from samples of the prior {prior} "
+             f"(sampler {sampler}); grey level = pixel probability")
+    return save_image_grid(images, path, title)
+
+
+def plot_gibbs_chain(images: np.ndarray, path: str | os.PathLike, prior: str, num_colors: int) -> Path:
+    """A run's ``gibbs_chain.png`` (the paper's Fig. 10): one block-Gibbs chain's decoded states, frame by frame.
+
+    Frames go left to right, top to bottom, 8 a row (fewer frames: one row).
+
+    Args:
+        images: ``(steps, H, W[, 1])`` the decoded state after each block update.
+        path: the PNG to write.
+        prior: the latent graph's name, for the title.
+        num_colors: its colour classes (one is updated per frame), for the title.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "chain.png"
+        >>> plot_gibbs_chain(np.zeros((3, 3, 3, 1)), path, "chimera", 2).name
+        'chain.png'
+    """
+    images = np.asarray(images)
+    title = (f"one block-Gibbs chain on the prior {prior} from a random state: "
+             f"{num_colors} colour classes, one class updated per frame (left to right, top to bottom)")
+    return save_image_grid(images, path, title, cols=min(8, len(images)))
+
+
+def plot_image_strips(strips: list[tuple[np.ndarray, str]], path: str | os.PathLike, title: str) -> Path:
+    """Rows of images, one strip per ``(images, caption)``, under a title (a study's samples and chains).
+
+    Args:
+        strips: per row, ``(N, H, W[, 1])`` grey-level images on ``[0, 1]`` (drawn dark for 0, as
+            decoded digits are shown in the studies) and the row's caption.
+        path: the PNG to write.
+        title: the figure's title.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "strips.png"
+        >>> plot_image_strips([(np.zeros((5, 3, 3, 1)), "a"), (np.ones((5, 3, 3, 1)), "b")], path, "two arms").name
+        'strips.png'
+    """
+    if not strips:
+        raise ValueError("need at least one strip of images")
+    plt = pyplot()
+    width = max(len(images) for images, _ in strips)
+    fig, axes = plt.subplots(len(strips), 1, figsize=(width * 0.55 + 1.5, 0.95 * len(strips) + 0.7), squeeze=False)
+    for ax, (images, caption) in zip(axes[:, 0], strips):
+        images = np.asarray(images)
+        ax.imshow(image_grid(images, cols=len(images), pad=1), cmap="gray", vmin=0, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(caption, fontsize=8, loc="left")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)
 

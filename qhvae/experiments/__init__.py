@@ -4,11 +4,11 @@
 ``noise``, ``datasets``, ``modes``), the ``headline`` study (Chimera vs Bernoulli on full
 MNIST) and the ``recipe`` study (the headline's fast arms with longer KL warm-ups);
 :func:`run_experiment` trains their runs resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
-The modules: :mod:`~qhvae.experiments.catalogue` (the studies as data),
+The modules: :mod:`~qhvae.experiments.studies` (the studies as data),
 :mod:`~qhvae.experiments.runner` (planning and running), :mod:`~qhvae.experiments.analysis`
 (results, statistics, claims) and :mod:`~qhvae.experiments.report` (tables and figures).
 
-The catalogue is imported with the package; the runner, analysis and report (which load
+The studies are imported with the package; the runner, analysis and report (which load
 Keras and TensorFlow) on first use, so listing the studies stays quick.
 
 Example:
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..lazy import lazy_exports
 
-from .catalogue import BUDGETS, EXPERIMENTS, Arm, Budget, BudgetChange, Claim, Experiment, get_experiment
+from .studies import BUDGETS, EXPERIMENTS, Arm, Budget, BudgetChange, Claim, Experiment, get_experiment
 
 __all__ = [
     "Arm",

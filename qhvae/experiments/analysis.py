@@ -23,7 +23,7 @@ import numpy as np
 
 from ..training.evaluation import load_run, prior_chain_frames
 from ..training.rundir import CONFIG_FILE, EVALUATION_FILE, PROGRESS_FILE, read_progress, write_json
-from .catalogue import Claim, Experiment, get_experiment
+from .studies import Claim, Experiment, get_experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
     from .runner import PlannedRun

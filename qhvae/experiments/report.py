@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..plots import finish_epoch_axis, image_grid, pyplot, save_figure
+from ..plots import finish_epoch_axis, plot_image_strips, pyplot, save_figure
 from ..training.evaluation import load_run, prior_chain_frames
 from ..training.rundir import CHECKPOINT_FILE
 from .analysis import difference_over_training, history_table
-from .catalogue import Arm, Experiment
+from .studies import Arm, Experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
     from .runner import PlannedRun
@@ -235,24 +235,18 @@ def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tup
     return chosen
 
 
-def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, width: int,
-                draw) -> Path | None:
+def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw) -> Path | None:
     """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
-    returns the ``(N, H, W, 1)`` images and the strip's caption."""
+    returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them."""
     chosen = _first_finished(exp, rows)
     if not chosen:
         return None
-    plt = pyplot()
-    fig, axes = plt.subplots(len(chosen), 1, figsize=(width * 0.55 + 1.5, 0.95 * len(chosen) + 0.7), squeeze=False)
-    for ax, (arm, row) in zip(axes[:, 0], chosen):
+    strips = []
+    for arm, row in chosen:
         model, config, _ = load_run(row["run_dir"])
         images, caption = draw(arm, row, model, config)
-        ax.imshow(image_grid(np.asarray(images), cols=len(images), pad=1), cmap="gray", vmin=0, vmax=1)
-        ax.set_axis_off()
-        ax.set_title(caption, fontsize=8, loc="left")
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return save_figure(fig, path)
+        strips.append((np.asarray(images), caption))
+    return plot_image_strips(strips, path, title)
 
 
 def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
@@ -261,7 +255,7 @@ def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, pe
         images, _ = model.generate(per_arm, seed=config.seed)
         return images, f"{arm.label} (seed {row['seed']})"
 
-    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", per_arm, draw)
+    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw)
 
 
 def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
@@ -276,4 +270,4 @@ def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, fra
                 f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}")
 
     return _image_rows(exp, rows, path, "Block-Gibbs chains on the trained priors, decoded (left to right, one full "
-                       "sweep per frame)", frames, draw)
+                       "sweep per frame)", draw)

@@ -2,10 +2,11 @@
 
 :func:`evaluate_run` loads a run's last checkpoint and writes ``evaluation.json`` (test
 log-likelihood, ELBO, active units, ``log Z``); :func:`write_samples` and
-:func:`write_gibbs_chain` draw what the prior has learnt. None of them needs the sampler the
-run was trained with (a plugin may be gone, a QPU out of reach): evaluation needs only the
-prior and ``log Z`` (exact or population annealing), pictures a classical sampler of the
-prior (:func:`prior_sampler`). Block-Gibbs chains on the prior
+:func:`write_gibbs_chain` compute what the prior has learnt (decoded prior samples, a
+block-Gibbs chain) and hand the arrays to :mod:`qhvae.plots`, which draws them. None of
+them needs the sampler the run was trained with (a plugin may be gone, a QPU out of reach):
+evaluation needs only the prior and ``log Z`` (exact or population annealing), pictures a
+classical sampler of the prior (:func:`prior_sampler`). Block-Gibbs chains on the prior
 (:func:`prior_chain_frames`) run on :class:`qhvae.samplers.gibbs.ChainRunner`, the kernel
 of the ``gibbs`` sampler, so pictures and chain statistics see the same dynamics as training.
 """
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ConfigError
-from ..plots import plot_training_curves, save_image_grid
+from ..plots import plot_gibbs_chain, plot_prior_samples, plot_training_curves
 from ..samplers.gibbs import ChainRunner
 from ..samplers.machine import BoltzmannMachine
 from ..validation import is_integer
@@ -236,9 +237,7 @@ def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | Non
         raise RunError(f"need at least one sample, got {num}")
     images, _ = model.generate(num, seed=seed, sampler=sampler)
     used = sampler if sampler is not None else model.sampler
-    title = (f"{num} images decoded from samples of the prior {model.graph.name} "
-             f"(sampler {used.name}); grey level = pixel probability")
-    return save_image_grid(images, Path(path), title)
+    return plot_prior_samples(images, path, model.graph.name, used.name)
 
 
 def prior_chain_frames(model, z0: np.ndarray, steps: int, seed: int | np.random.Generator | None = None, *,
@@ -327,10 +326,7 @@ def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int
                          f"the PNG takes ~48 kB of canvas a frame (8 frames a row); gibbs_chain(model, steps) "
                          "returns the states of a longer chain without drawing them")
     _, images = gibbs_chain(model, steps, seed)
-    title = (f"one block-Gibbs chain on the prior {model.graph.name} from a random state: "
-             f"{model.graph.num_colors} colour classes, one class updated per frame (left to right, top to bottom)")
-    cols = 8 if steps >= 8 else steps
-    return save_image_grid(images, Path(path), title, cols=cols)
+    return plot_gibbs_chain(images, path, model.graph.name, model.graph.num_colors)
 
 
 def save_run_plots(model, config: TrainConfig, run_dir: str | os.PathLike, record: dict[str, Any], console,

@@ -43,7 +43,7 @@ import tensorflow as tf  # noqa: E402
 
 from .. import topology
 from ..vae import QVAE
-from ..vae.callbacks import paper_schedules
+from ..vae.training_schedules import paper_schedules
 from ..samplers.base import BoltzmannSampler
 from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
                      check_resume_changes, default_graph_options)

@@ -3,13 +3,13 @@
 They add to the epoch logs (so ``history.csv``, ``progress.json`` and the plots show what
 they measure) or stop training; none of them changes the model. The finite checks they and the
 checkpoints share (:func:`is_finite`, :func:`weights_finite`, :func:`prior_is_finite`) are here too. The schedules that do
-(KL annealing, ``(K, D)``, learning rate) are :mod:`qhvae.vae.callbacks`. They live here,
+(KL annealing, ``(K, D)``, learning rate) are :mod:`qhvae.vae.training_schedules`. They live here,
 above the model, because watching the test set needs :mod:`qhvae.evaluate`, which the
 model itself never imports.
 
 Example:
     >>> import keras
-    >>> from qhvae.vae.callbacks import paper_schedules
+    >>> from qhvae.vae.training_schedules import paper_schedules
     >>> callbacks = paper_schedules(20) + [SamplerMonitor(), StopOnNaN()]
     >>> all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
     True

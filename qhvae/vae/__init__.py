@@ -1,4 +1,4 @@
-"""The Keras QVAE: model, prior layer, networks and training callbacks."""
+"""The Keras QVAE: model, prior layer, networks, negative phase and the paper's training schedules."""
 
 from ..tfutil import quiet_tensorflow_logs
 
