@@ -184,7 +184,7 @@ def plot_image_strips(strips: list[tuple[np.ndarray, str]], path: str | os.PathL
     plt = pyplot()
     width = max(len(images) for images, _ in strips)
     fig, axes = plt.subplots(len(strips), 1, figsize=(width * 0.55 + 1.5, 0.95 * len(strips) + 0.7), squeeze=False)
-    for ax, (images, caption) in zip(axes[:, 0], strips):
+    for ax, (images, caption) in zip(axes[:, 0], strips, strict=True):
         images = np.asarray(images)
         ax.imshow(image_grid(images, cols=len(images), pad=1), cmap="gray", vmin=0, vmax=1)
         ax.set_axis_off()

@@ -44,9 +44,9 @@ from ..exceptions import ConfigError
 from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, is_file_dataset
 from ..training.rundir import write_json
 from .analysis import archive_run, check_claims, collect_results, run_state, summarize
-from .studies import Arm, Experiment, get_experiment
 from .executors import Executor, LocalExecutor
 from .report import write_report
+from .studies import Arm, Experiment, get_experiment
 
 __all__ = ["PlannedRun", "plan_runs", "run_name", "config_key", "run_experiment", "MANIFEST_FILE", "RECORDS_DIR"]
 

@@ -1,12 +1,13 @@
 """The run's ``history.csv``: written epoch by epoch, kept in step with its record when a run resumes.
 
 ``history.csv`` is a convenience copy of the per-epoch metrics, appended by
-:class:`HistoryCSVLogger` (Keras's ``CSVLogger``); the record (``progress.json`` and the checkpoint's copy of it) is what a run
-is resumed from. A resumed run keeps the CSV rows of the epochs its checkpoint holds and
-drops the rest (they were never checkpointed). A CSV that is missing, unreadable, or says
-something else than the record (rows lost or garbled, columns lost, other values) is
-written again from the record, and the caller is told why: otherwise the logger would
-append to whatever is left and the file would silently lose epochs and columns.
+:class:`HistoryCSVLogger` (Keras's ``CSVLogger``); the record (``progress.json`` and the
+checkpoint's copy of it) is what a run is resumed from. A resumed run keeps the CSV rows of
+the epochs its checkpoint holds and drops the rest (they were never checkpointed). A CSV
+that is missing, unreadable, or says something else than the record (rows lost or garbled,
+columns lost, other values) is written again from the record, and the caller is told why:
+otherwise the logger would append to whatever is left and the file would silently lose
+epochs and columns.
 
 Example:
     >>> import pathlib, tempfile

@@ -1,11 +1,11 @@
 """Keras callbacks that watch a training run: divergence, progress, the sampler, the test set.
 
 They add to the epoch logs (so ``history.csv``, ``progress.json`` and the plots show what
-they measure) or stop training; none of them changes the model. The finite checks they and the
-checkpoints share (:func:`is_finite`, :func:`weights_finite`, :func:`prior_is_finite`) are here too. The schedules that do
+they measure) or stop training; none of them changes the model. The schedules that do
 (KL annealing, ``(K, D)``, learning rate) are :mod:`qhvae.vae.training_schedules`. They live here,
 above the model, because watching the test set needs :mod:`qhvae.evaluate`, which the
-model itself never imports.
+model itself never imports. The finite checks they and the checkpoints share
+(:func:`is_finite`, :func:`weights_finite`, :func:`prior_is_finite`) are here too.
 
 Example:
     >>> import keras
