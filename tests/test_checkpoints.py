@@ -29,37 +29,20 @@ ROOT = Path(__file__).resolve().parents[1]
 #: --no-tensorboard` before checkpoints/ existed (plots removed): 2 epochs, 4 steps.
 LEGACY_RUN = ROOT / "tests" / "fixtures" / "legacy-run"
 
-# 64 digits in batches of 32: 2 steps per epoch, seconds per run.
-TINY = dict(
-    train_limit=64,
-    batch_size=32,
-    network="fc",
-    network_options={"hidden": [16]},
-    num_negative_samples=16,
-    sampler_options={"num_sweeps": 2, "burn_in": 5},
-    graph_options={"m": 1},
-    eval_num_images=0,
-    num_plot_samples=4,
-    gibbs_chain_steps=4,
-    tensorboard=False,
-)
-TINY_ARGS = [
-    "--limit",
-    "64",
-    "--batch-size",
-    "32",
-    "--network",
-    "fc",
-    "--network-option",
-    "hidden=16",
-    "--num-negative-samples",
-    "16",
-    "--graph-option",
-    "m=1",
-    "--eval-images",
-    "0",
-    "--no-tensorboard",
-]
+
+@pytest.fixture(scope="module")
+def tiny(tiny_run):
+    """``tiny(**changes)``: a run of seconds (conftest.py's ``tiny_run``: 2 steps an epoch), not evaluated, no
+    TensorBoard logs."""
+    return lambda **changes: tiny_run(**{"eval_num_images": 0, "tensorboard": False, **changes})
+
+
+@pytest.fixture(scope="module")
+def tiny_args(tiny_run_args):
+    """``tiny_args()``: ``qhvae train``'s options of the same run."""
+    return lambda: tiny_run_args("--network-option", "hidden=16", "--eval-images", "0", "--no-tensorboard")
+
+
 RECORD_KEYS = {
     "epoch",
     "batch",
@@ -93,10 +76,10 @@ def _folders(run: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny):
     """A finished run of 2 epochs with a step checkpoint every 3 steps: commits at steps 0, 2, 3 and 4."""
     run = tmp_path_factory.mktemp("trained") / "run"
-    train_run(TrainConfig(epochs=2, checkpoint_every_steps=3, **TINY), run)
+    train_run(TrainConfig(**tiny(epochs=2, checkpoint_every_steps=3)), run)
     return run
 
 
@@ -160,10 +143,10 @@ train_run(TrainConfig(**json.loads(sys.argv[2])), sys.argv[1])
 
 
 @pytest.mark.timeout(300)
-def test_a_kill_between_a_written_folder_and_the_pointer_resumes_from_the_previous_checkpoint(tmp_path):
+def test_a_kill_between_a_written_folder_and_the_pointer_resumes_from_the_previous_checkpoint(tmp_path, tiny):
     run, driver = tmp_path / "run", tmp_path / "driver.py"
     driver.write_text(KILLED_AT_THE_POINTER)
-    config = dict(TINY, epochs=3)
+    config = tiny(epochs=3)
     proc = subprocess.run(
         [sys.executable, str(driver), str(run), json.dumps(config), "step-00000004"],
         capture_output=True,
@@ -207,7 +190,7 @@ def test_a_kill_between_a_written_folder_and_the_pointer_resumes_from_the_previo
 
 
 @pytest.mark.parametrize("step", [4, 0], ids=["a-later-checkpoint", "the-first-checkpoint"])
-def test_a_full_disk_while_writing_a_checkpoint_keeps_the_previous_one(step, tmp_path, monkeypatch, capsys):
+def test_a_full_disk_while_writing_a_checkpoint_keeps_the_previous_one(step, tmp_path, monkeypatch, capsys, tiny_args):
     run = tmp_path / "run"
     real = checkpoint._save_state
 
@@ -218,7 +201,7 @@ def test_a_full_disk_while_writing_a_checkpoint_keeps_the_previous_one(step, tmp
         real(state, path)
 
     monkeypatch.setattr(checkpoint, "_save_state", disk_full)
-    assert main(["train", *TINY_ARGS, "--epochs", "2", "--out", str(run)]) == 1  # a failure while working
+    assert main(["train", *tiny_args(), "--epochs", "2", "--out", str(run)]) == 1  # a failure while working
     err = _err(capsys)
     assert _has(err, f"cannot write a checkpoint of {run}: the disk is full"), err
     assert _has(err, "the partial checkpoint was removed"), err

@@ -1,4 +1,5 @@
-"""Issue #12, annealer estimates: the C3 update converges at every size, and a fresh sampler is calibrated.
+"""The annealer's effective temperature (``qhvae.samplers.qpu.temperature``, issue #12): the C3 update
+converges at every size, and a fresh sampler is calibrated.
 
 The hardware is the emulator with a known, fixed ``beta_eff`` (the ``ideal`` profile: no
 control errors, no drift), so the right answer is known exactly.

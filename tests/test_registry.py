@@ -1,7 +1,8 @@
-"""Plugin discovery through real entry points: good, broken, duplicate and incompatible plugins."""
+"""Plugin discovery through real entry points: good, broken, duplicate and incompatible plugins.
 
-import sys
-import textwrap
+Plugins are installed by ``conftest.py``'s ``fake_distribution``: a real ``dist-info`` folder
+on ``sys.path``, found by ``importlib.metadata`` exactly as an installed package is.
+"""
 
 import numpy as np
 import pytest
@@ -59,25 +60,10 @@ HOOK_RAISES = """
 """
 
 
-def install_fake_distribution(tmp_path, monkeypatch, name, modules):
-    """A real dist-info with an entry_points.txt, found by importlib.metadata on sys.path."""
-    dist = tmp_path / f"{name}-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    lines = ["[qhvae]"]
-    for ep_name, (module, source) in modules.items():
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-        lines.append(f"{ep_name} = {module}")
-    (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for module, _ in modules.values():
-        sys.modules.pop(module, None)
-
-
 @pytest.fixture
-def plugins(tmp_path, monkeypatch):
-    install_fake_distribution(
-        tmp_path, monkeypatch, "fake-plugins",
+def plugins(fake_distribution):
+    fake_distribution(
+        "fake-plugins",
         {"good": ("fake_good", GOOD), "broken": ("fake_broken", BROKEN), "plain": ("fake_plain", DIMOD_ONLY),
          "hookfail": ("fake_hookfail", HOOK_RAISES)},
     )
@@ -132,13 +118,13 @@ def test_plain_dimod_samplers_are_wrapped_and_validated(plugins):
     assert out.shape == (6, 5)
 
 
-def test_duplicate_names_name_both_plugins(tmp_path, monkeypatch):
+def test_duplicate_names_name_both_plugins(fake_distribution):
     """Two third-party plugins of one sampler name refuse each other, naming both.
 
     (A plugin that claims a built-in name is refused alone and the built-in kept, issue #12:
-    ``test_reliability_plugins.py``.)"""
-    install_fake_distribution(tmp_path, monkeypatch, "twinone", {"one": ("fake_twin_one", CLAIMS_TWIN)})
-    install_fake_distribution(tmp_path, monkeypatch, "twintwo", {"two": ("fake_twin_two", CLAIMS_TWIN)})
+    ``test_registry_discovery.py``.)"""
+    fake_distribution("twinone", {"one": ("fake_twin_one", CLAIMS_TWIN)})
+    fake_distribution("twintwo", {"two": ("fake_twin_two", CLAIMS_TWIN)})
     registry = SamplerRegistry()
     message = (r"two plugins claim the sampler name 'twin': 'one' \(package twinone\) "
                r"and 'two' \(package twintwo\)")
@@ -188,8 +174,8 @@ HANGS = """
 
 
 @pytest.mark.parametrize("how", ["argument", "environment"])
-def test_disable_and_allow_lists(tmp_path, monkeypatch, how):
-    install_fake_distribution(tmp_path, monkeypatch, "fake-plugins", {"good": ("fake_good", GOOD)})
+def test_disable_and_allow_lists(monkeypatch, how, fake_distribution):
+    fake_distribution("fake-plugins", {"good": ("fake_good", GOOD)})
     if how == "argument":
         disabled, allowed_none = SamplerRegistry(disable=["good"]), SamplerRegistry(allow=["other"])
         allowed = SamplerRegistry(allow=["fake-plugins"])
@@ -209,8 +195,8 @@ def test_disable_and_allow_lists(tmp_path, monkeypatch, how):
     assert "zeros" in allowed.names()
 
 
-def test_hanging_plugin_times_out_and_names_itself(tmp_path, monkeypatch):
-    install_fake_distribution(tmp_path, monkeypatch, "sleepy-dist", {"sleepy": ("fake_sleepy", HANGS)})
+def test_hanging_plugin_times_out_and_names_itself(monkeypatch, fake_distribution):
+    fake_distribution("sleepy-dist", {"sleepy": ("fake_sleepy", HANGS)})
     monkeypatch.setenv("QHVAE_PLUGIN_TIMEOUT", "0.3")
     registry = SamplerRegistry()
     sampler = registry.get("sleepy")

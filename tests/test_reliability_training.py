@@ -31,12 +31,20 @@ ROOT = Path(__file__).resolve().parents[1]
 #: A run written by the layout before checkpoints/ (checkpoint.keras, sampler_state.npz, progress.json).
 LEGACY_RUN = ROOT / "tests" / "fixtures" / "legacy-run"
 
-# A run of seconds: 64 digits in batches of 32, fully connected networks of 16 units.
-TINY = dict(train_limit=64, batch_size=32, network="fc", network_options={"hidden": [16]}, num_negative_samples=16,
-            sampler_options={"num_sweeps": 2, "burn_in": 5}, graph_options={"m": 1}, eval_num_images=8,
-            eval_num_samples=4, eval_log_z_replicas=100, num_plot_samples=4, gibbs_chain_steps=4)
-TINY_ARGS = ["--limit", "64", "--batch-size", "32", "--network", "fc", "--network-option", "hidden=16,8",
-             "--num-negative-samples", "16", "--graph-option", "m=1", "--eval-images", "8", "--eval-samples", "4"]
+#: This file's runs evaluate on 8 test images x 4 importance samples (conftest.py's tiny run otherwise).
+EVALUATED = dict(eval_num_images=8, eval_num_samples=4, eval_log_z_replicas=100)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_run):
+    """``tiny(**changes)``: the fields of a run of seconds (``tiny_run``), evaluated as :data:`EVALUATED`."""
+    return lambda **changes: tiny_run(**{**EVALUATED, **changes})
+
+
+@pytest.fixture(scope="module")
+def tiny_args(tiny_run_args):
+    """``tiny_args()``: ``qhvae train``'s options of a run of seconds, with networks of 16 and 8 units."""
+    return lambda: tiny_run_args("--network-option", "hidden=16,8", "--eval-images", "8", "--eval-samples", "4")
 
 
 class Text(str):
@@ -71,10 +79,10 @@ def fresh_registry():
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny):
     """One finished tiny run (copied by the tests that damage it)."""
     run = tmp_path_factory.mktemp("trained") / "run"
-    train_run(TrainConfig(epochs=1, sampler="gibbs", **TINY), run)
+    train_run(TrainConfig(**tiny(epochs=1, sampler="gibbs")), run)
     return run
 
 
@@ -115,10 +123,10 @@ sys.exit(main(sys.argv[2:]))
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("signum, prefetch", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
                          ids=["SIGINT", "SIGTERM", "SIGINT-prefetch"])
-def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path):
+def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path, tiny_args):
     driver, marker, run = tmp_path / "driver.py", tmp_path / "hanging", tmp_path / "run"
     driver.write_text(HANGING_DRIVER)
-    argv = [sys.executable, str(driver), str(marker), "train", *TINY_ARGS, "--epochs", "3", "--sampler", "hanging",
+    argv = [sys.executable, str(driver), str(marker), "train", *tiny_args(), "--epochs", "3", "--sampler", "hanging",
             "--sampler-option", "num_sweeps=2", "--sampler-option", "burn_in=5", "--out", str(run)]
     if prefetch:
         argv.append("--prefetch")  # the hung call is a background draw that the next step waits for
@@ -136,12 +144,11 @@ def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path):
             time.sleep(0.1)
         time.sleep(0.5)
         proc.send_signal(signum)
-        start = time.monotonic()
         try:
-            out, err = proc.communicate(timeout=30)
+            # Only a hang: the sampler never returns, so a run that waited for it would never end.
+            out, err = proc.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            pytest.fail("Ctrl-C did not stop a run whose sampler hangs within 30 s")
-        seconds = time.monotonic() - start
+            pytest.fail("Ctrl-C did not stop a run whose sampler hangs (still running 120 s later)")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -150,7 +157,6 @@ def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and f"qhvae train --resume {run}" in err
     assert "Traceback" not in err
-    assert seconds < 30
     progress = read_progress(run)
     assert progress["status"] == "interrupted"
     assert (latest_checkpoint(run) / "checkpoint.keras").is_file()
@@ -170,7 +176,7 @@ def test_a_killed_run_is_told_apart_from_a_live_one(trained, tmp_path):
         assert run_status(run) == "training"
 
 
-def test_an_interrupt_marks_the_run_interrupted_and_it_resumes(tmp_path):
+def test_an_interrupt_marks_the_run_interrupted_and_it_resumes(tmp_path, tiny):
     class CtrlC(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             if int(self.model.optimizer.iterations.numpy()) == 3:
@@ -178,14 +184,14 @@ def test_an_interrupt_marks_the_run_interrupted_and_it_resumes(tmp_path):
 
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train_run(TrainConfig(epochs=2, sampler="gibbs", **TINY), run, callbacks=[CtrlC()])
+        train_run(TrainConfig(**tiny(epochs=2, sampler="gibbs")), run, callbacks=[CtrlC()])
     progress = read_progress(run)
     assert progress["status"] == "interrupted" and progress["epoch"] == 1
     resume_run(run)
     assert read_progress(run)["status"] == "finished"
 
 
-def test_a_failing_sampler_marks_the_run_failed_with_its_error(tmp_path, capsys, fresh_registry):
+def test_a_failing_sampler_marks_the_run_failed_with_its_error(tmp_path, capsys, fresh_registry, tiny_args):
     class Failing(GibbsSampler):
         calls = 0
 
@@ -197,7 +203,7 @@ def test_a_failing_sampler_marks_the_run_failed_with_its_error(tmp_path, capsys,
 
     fresh_registry.register(_plugin("failing", lambda **kw: Failing(**kw)), name="failing")
     run = tmp_path / "run"
-    code = main(["train", *TINY_ARGS, "--epochs", "3", "--sampler", "failing", "--out", str(run)])
+    code = main(["train", *tiny_args(), "--epochs", "3", "--sampler", "failing", "--out", str(run)])
     err = _err(capsys)
     assert code == 1, err  # a failure while working, not a usage error
     assert "the device went away" in err
@@ -246,10 +252,10 @@ def test_a_second_lock_in_a_subprocess_is_refused(trained, tmp_path):
 # ================================================================ models outlive their sampler
 
 
-def test_a_run_outlives_its_plugin_sampler(tmp_path, capsys, fresh_registry):
+def test_a_run_outlives_its_plugin_sampler(tmp_path, capsys, fresh_registry, tiny):
     fresh_registry.register(_plugin("mine", lambda **kw: GibbsSampler(**kw)), name="mine")
     run = tmp_path / "run"
-    train_run(TrainConfig(epochs=1, **dict(TINY, sampler="mine")), run)
+    train_run(TrainConfig(**tiny(epochs=1, sampler="mine")), run)
     configure_plugins()  # the plugin is uninstalled
     assert "mine" not in default_registry().names()
 
@@ -331,42 +337,42 @@ def test_sample_calls_refuse_non_integer_sweeps(name):
         sampler.sample_arrays(np.zeros(3), None, 4, seed=0, num_sweeps=2.5)
 
 
-def test_train_refuses_a_fractional_sweep_count(tmp_path, capsys):
+def test_train_refuses_a_fractional_sweep_count(tmp_path, capsys, tiny_args):
     out = tmp_path / "run"
-    assert main(["train", *TINY_ARGS, "--epochs", "1", "--sampler-option", "num_sweeps=2.5", "--out", str(out)]) == 2
+    assert main(["train", *tiny_args(), "--epochs", "1", "--sampler-option", "num_sweeps=2.5", "--out", str(out)]) == 2
     assert "num_sweeps must be a positive integer, got 2.5" in _err(capsys)
     assert not out.exists()
 
 
-def test_a_data_dir_that_does_not_exist_is_refused(tmp_path, capsys, monkeypatch):
+def test_a_data_dir_that_does_not_exist_is_refused(tmp_path, capsys, monkeypatch, tiny_args):
     missing = tmp_path / "nowhere"
     monkeypatch.setenv("QHVAE_DATA_DIR", "/work/shared/data")  # would hold MNIST: must not be used instead
     with pytest.raises(RunError, match=f"data_dir {missing} does not exist"):
         TrainConfig(dataset="mnist", data_dir=str(missing)).validate()
     out = tmp_path / "run"
-    assert main(["train", *TINY_ARGS, "--epochs", "1", "--dataset", "mnist", "--data-dir", str(missing),
+    assert main(["train", *tiny_args(), "--epochs", "1", "--dataset", "mnist", "--data-dir", str(missing),
                  "--out", str(out)]) == 2
     err = _err(capsys)
     assert f"--data-dir {missing} does not exist" in err
     assert not out.exists()
     a_file = tmp_path / "file"
     a_file.write_text("")
-    assert main(["train", *TINY_ARGS, "--epochs", "1", "--data-dir", str(a_file), "--out", str(out)]) == 2
+    assert main(["train", *tiny_args(), "--epochs", "1", "--data-dir", str(a_file), "--out", str(out)]) == 2
     assert "is not a folder" in _err(capsys)
 
 
-def test_conflicting_noise_profiles_are_refused(tmp_path, capsys):
+def test_conflicting_noise_profiles_are_refused(tmp_path, capsys, tiny_args):
     out = tmp_path / "run"
-    assert main(["train", *TINY_ARGS, "--epochs", "1", "--sampler", "emulator", "--noise-profile", "low",
+    assert main(["train", *tiny_args(), "--epochs", "1", "--sampler", "emulator", "--noise-profile", "low",
                  "--sampler-option", "noise_profile=high", "--out", str(out)]) == 2
     err = _err(capsys)
     assert "--noise-profile low" in err and "noise_profile=high" in err and "conflict" in err
     assert not out.exists()
 
 
-def test_an_option_given_twice_with_different_values_is_refused(tmp_path, capsys):
+def test_an_option_given_twice_with_different_values_is_refused(tmp_path, capsys, tiny_args):
     out = tmp_path / "run"
-    assert main(["train", *TINY_ARGS, "--epochs", "1", "--sampler-option", "num_sweeps=2", "--sampler-option",
+    assert main(["train", *tiny_args(), "--epochs", "1", "--sampler-option", "num_sweeps=2", "--sampler-option",
                  "num_sweeps=3", "--out", str(out)]) == 2
     assert "--sampler-option num_sweeps is given twice (2 and 3)" in _err(capsys)
     assert not out.exists()
@@ -431,13 +437,13 @@ def test_a_broken_progress_file_names_the_file(trained, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("out", ["/proc/qhvae-run", "FILE", "FILE/run"])
-def test_an_unwritable_out_fails_before_any_work(out, tmp_path):
+def test_an_unwritable_out_fails_before_any_work(out, tmp_path, tiny_args):
     if "FILE" in out:
         (tmp_path / "FILE").write_text("")
         out = out.replace("FILE", str(tmp_path / "FILE"))
     code = ("import sys\nfrom qhvae.cli import main\nrc = main(sys.argv[1:])\n"
             "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'nothing loaded')\nsys.exit(rc)")
-    proc = subprocess.run([sys.executable, "-c", code, "train", *TINY_ARGS, "--epochs", "1", "--out", out],
+    proc = subprocess.run([sys.executable, "-c", code, "train", *tiny_args(), "--epochs", "1", "--out", out],
                           capture_output=True, text=True, timeout=240)
     err = Text(" ".join(proc.stderr.split()))
     assert proc.returncode == 2, err
@@ -461,8 +467,8 @@ def test_exit_codes_are_documented_and_kept(capsys):
 # ================================================================ same seed, same run
 
 
-def test_the_same_seed_gives_the_same_run(tmp_path):
-    config = dict(TINY, epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5)
+def test_the_same_seed_gives_the_same_run(tmp_path, tiny):
+    config = tiny(epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5)
     runs = [train_run(TrainConfig(**config), tmp_path / f"run{i}") for i in range(2)]
     losses = [read_progress(run)["history"]["loss"] for run in runs]
     assert losses[0] == losses[1], losses
@@ -472,14 +478,14 @@ def test_the_same_seed_gives_the_same_run(tmp_path):
     assert read_progress(other)["history"]["loss"] != losses[0]
 
 
-def test_the_same_seed_gives_the_same_run_across_processes(tmp_path):
+def test_the_same_seed_gives_the_same_run_across_processes(tmp_path, tiny):
     code = textwrap.dedent("""
         import json, sys
         from qhvae.training import TrainConfig, read_progress, train_run
         run = train_run(TrainConfig(**json.loads(sys.argv[2])), sys.argv[1])
         print(json.dumps(read_progress(run)["history"]["loss"]))
     """)
-    config = json.dumps(dict(TINY, epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=3))
+    config = json.dumps(tiny(epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=3))
     losses = []
     for i in range(2):
         proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / f"run{i}"), config], capture_output=True,
@@ -489,8 +495,8 @@ def test_the_same_seed_gives_the_same_run_across_processes(tmp_path):
     assert losses[0] == losses[1]
 
 
-def test_resuming_one_checkpoint_twice_continues_the_same_way(tmp_path):
-    config = dict(TINY, epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0)
+def test_resuming_one_checkpoint_twice_continues_the_same_way(tmp_path, tiny):
+    config = tiny(epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0)
     train_run(TrainConfig(**config), tmp_path / "a")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     for name in ("a", "b"):
@@ -559,9 +565,9 @@ def test_a_kill_between_the_model_and_the_sampler_state_of_the_old_layout_loses_
     assert not (run / ".sampler_state.tmp.npz").exists()
 
 
-def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path):
+def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path, tiny):
     """Issue #22: the emulated device (its offsets, drift and noise) follows the run's seed."""
-    config = dict(TINY, epochs=2, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5,
+    config = tiny(epochs=2, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5,
                   tensorboard=False, sampler="emulator",
                   sampler_options={"noise_profile": "high", "topology_type": "chimera", "topology_shape": [2, 2, 4],
                                    "num_sweeps": 8})

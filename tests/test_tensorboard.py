@@ -19,11 +19,6 @@ from qhvae.training.monitors import SamplerMonitor  # noqa: E402
 from qhvae.training.tensorboard import QVAETensorBoard, images_every_for  # noqa: E402
 from qhvae.vae import QVAE  # noqa: E402
 
-TINY = dict(dataset="digits", train_limit=64, batch_size=32, epochs=3, network="fc", network_options={"hidden": [16]},
-            graph_options={"m": 1}, num_negative_samples=16, eval_num_images=8, eval_num_samples=4,
-            eval_log_z_replicas=64, num_plot_samples=4, gibbs_chain_steps=4, track_every_epochs=2,
-            track_num_images=8, track_num_samples=4, track_log_z_replicas=64)
-
 
 def read_events(log_dir: Path):
     """TensorBoard's view of a log folder: {run: EventAccumulator} for every folder holding event files."""
@@ -47,9 +42,12 @@ def scalar_series(acc, tag: str) -> dict[int, float]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, tiny_run):
+    """A run of seconds (conftest.py's ``tiny_run``), 3 epochs, its test set tracked every 2 epochs."""
     out = tmp_path_factory.mktemp("tb") / "run"
-    train_run(TrainConfig(**TINY), out)
+    config = tiny_run(dataset="digits", epochs=3, eval_num_images=8, eval_num_samples=4, eval_log_z_replicas=64,
+                      track_every_epochs=2, track_num_images=8, track_num_samples=4, track_log_z_replicas=64)
+    train_run(TrainConfig(**config), out)
     return out
 
 

@@ -1,4 +1,5 @@
-"""Issue #12, nothing silently misread: indices, parameters and grey levels are refused, not truncated."""
+"""User-supplied numbers checked (``qhvae.validation`` where the machine, the latent graphs and the images
+use it; issue #12): indices, parameters and grey levels that would be misread are refused, not truncated."""
 
 import numpy as np
 import pytest
