@@ -278,7 +278,7 @@ def _sampler_choice(args: argparse.Namespace) -> tuple[str | None, dict]:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     sampler, options = _sampler_choice(args)
-    from .training.evaluation import evaluate_run
+    from .training.run_evaluation import evaluate_run
     from .training.rundir import EVALUATION_FILE
 
     results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images, seed=args.seed,
@@ -307,7 +307,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     name, options = _sampler_choice(args)
     _check_out_file(args.out)
-    from .training.evaluation import load_run, prior_sampler, write_samples
+    from .training.run_evaluation import load_run, prior_sampler, write_samples
     from .training.rundir import SAMPLES_FILE
 
     model, config, _ = load_run(args.run, console)
@@ -320,7 +320,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
     _check_out_file(args.out)
-    from .training.evaluation import load_run, write_gibbs_chain
+    from .training.run_evaluation import load_run, write_gibbs_chain
     from .training.rundir import CHAIN_FILE
 
     model, config, _ = load_run(args.run, console)

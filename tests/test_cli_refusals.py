@@ -61,7 +61,7 @@ def test_ctrl_c_before_the_run_folder_exists_gives_no_resume_hint(monkeypatch, c
 
 
 def test_evaluating_a_run_being_trained_names_the_training_process(monkeypatch, tmp_path):
-    import qhvae.training.evaluation as evaluation
+    import qhvae.training.run_evaluation as run_evaluation
     from qhvae.training.guard import RunLock
 
     run = tmp_path / "run"
@@ -71,12 +71,12 @@ def test_evaluating_a_run_being_trained_names_the_training_process(monkeypatch, 
     def caught_mid_write(run_dir, console=None):
         raise RunError(f"{run_dir}: the run directory is inconsistent")
 
-    monkeypatch.setattr(evaluation, "load_checkpoint", caught_mid_write)
+    monkeypatch.setattr(run_evaluation, "load_checkpoint", caught_mid_write)
     with pytest.raises(RunError, match="inconsistent"):
-        evaluation.load_run(run)  # nobody trains it: the damage is real and said as it is
+        run_evaluation.load_run(run)  # nobody trains it: the damage is real and said as it is
     with RunLock(run):
         with pytest.raises(RunError, match=r"is being trained by another qhvae process \(.*pid"):
-            evaluation.load_run(run)
+            run_evaluation.load_run(run)
 
 
 @pytest.mark.timeout(300)

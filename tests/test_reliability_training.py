@@ -640,7 +640,7 @@ def test_an_intact_history_csv_is_kept_and_cut_to_the_checkpoint(tmp_path):
 def test_a_gibbs_chain_too_long_to_hold_or_draw_is_refused_up_front(tmp_path):
     """Issue #22: ``write_gibbs_chain(model, path, steps=100000000)`` died with a 23.8 GiB MemoryError."""
     from qhvae.exceptions import ConfigError  # a ValueError the CLI reports as the user's, not as a bug
-    from qhvae.training.evaluation import MAX_PICTURE_STEPS, gibbs_chain, write_gibbs_chain
+    from qhvae.training.run_evaluation import MAX_PICTURE_STEPS, gibbs_chain, write_gibbs_chain
     from qhvae.vae import QVAE
 
     model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..training.evaluation import load_run, prior_chain_frames
+from ..training.run_evaluation import load_run, prior_chain_frames
 from ..training.rundir import CONFIG_FILE, EVALUATION_FILE, PROGRESS_FILE, read_progress, write_json
 from .studies import Claim, Experiment, get_experiment
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..plots import finish_epoch_axis, plot_image_strips, pyplot, save_figure
-from ..training.evaluation import load_run, prior_chain_frames
+from ..training.run_evaluation import load_run, prior_chain_frames
 from ..training.rundir import CHECKPOINT_FILE
 from .analysis import difference_over_training, history_table
 from .studies import Arm, Experiment

@@ -8,7 +8,7 @@
 - :mod:`~qhvae.training.guard`: the run's lock, the output-folder check, prompt interrupts
 - :mod:`~qhvae.training.fit`: :func:`train_run`, :func:`resume_run`, the fit loop
 - :mod:`~qhvae.training.monitors`: callbacks that watch training (NaN, progress, sampler, test set), finite checks
-- :mod:`~qhvae.training.evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
+- :mod:`~qhvae.training.run_evaluation`: :func:`evaluate_run`, samples and Gibbs-chain pictures
 - :mod:`~qhvae.training.tensorboard`: :class:`QVAETensorBoard`, the run's TensorBoard logs
 - :mod:`~qhvae.training.console`: ``say``, the notes printed on a ``rich`` console (or not at all)
 
@@ -59,8 +59,8 @@ _HOME = {
     "DEFAULT_RUN_DIR": "config", "RESUME_OPTIONS": "config",
     "build_model": "fit", "train_run": "fit", "resume_run": "fit",
     "read_progress": "rundir", "run_status": "rundir", "RunCheckpoint": "checkpoint", "RunLock": "guard",
-    "load_run": "evaluation", "evaluate_run": "evaluation", "write_samples": "evaluation",
-    "prior_chain_frames": "evaluation", "gibbs_chain": "evaluation", "write_gibbs_chain": "evaluation",
+    "load_run": "run_evaluation", "evaluate_run": "run_evaluation", "write_samples": "run_evaluation",
+    "prior_chain_frames": "run_evaluation", "gibbs_chain": "run_evaluation", "write_gibbs_chain": "run_evaluation",
     "StopOnNaN": "monitors", "RichProgress": "monitors", "SamplerMonitor": "monitors", "TestSetTracker": "monitors",
     "QVAETensorBoard": "tensorboard",
 }

@@ -48,7 +48,7 @@ from ..samplers.base import BoltzmannSampler
 from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
                      check_resume_changes, default_graph_options)
 from .console import say
-from .evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
+from .run_evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .history import HistoryCSVLogger, restore_history_csv
 from .inputs import load_test_images, load_train_data
