@@ -109,14 +109,14 @@ def check_data_dir(data_dir: str | os.PathLike | None, name: str = "data_dir") -
         The folder as a :class:`~pathlib.Path` (``~`` expanded), or ``None``.
 
     Raises:
-        FileNotFoundError: it does not exist.
+        DataNotFoundError: it does not exist (a ``FileNotFoundError`` too).
         NotADirectoryError: it is not a folder.
 
     Example:
         >>> check_data_dir("/nonexistent/data")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        FileNotFoundError: data_dir /nonexistent/data does not exist; fix the path, create the folder, or ...
+        qhvae.exceptions.DataNotFoundError: data_dir /nonexistent/data does not exist; fix the path, create the folder, or ...
     """
     if data_dir is None:
         return None
