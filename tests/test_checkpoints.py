@@ -142,6 +142,7 @@ train_run(TrainConfig(**json.loads(sys.argv[2])), sys.argv[1])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_kill_between_a_written_folder_and_the_pointer_resumes_from_the_previous_checkpoint(tmp_path, tiny):
     run, driver = tmp_path / "run", tmp_path / "driver.py"

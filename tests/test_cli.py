@@ -16,6 +16,7 @@ def test_samplers_table(capsys):
     assert "ok" in out
 
 
+@pytest.mark.slow
 def test_demo_writes_a_plot(tmp_path, capsys):
     code = main(["demo", "--graph", "chimera", "--samplers", "gibbs", "pa", "--num-reads", "200",
                  "--out", str(tmp_path)])

@@ -47,6 +47,7 @@ def test_an_out_under_a_file_is_a_usage_error(command, capsys, tmp_path):
     assert f"{afile} is a file, not a folder" in _err(capsys)
 
 
+@pytest.mark.slow
 def test_ctrl_c_before_the_run_folder_exists_gives_no_resume_hint(monkeypatch, capsys, tmp_path):
     import qhvae.training.fit as fit
 

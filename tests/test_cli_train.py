@@ -32,6 +32,7 @@ def run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_train_writes_the_run(run):
     for name in ("config.json", "progress.json", "history.csv", "evaluation.json"):
         assert (run / name).is_file(), name
@@ -47,6 +48,7 @@ def test_train_writes_the_run(run):
     assert json.loads((run / "progress.json").read_text())["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_evaluate_prints_a_table_and_writes_json(run, capsys):
     assert main(["evaluate", str(run), "--num-samples", "12", "--num-images", "10"]) == 0
     out = " ".join(capsys.readouterr().out.split())
@@ -56,6 +58,7 @@ def test_evaluate_prints_a_table_and_writes_json(run, capsys):
     assert np.isfinite(results["log_likelihood"]) and results["units"] == 8
 
 
+@pytest.mark.slow
 def test_sample_writes_a_png_grid(run, tmp_path):
     import matplotlib.image
 
@@ -65,6 +68,7 @@ def test_sample_writes_a_png_grid(run, tmp_path):
     assert matplotlib.image.imread(png).ndim == 3
 
 
+@pytest.mark.slow
 def test_gibbs_chain_updates_one_colour_class_per_frame(run, tmp_path):
     from qhvae.training import gibbs_chain, load_run
 
@@ -141,6 +145,7 @@ def test_wrong_image_shapes_are_clear(tmp_path, capsys):
     assert str(bad) in _err(capsys)
 
 
+@pytest.mark.slow
 def test_resume_and_run_folder_errors(run, tmp_path, capsys):
     assert main(["train", "--resume", str(run), "--sampler", "pa"]) == 2
     assert "--sampler cannot change when resuming" in _err(capsys)
@@ -155,6 +160,7 @@ def test_resume_and_run_folder_errors(run, tmp_path, capsys):
     assert "not a qhvae run directory" in _err(capsys)
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_only_refreshes_its_outputs(run, capsys):
     (run / "samples.png").unlink()
     assert main(["train", "--resume", str(run)]) == 0
@@ -162,6 +168,7 @@ def test_resume_of_a_finished_run_only_refreshes_its_outputs(run, capsys):
     assert (run / "samples.png").read_bytes()[:8] == PNG
 
 
+@pytest.mark.slow
 def test_a_diverging_run_exits_with_a_clear_message(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["train", *TINY, "--learning-rate", "1e30", "--final-learning-rate", "1e30", "--out", str(out)]

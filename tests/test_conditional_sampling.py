@@ -86,6 +86,7 @@ def _sampler(name):
     return qhvae.get_sampler(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["exact", "gibbs", "sa", "plain"])
 def test_mixed_conditions_match_enumeration(name):
     n = N_PER_CONDITION[name]

@@ -286,6 +286,7 @@ def test_default_search_locations(monkeypatch, tmp_path):
     assert data.search_locations("digits") == []
 
 
+@pytest.mark.slow
 def test_download_only_when_allowed(hermetic, monkeypatch):
     keras = pytest.importorskip("keras")
     calls = []

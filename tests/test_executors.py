@@ -61,6 +61,7 @@ def _lock_holder(run_dir: Path) -> int | None:
     return int(text.split()[1].rstrip(",")) if text.startswith("pid ") else None
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_ray_runs_a_study_side_by_side_and_survives_a_killed_worker(tmp_path):
     """The connectivity study's smoke budget on a local Ray instance with 2 CPUs: four runs, two at a time.

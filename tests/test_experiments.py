@@ -104,6 +104,7 @@ def test_claim_verdicts_use_the_spread_over_seeds(a, b, n, relation, verdict):
     assert check_claims(exp, {"a": _summary(a, b, n)["a"]})[0]["verdict"] == "not run"
 
 
+@pytest.mark.slow
 def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(tmp_path, monkeypatch):
     out = tmp_path / "mapping"
     real_train_run = fit_module.train_run  # what the executors call, looked up at each run
@@ -164,6 +165,7 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
     assert again["summary"]["chains"]["log_likelihood"]["mean"] == result["summary"]["chains"]["log_likelihood"]["mean"]
 
 
+@pytest.mark.slow
 def test_history_tracks_the_test_set_at_the_chosen_epochs(tmp_path):
     config = TrainConfig(dataset="digits", train_limit=64, epochs=3, network="fc",
                          network_options={"hidden": [16]},
@@ -227,6 +229,7 @@ def test_cli_lists_plans_and_refuses_unknown_names(tmp_path, capsys):
     assert "unknown training options" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_custom_experiment_example_runs(tmp_path):
     """examples/custom_experiment.py: a user-defined study with a plugin sampler, end to end."""
     import subprocess

@@ -31,6 +31,7 @@ def test_headline_arms_are_the_issues_at_the_paper_sizes(tmp_path):
 # The issue asks for a smoke run of under a minute on a quiet machine: the test checks that the
 # smoke budget does the small amount of work that takes (2 epochs of 48 digits, 2 steps each);
 # the timeout only catches a hang, generously for a loaded machine.
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(tmp_path):
     out = tmp_path / "headline"

@@ -36,6 +36,7 @@ def _free_loopback_ports(count: int) -> list[int]:
             s.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_two_workers_end_with_identical_weights_and_their_own_negative_phases(tmp_path):
     ports = _free_loopback_ports(2)

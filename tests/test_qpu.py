@@ -262,6 +262,7 @@ def test_emulator_sampler_from_the_registry():
         qhvae.get_sampler("emulator", noise_profile="loud")
 
 
+@pytest.mark.slow
 def test_training_on_a_device_with_dead_qubits_masks_them():
     tf = pytest.importorskip("tensorflow")
     import keras

@@ -57,6 +57,7 @@ def test_the_readmes_test_command_is_what_ci_runs():
     assert second in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(2))
 @pytest.mark.timeout(300)
 def test_readme_python_blocks_run(index, tmp_path):

@@ -93,6 +93,7 @@ def test_the_sdist_carries_what_a_rebuild_needs(dist):
         assert needed in names, needed
 
 
+@pytest.mark.slow
 def test_the_installed_wheel_runs(fresh, tmp_path):
     python, cli = fresh / "bin" / "python", fresh / "bin" / "qhvae"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

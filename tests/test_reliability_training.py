@@ -123,6 +123,7 @@ sys.exit(main(sys.argv[2:]))
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("signum, prefetch", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
                          ids=["SIGINT", "SIGTERM", "SIGINT-prefetch"])
+@pytest.mark.slow
 def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path, tiny_args):
     driver, marker, run = tmp_path / "driver.py", tmp_path / "hanging", tmp_path / "run"
     driver.write_text(HANGING_DRIVER)
@@ -164,6 +165,7 @@ def test_ctrl_c_stops_a_run_whose_sampler_hangs(signum, prefetch, tmp_path, tiny
     assert record["step"] == int(model.optimizer.iterations.numpy())
 
 
+@pytest.mark.slow
 def test_a_killed_run_is_told_apart_from_a_live_one(trained, tmp_path):
     from qhvae.training import RunLock, run_status
 
@@ -176,6 +178,7 @@ def test_a_killed_run_is_told_apart_from_a_live_one(trained, tmp_path):
         assert run_status(run) == "training"
 
 
+@pytest.mark.slow
 def test_an_interrupt_marks_the_run_interrupted_and_it_resumes(tmp_path, tiny):
     class CtrlC(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -252,6 +255,7 @@ def test_a_second_lock_in_a_subprocess_is_refused(trained, tmp_path):
 # ================================================================ models outlive their sampler
 
 
+@pytest.mark.slow
 def test_a_run_outlives_its_plugin_sampler(tmp_path, capsys, fresh_registry, tiny):
     fresh_registry.register(_plugin("mine", lambda **kw: GibbsSampler(**kw)), name="mine")
     run = tmp_path / "run"
@@ -467,6 +471,7 @@ def test_exit_codes_are_documented_and_kept(capsys):
 # ================================================================ same seed, same run
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_run(tmp_path, tiny):
     config = tiny(epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5)
     runs = [train_run(TrainConfig(**config), tmp_path / f"run{i}") for i in range(2)]
@@ -478,6 +483,7 @@ def test_the_same_seed_gives_the_same_run(tmp_path, tiny):
     assert read_progress(other)["history"]["loss"] != losses[0]
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_run_across_processes(tmp_path, tiny):
     code = textwrap.dedent("""
         import json, sys
@@ -495,6 +501,7 @@ def test_the_same_seed_gives_the_same_run_across_processes(tmp_path, tiny):
     assert losses[0] == losses[1]
 
 
+@pytest.mark.slow
 def test_resuming_one_checkpoint_twice_continues_the_same_way(tmp_path, tiny):
     config = tiny(epochs=1, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0)
     train_run(TrainConfig(**config), tmp_path / "a")
@@ -565,6 +572,7 @@ def test_a_kill_between_the_model_and_the_sampler_state_of_the_old_layout_loses_
     assert not (run / ".sampler_state.tmp.npz").exists()
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_run_on_the_emulator(tmp_path, tiny):
     """Issue #22: the emulated device (its offsets, drift and noise) follows the run's seed."""
     config = tiny(epochs=2, eval_num_images=0, num_plot_samples=0, gibbs_chain_steps=0, seed=5,
@@ -593,6 +601,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["garbled", "missing"])
 def test_a_damaged_or_missing_history_csv_is_rebuilt_from_the_record(damage, trained, tmp_path, capsys):
     """Issue #22: the logger appended to what was left, losing epoch 0 and every column but two, without a word."""

@@ -52,6 +52,7 @@ def test_config_round_trip_and_validation():
         TrainConfig(epochs=0).validate()
 
 
+@pytest.mark.slow
 def test_train_writes_a_complete_run_and_resume_extends_it(tmp_path, monkeypatch):
     run = tmp_path / "run"
     assert train_run(TrainConfig(epochs=2, **TINY), run) == run
@@ -140,6 +141,7 @@ train_run(TrainConfig(**json.loads(sys.argv[2])), sys.argv[1], callbacks=[Hang()
 """
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_mid_epoch(tmp_path):
     run = tmp_path / "run"
     driver = tmp_path / "driver.py"
@@ -208,6 +210,7 @@ class PoisonDecoder(keras.callbacks.Callback):
             var.assign(np.full(var.shape, np.nan, np.float32))
 
 
+@pytest.mark.slow
 def test_nan_stops_training_and_keeps_the_last_finite_checkpoint(tmp_path):
     run = tmp_path / "run"
     config = TrainConfig(epochs=3, checkpoint_every_steps=1, **TINY)

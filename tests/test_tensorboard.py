@@ -51,6 +51,7 @@ def run(tmp_path_factory, tiny_run):
     return out
 
 
+@pytest.mark.slow
 def test_a_run_writes_the_qhvae_scalars(run):
     runs = read_events(run / "tensorboard")
     assert list(runs) == ["train"]
@@ -71,6 +72,7 @@ def test_a_run_writes_the_qhvae_scalars(run):
     assert all(v > 0 for v in scalar_series(acc, "epoch_sampler_ms_per_step").values())
 
 
+@pytest.mark.slow
 def test_a_run_writes_prior_samples_and_a_gibbs_chain(run):
     acc = read_events(run / "tensorboard")["train"]
     tags = set(acc.Tags().get("tensors", [])) | set(acc.Tags().get("images", []))

@@ -119,6 +119,7 @@ def digits(n=300):
     return (np.random.default_rng(0).random(x.shape) < x).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss():
     keras.utils.set_random_seed(0)
     x = digits()
@@ -130,6 +131,7 @@ def test_training_lowers_the_loss():
     assert history["recon"][-1] < history["recon"][0]
 
 
+@pytest.mark.slow
 def test_save_and_load_round_trip(tmp_path):
     model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", mapping="chains", k=2, d=4, **TINY)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
@@ -190,6 +192,7 @@ def test_sampler_with_wrong_width_is_a_clear_error():
         model.fit(digits(32), batch_size=16, epochs=1, verbose=0)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_fit_on_two_logical_cpus():
     script = textwrap.dedent(
         """
@@ -224,6 +227,7 @@ def _resident_megabytes() -> float:
     pytest.skip("no /proc/self/status on this system")
 
 
+@pytest.mark.slow
 def test_eager_sampling_under_a_global_seed_does_not_grow_memory():
     # Each eager tf.random.uniform under a global seed used to leave a cached kernel behind
     # (tensorflow/tensorflow#37252): a full-MNIST evaluation grew a run to 24 GB.
@@ -295,6 +299,7 @@ def test_num_negative_samples_must_fit_with_the_latent_units():
     (lambda x: np.zeros((len(x), 16, 16, 1), np.float32), r"the model was built for 8x8 images; build one with "
                                                            r"image_shape=\(16, 16, 1\)"),
 ])
+@pytest.mark.slow
 @pytest.mark.parametrize("as_dataset", [False, True])
 def test_fit_refuses_a_batch_the_model_cannot_take(make, match, as_dataset):
     """Wrong shapes were Keras/TF graph errors; 0..255 floats trained to a meaningless loss; NaN

@@ -45,6 +45,7 @@ def test_fc_networks_are_fully_connected_and_sized_by_the_options():
     assert zeta.shape == (12, 8) and log_q.shape == (12,) and logits.shape == (12, 8)
 
 
+@pytest.mark.slow
 def test_fc_training_lowers_the_loss_on_a_fixed_batch():
     keras.utils.set_random_seed(0)
     x = digit_images(200)
@@ -59,6 +60,7 @@ def test_fc_training_lowers_the_loss_on_a_fixed_batch():
     assert history["recon"][-1] < history["recon"][0]
 
 
+@pytest.mark.slow
 def test_fc_save_and_load_round_trip(tmp_path):
     keras.utils.set_random_seed(1)
     model = QVAE(**{**SMALL, "network_options": {"hidden": (48, 24, 16), "activation": "relu"}})
