@@ -346,7 +346,8 @@ class SamplerRegistry:
             try:
                 config[option] = self.get(value, **kwargs)
             except Exception as exc:
-                exc.add_note(f"while building {option}={value!r} for sampler {name!r}")
+                if hasattr(exc, "add_note"):  # Python >= 3.11; on 3.10 the error goes on without the note
+                    exc.add_note(f"while building {option}={value!r} for sampler {name!r}")
                 raise
         return config
 
