@@ -447,7 +447,8 @@ def _add_train_parser(sub) -> None:
 
     p = sub.add_parser("gibbs-chain", help="one block-Gibbs chain on a run's prior, decoded frame by frame")
     p.add_argument("run", metavar="RUN", help="run directory")
-    p.add_argument("--steps", type=int, default=64, help="frames, one colour-class update each (default 64)")
+    p.add_argument("--steps", type=int, default=64,
+                   help="frames, one colour-class update each (default 64; at most 10000)")
     p.add_argument("--out", help="PNG path (default RUN/gibbs_chain.png)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.set_defaults(func=_cmd_gibbs_chain)

@@ -176,7 +176,7 @@ class TrainConfig:
                                        help="fraction of the epochs over which the KL weight rises to 1 (default "
                                             "{default}; the paper's 0.1 suits long runs)")
     num_negative_samples: int = option(500, flag="--num-negative-samples",
-                                       help="model samples per step (default {default}; paper 1000)")
+                                       help="model samples per step (default {default}; paper 1000; at most 10**7)")
     k: int = option(1)
     d: int = option(8)
     tau: float = option(1.0 / 7.0, flag="--tau", help="relaxation temperature (default 1/7)")
