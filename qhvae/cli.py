@@ -297,6 +297,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         ("L1 norm of W", f"{results['weight_l1']:.3f}"),
         ("seconds", f"{results['seconds']:.1f}"),
     ]
+    if results.get("conditional"):
+        rows[0] = ("test log p(x|y) (nats)", rows[0][1])
+        rows[5] = ("mean log Z(y) over the images", rows[5][1])
+        classifier = results.get("generative_classifier")
+        if classifier:
+            rows[1:1] = [
+                (f"log p(x) = log sum_y p(x|y) p(y) (nats, K={classifier['num_samples']})",
+                 f"{classifier['marginal_log_likelihood']:.3f} ± {classifier['marginal_log_likelihood_stderr']:.3f}"),
+                ("generative classifier accuracy", f"{classifier['accuracy']:.3f}"),
+            ]
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -313,7 +323,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     model, config, _ = load_run(args.run, console)
     sampler = prior_sampler(model, config, name, options, console)
     path = write_samples(model, args.out or Path(args.run) / SAMPLES_FILE, num=args.num, seed=args.seed,
-                         sampler=sampler)
+                         sampler=sampler, label=args.label)
     console.print(f"wrote {path}")
     return 0
 
@@ -326,7 +336,8 @@ def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
     model, config, _ = load_run(args.run, console)
     console.print(f"[dim]note: the run was trained with sampler {config.sampler!r}; the chain is block Gibbs on its "
                   "prior and needs no sampler[/dim]")
-    path = write_gibbs_chain(model, args.out or Path(args.run) / CHAIN_FILE, steps=args.steps, seed=args.seed)
+    path = write_gibbs_chain(model, args.out or Path(args.run) / CHAIN_FILE, steps=args.steps, seed=args.seed,
+                             label=args.label)
     console.print(f"wrote {path}")
     return 0
 
@@ -443,6 +454,8 @@ def _add_train_parser(sub) -> None:
                        sampler="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, else pa)")
     p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/samples.png)")
+    p.add_argument("--label", type=_non_negative_int, metavar="Y",
+                   help="a class-conditional run (--conditional): draw class Y only (default: one row per class)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("gibbs-chain", help="one block-Gibbs chain on a run's prior, decoded frame by frame")
@@ -451,6 +464,8 @@ def _add_train_parser(sub) -> None:
                    help="frames, one colour-class update each (default 64; at most 10000)")
     p.add_argument("--out", help="PNG path (default RUN/gibbs_chain.png)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--label", type=_non_negative_int, metavar="Y",
+                   help="a class-conditional run: the chain samples the prior of class Y (default 0)")
     p.set_defaults(func=_cmd_gibbs_chain)
 
 

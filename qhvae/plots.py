@@ -111,14 +111,17 @@ def save_image_grid(images: np.ndarray, path: str | os.PathLike, title: str, col
     return save_figure(fig, path)
 
 
-def plot_prior_samples(images: np.ndarray, path: str | os.PathLike, prior: str, sampler: str) -> Path:
-    """A run's ``samples.png``: images decoded from samples of its prior, in a square-ish grid.
+def plot_prior_samples(images: np.ndarray, path: str | os.PathLike, prior: str, sampler: str,
+                       per_class: int | None = None) -> Path:
+    """A run's ``samples.png``: images decoded from samples of its prior, in a square-ish grid
+    (a class-conditional model's: one row per class, ``per_class`` images a row).
 
     Args:
         images: ``(N, H, W[, 1])`` pixel probabilities (``model.generate``'s images).
         path: the PNG to write.
         prior: the latent graph's name, for the title.
         sampler: the name of the sampler that drew the prior samples, for the title.
+        per_class: the images are class by class, this many each (rows of ``p(z | y)``).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -132,7 +135,10 @@ def plot_prior_samples(images: np.ndarray, path: str | os.PathLike, prior: str, 
     images = np.asarray(images)
     title = (f"{len(images)} images decoded from samples of the prior {prior} "
              f"(sampler {sampler}); grey level = pixel probability")
-    return save_image_grid(images, path, title)
+    if per_class:
+        title = (f"{per_class} images per class (class 0 on the top row) decoded from samples of the "
+                 f"class-conditional prior p(z|y) {prior} (sampler {sampler}); grey level = pixel probability")
+    return save_image_grid(images, path, title, cols=per_class)
 
 
 def plot_gibbs_chain(images: np.ndarray, path: str | os.PathLike, prior: str, num_colors: int) -> Path:

@@ -128,11 +128,13 @@ class Dataset:
         dynamic_binarization: bool | None = None,
         drop_remainder: bool = False,
         prefetch: bool = True,
+        with_labels: bool = False,
     ):
         """A ``tf.data.Dataset`` of float32 image batches ``(B, H, W, 1)``, images only.
 
         ``model.fit(ds.to_tf(100), epochs=...)`` trains the (unsupervised) VAE; labels are
-        not yielded.
+        not yielded unless ``with_labels`` (a class-conditional VAE trains on
+        ``(images, labels)`` batches).
 
         Dynamic binarization replaces every pixel by a fresh draw ``Bernoulli(grey level)``
         each time the dataset is iterated (each epoch). The draws use
@@ -154,9 +156,14 @@ class Dataset:
                 means yes for grey-level data, no for statically binarized data.
             drop_remainder: Drop a last, smaller batch (fixed batch shape).
             prefetch: Append ``prefetch(tf.data.AUTOTUNE)``.
+            with_labels: Yield ``(images, labels)`` pairs, labels ``(B,)`` int32.
 
         Returns:
-            ``tf.data.Dataset`` with element spec ``TensorSpec((None|B, H, W, 1), float32)``.
+            ``tf.data.Dataset`` with element spec ``TensorSpec((None|B, H, W, 1), float32)``
+            (with labels: that and ``TensorSpec((None|B,), int32)``).
+
+        Raises:
+            DataError: ``with_labels`` for a dataset without labels.
 
         Example:
             >>> from qhvae.data import load_dataset
@@ -171,26 +178,39 @@ class Dataset:
         if dynamic_binarization is None:
             dynamic_binarization = not self.binarized
         n = len(self)
+        if with_labels and self.labels is None:
+            from ..exceptions import DataError
+
+            raise DataError(f"{self.name}/{self.split} has no labels, so it cannot train a class-conditional model; "
+                            "use a labelled dataset (mnist, fashion-mnist, digits)")
         images = tf.convert_to_tensor(self.images, dtype=tf.float32)
+        labels = tf.convert_to_tensor(self.labels, dtype=tf.int32) if with_labels else None
 
         index = tf.data.Dataset.range(n)
         if shuffle:
             index = index.shuffle(n, seed=seed, reshuffle_each_iteration=True)
         index = index.batch(batch_size, drop_remainder=drop_remainder)
-        ds = index.map(lambda i: tf.gather(images, i), num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True)
+        # Images and labels are gathered from one stream of index batches: two iterators over
+        # a reshuffling dataset would each get an order of their own.
+        if labels is None:
+            ds = index.map(lambda i: (tf.gather(images, i),), num_parallel_calls=tf.data.AUTOTUNE,
+                           deterministic=True)
+        else:
+            ds = index.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)),
+                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if dynamic_binarization:
             # A separate op seed for the draws, decorrelated from the shuffle's.
             draw_seed = None if seed is None else (int(seed) * 2654435761 + 97) % (2**31 - 1)
             seeds = tf.data.Dataset.random(seed=draw_seed, rerandomize_each_iteration=True).batch(2)
 
-            def _draw(x, pair):
-                u = tf.random.stateless_uniform(tf.shape(x), seed=pair, dtype=tf.float32)
-                return tf.cast(u < x, tf.float32)
+            def _draw(batch, pair):
+                u = tf.random.stateless_uniform(tf.shape(batch[0]), seed=pair, dtype=tf.float32)
+                return (tf.cast(u < batch[0], tf.float32),) + tuple(batch[1:])
 
             ds = tf.data.Dataset.zip((ds, seeds)).map(
                 _draw, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
             )
+        ds = ds.map(lambda *batch: batch if labels is not None else batch[0])
         if prefetch:
             ds = ds.prefetch(tf.data.AUTOTUNE)
         return ds

@@ -149,6 +149,8 @@ class TrainConfig:
             logged as ``test_*`` in the history; ``0`` turns it off.
         tensorboard: write TensorBoard logs in ``RUN/tensorboard`` (epoch scalars, prior
             samples and a Gibbs chain about ten times per run).
+        conditional: train a class-conditional model (``QVAE(num_classes=C)``, ``C`` from
+            the training labels): ``p(x | y)`` with the prior ``p(z | y)``.
     """
 
     dataset: str = option("digits", flag="--dataset", help="digits, mnist, binarized_mnist, fashion_mnist, or a "
@@ -205,6 +207,9 @@ class TrainConfig:
     track_num_images: int = option(200, resumable=True)
     track_num_samples: int = option(100, resumable=True)
     track_log_z_replicas: int = option(1000, resumable=True)
+    conditional: bool = option(False, flag="--conditional", cli="switch", earlier=False,
+                               help="train a class-conditional model p(x|y) with prior p(z|y) (labelled data: "
+                                    "mnist, fashion_mnist, digits); `qhvae sample RUN --label Y` then draws class Y")
     tensorboard: bool = option(True, flag="--no-tensorboard", cli="negate", resumable=True, earlier=True,
                                help="do not write TensorBoard logs (default: RUN/tensorboard; "
                                     "`tensorboard --logdir RUN`)")
@@ -273,6 +278,11 @@ class TrainConfig:
                 raise RunError(f"{name} must be a positive number, got {value!r}")
         if not isinstance(self.tensorboard, bool):
             raise RunError(f"tensorboard must be true or false, got {self.tensorboard!r}")
+        if not isinstance(self.conditional, bool):
+            raise RunError(f"conditional must be true or false, got {self.conditional!r}")
+        if self.conditional and is_file_dataset(self.dataset):
+            raise RunError(f"--conditional needs labelled data, and an image file ({self.dataset}) carries no "
+                           "labels; use mnist, fashion_mnist or digits")
         if not (0 < self.kl_anneal_fraction <= 1):
             raise RunError(f"kl_anneal_fraction must be in (0, 1], got {self.kl_anneal_fraction!r}")
         return self

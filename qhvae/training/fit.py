@@ -51,7 +51,7 @@ from .console import say
 from .run_evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .history import HistoryCSVLogger, restore_history_csv
-from .inputs import load_test_images, load_train_data
+from .inputs import load_test_data, load_train_data, num_classes_of
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker, weights_finite
 from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for, tensorboard_installed
 from .checkpoint import RunCheckpoint, commit_checkpoint, has_checkpoint, load_checkpoint
@@ -126,13 +126,15 @@ def build_sampler(config: TrainConfig) -> BoltzmannSampler:
         raise RunError(str(exc)) from None
 
 
-def build_model(config: TrainConfig, image_shape: Sequence[int], sampler: BoltzmannSampler | None = None):
+def build_model(config: TrainConfig, image_shape: Sequence[int], sampler: BoltzmannSampler | None = None,
+                num_classes: int = 0):
     """A compiled :class:`~qhvae.vae.QVAE` for ``config`` (used by :func:`train_run`).
 
     Args:
         config: the run's configuration.
         image_shape: ``(H, W, 1)``.
         sampler: the sampler built by :func:`build_sampler` (``None``: built here).
+        num_classes: the classes of a class-conditional run (``config.conditional``).
 
     Raises:
         RunError: unknown graph options or sampler configuration.
@@ -144,7 +146,7 @@ def build_model(config: TrainConfig, image_shape: Sequence[int], sampler: Boltzm
         image_shape, graph, mapping=config.mapping, sampler=sampler,
         sampler_config=dict(config.sampler_options), num_negative_samples=config.num_negative_samples,
         tau=config.tau, k=config.k, d=config.d, prefetch=config.prefetch, seed=config.seed,
-        network=config.network, **network_arguments(config),
+        network=config.network, num_classes=num_classes, **network_arguments(config),
     )
     model.sampler_name = config.sampler  # the name it was registered under, which a loaded model builds again
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
@@ -161,12 +163,13 @@ def training_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
                                 kl_fraction=config.kl_anneal_fraction) + [SamplerMonitor()]
     if config.track_every_epochs:
         try:
-            images = load_test_images(config, config.track_num_images, seed=0)
+            images, labels = load_test_data(config, config.track_num_images, seed=0)
         except (ValueError, FileNotFoundError) as exc:
             raise RunError(f"track_every_epochs needs the test split: {exc}") from None
         callbacks.append(TestSetTracker(images, every=config.track_every_epochs,
                                         num_samples=config.track_num_samples,
-                                        log_z_replicas=config.track_log_z_replicas, seed=0))
+                                        log_z_replicas=config.track_log_z_replicas, seed=0,
+                                        labels=labels if config.conditional else None))
     return callbacks
 
 
@@ -232,7 +235,7 @@ def fit_run(model, config: TrainConfig, run_dir: str | os.PathLike, train, recor
         segments.append((start_epoch + (1 if start_batch else 0), 0))
     extra_callbacks = list(extra_callbacks)
     for first_epoch, skip in segments:
-        ds = train.to_tf(config.batch_size, shuffle=True, seed=data_seed + first_epoch)
+        ds = train.to_tf(config.batch_size, shuffle=True, seed=data_seed + first_epoch, with_labels=config.conditional)
         last_epoch = first_epoch + 1 if skip else config.epochs
         if skip:
             ds = ds.skip(skip)
@@ -327,7 +330,7 @@ def _prepare_fresh(config: TrainConfig):
     train = load_train_data(config)
     if config.graph_options is None:
         config.graph_options = default_graph_options(config.prior, train.images.shape[1])
-    model = build_model(config, train.image_shape, sampler)
+    model = build_model(config, train.image_shape, sampler, num_classes_of(train) if config.conditional else 0)
     # A sampler that can tell it cannot sample this prior (the exact sampler and a component
     # too large to enumerate) says so now, before a run folder exists, not at the first step.
     check = getattr(sampler, "check_structure", None)

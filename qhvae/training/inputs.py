@@ -23,7 +23,7 @@ import numpy as np
 from .. import validation
 from .config import RunError, TrainConfig, is_file_dataset
 
-__all__ = ["load_split", "load_train_data", "load_test_images", "check_image_shape"]
+__all__ = ["load_split", "load_train_data", "load_test_images", "load_test_data", "check_image_shape", "num_classes_of"]
 
 
 def load_split(config: TrainConfig, split: str):
@@ -117,12 +117,40 @@ def load_test_images(config: TrainConfig, num_images: int | None, seed: int = 0)
     Returns:
         ``(N, H, W, 1)`` float32 images of 0s and 1s.
     """
+    return load_test_data(config, num_images, seed)[0]
+
+
+def load_test_data(config: TrainConfig, num_images: int | None, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(images, labels)`` of the test split: :func:`load_test_images`' images and their labels
+    (``None`` for data without labels).
+
+    Raises:
+        RunError: a class-conditional run (``config.conditional``) whose test split has no labels.
+    """
     test = load_split(config, "test")
     if num_images is not None:
         test = test.take(num_images)
     if not test.binarized:
         test = test.binarize(seed=seed)
-    return test.images
+    if config.conditional and test.labels is None:
+        raise RunError(f"dataset {config.dataset!r} has no test labels, which a class-conditional run needs")
+    return test.images, test.labels
+
+
+def num_classes_of(train) -> int:
+    """The number of classes of a labelled training :class:`~qhvae.data.Dataset` (labels ``0..C-1``).
+
+    Raises:
+        RunError: no labels, or labels that are not ``0..C-1`` with ``C >= 2``.
+    """
+    if train.labels is None:
+        raise RunError(f"dataset {train.name!r} has no labels, so it cannot train a class-conditional model "
+                       "(--conditional); use a labelled dataset: mnist, fashion_mnist or digits")
+    labels = train.labels
+    if labels.min() < 0 or labels.max() < 1:
+        raise RunError(f"dataset {train.name!r}: class labels must be 0..C-1 with C >= 2, got "
+                       f"{labels.min()}..{labels.max()}")
+    return int(labels.max()) + 1
 
 
 def load_train_data(config: TrainConfig):
@@ -144,4 +172,6 @@ def load_train_data(config: TrainConfig):
     if config.train_limit is not None:
         train = train.take(config.train_limit)
     check_image_shape(train.images, f"dataset {config.dataset!r}")
+    if config.conditional:
+        num_classes_of(train)  # its labels, checked before anything trains
     return train

@@ -28,7 +28,7 @@ import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's noti
 
 import keras  # noqa: E402
 
-from ..evaluate import active_units, importance_weighted_log_likelihood, prior_log_partition
+from ..evaluate import evaluate_model
 
 __all__ = ["StopOnNaN", "RichProgress", "SamplerMonitor", "TestSetTracker", "is_finite", "weights_finite",
            "prior_is_finite"]
@@ -175,6 +175,8 @@ class TestSetTracker(keras.callbacks.Callback):
         num_samples: importance samples per image.
         log_z_replicas: PA replicas of the ``log Z`` estimate.
         seed: seed of the ``log Z`` estimate.
+        labels: the images' classes, for a class-conditional model (the log-likelihood is
+            then ``log p(x | y)`` and ``test_log_z`` the mean ``log Z(y)`` over the images).
 
     Example:
         >>> import numpy as np
@@ -185,7 +187,7 @@ class TestSetTracker(keras.callbacks.Callback):
     KEYS = ("test_log_likelihood", "test_active_units", "test_log_z", "test_log_z_stderr")
 
     def __init__(self, images, every: int = 1, num_samples: int = 100, log_z_replicas: int = 1000,
-                 seed: int | None = 0):
+                 seed: int | None = 0, labels=None):
         super().__init__()
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or not len(images):
@@ -194,6 +196,7 @@ class TestSetTracker(keras.callbacks.Callback):
             raise ValueError("every, num_samples and log_z_replicas must be positive")
         self.images, self.every = images, int(every)
         self.num_samples, self.log_z_replicas, self.seed = int(num_samples), int(log_z_replicas), seed
+        self.labels = None if labels is None else np.asarray(labels)
         self._first = True
 
     def tracks(self, epoch: int, total: int | None = None) -> bool:
@@ -211,9 +214,9 @@ class TestSetTracker(keras.callbacks.Callback):
         self._first = False
         if not prior_is_finite(self.model):
             return  # StopOnNaN and the checkpoint callback report a diverged run
-        log_z = prior_log_partition(self.model, seed=self.seed, num_replicas=self.log_z_replicas)
-        ll = importance_weighted_log_likelihood(self.model, self.images, log_z.value, num_samples=self.num_samples)
-        logs["test_log_likelihood"] = float(ll.mean())
-        logs["test_active_units"] = float(active_units(self.model, self.images)[0])
-        logs["test_log_z"] = float(log_z.value)
-        logs["test_log_z_stderr"] = float(log_z.stderr)
+        results = evaluate_model(self.model, self.images, num_samples=self.num_samples, seed=self.seed,
+                                 log_z_replicas=self.log_z_replicas, labels=self.labels, elbo_samples=0)
+        logs["test_log_likelihood"] = results["log_likelihood"]
+        logs["test_active_units"] = float(results["active_units"])
+        logs["test_log_z"] = results["log_z"]
+        logs["test_log_z_stderr"] = results["log_z_stderr"]

@@ -13,6 +13,7 @@ of the ``gibbs`` sampler, so pictures and chain statistics see the same dynamics
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from .checkpoint import load_checkpoint
 from .config import RunError, TrainConfig
 from .console import say
 from .guard import lock_holder
-from .inputs import load_test_images
+from .inputs import load_test_data
 from .monitors import weights_finite
 from .rundir import CHAIN_FILE, CURVES_FILE, EVALUATION_FILE, SAMPLES_FILE, read_config, write_json
 
@@ -116,7 +117,8 @@ def prior_sampler(model, config: TrainConfig, name: str | None = None, options: 
 
 
 def log_z_from_sampler(model, sampler, num_replicas: int, seed: int | None):
-    """``log Z`` of the model's prior from a sampler that estimates it (``provides_log_z``: ``pa``, ``exact``).
+    """``log Z`` of the model's prior from a sampler that estimates it (``provides_log_z``: ``pa``, ``exact``);
+    for a class-conditional model a list, ``log Z(y)`` of every class.
 
     Raises:
         RunError: the sampler gives no ``log Z``.
@@ -126,17 +128,33 @@ def log_z_from_sampler(model, sampler, num_replicas: int, seed: int | None):
     if not getattr(sampler, "provides_log_z", False):
         raise RunError(f"sampler {sampler.name!r} gives no log Z, which the evaluation needs; name one that does "
                        "(pa, exact) or leave --sampler out (exact when feasible, else population annealing)")
-    b, quadratic = model.prior.numpy_parameters()
+    if getattr(model, "num_classes", 0):
+        # One estimate per class, seeds seed + y (as evaluate.class_log_partitions).
+        return [_sampler_log_z(model, sampler, num_replicas, None if seed is None else seed + y, y)
+                for y in range(model.num_classes)]
+    return _sampler_log_z(model, sampler, num_replicas, seed, None)
+
+
+def _sampler_log_z(model, sampler, num_replicas: int, seed: int | None, label: int | None):
+    from ..evaluate.partition import LogPartition
+
+    b, quadratic = model.prior.numpy_parameters(label)
     info = dict(sampler.sample_bm(BoltzmannMachine.from_arrays(b, quadratic), num_replicas, seed=seed).info)
     return LogPartition(float(info["log_z"]), float(info.get("log_z_stderr", float("nan"))), sampler.name, info)
 
 
 def evaluation_line(results: dict[str, Any]) -> str:
     """One line summing up an evaluation (what training prints at its end)."""
-    return (f"test log-likelihood {results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f} nats "
+    what = "test log p(x|y)" if results.get("conditional") else "test log-likelihood"
+    extra = ""
+    classifier = results.get("generative_classifier")
+    if classifier:
+        extra = (f"; generative classifier accuracy {classifier['accuracy']:.3f}, log p(x) "
+                 f"{classifier['marginal_log_likelihood']:.3f} (K={classifier['num_samples']})")
+    return (f"{what} {results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f} nats "
             f"(K={results['num_samples']}, {results['num_images']} images), ELBO {results['elbo']:.3f}, "
             f"active units {results['active_units']}/{results['units']}, log Z {results['log_z']:.3f} "
-            f"± {results['log_z_stderr']:.3f} ({results['log_z_method']})")
+            f"± {results['log_z_stderr']:.3f} ({results['log_z_method']})" + extra)
 
 
 def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike, num_images: int | None,
@@ -161,27 +179,46 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
     from ..evaluate import evaluate_model
 
     try:
-        images = load_test_images(config, num_images, seed=seed)
+        images, labels = load_test_data(config, num_images, seed=seed)
     except (ValueError, FileNotFoundError) as exc:
         raise RunError(str(exc)) from None
+    if not getattr(model, "num_classes", 0):
+        labels = None
     if tuple(images.shape[1:]) != tuple(model.image_shape):
         raise RunError(f"the test images have shape {tuple(images.shape[1:])} but the model was trained on "
                        f"{tuple(model.image_shape)}")
     start = time.perf_counter()
     what = f"evaluating on {len(images)} test images x {num_samples} importance samples"
-    if console is not None:
-        with console.status(what + " ..."):
-            results = evaluate_model(model, images, num_samples=num_samples, seed=seed, log_z=log_z,
-                                     log_z_replicas=config.eval_log_z_replicas)
-    else:
+    with console.status(what + " ...") if console is not None else contextlib.nullcontext():
         results = evaluate_model(model, images, num_samples=num_samples, seed=seed, log_z=log_z,
-                                 log_z_replicas=config.eval_log_z_replicas)
+                                 log_z_replicas=config.eval_log_z_replicas, labels=labels)
+        if labels is not None:
+            results["generative_classifier"] = _generative_classifier(model, config, images, labels, results,
+                                                                      num_samples)
     results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
                    units=int(model.graph.num_nodes), prior=model.graph.name, sampler=config.sampler,
                    epoch=int(record.get("epoch", 0)), step=int(record.get("step", 0)),
                    seconds=round(time.perf_counter() - start, 2))
     write_json(Path(run_dir) / EVALUATION_FILE, results)
     return results
+
+
+#: Importance samples per image and class of the generative classifier (it costs C of them per image).
+CLASSIFIER_SAMPLES = 100
+
+
+def _generative_classifier(model, config: TrainConfig, images, labels, results, num_samples: int) -> dict[str, Any]:
+    """The generative classifier's results on the test images, with ``p(y)`` the training labels' frequencies."""
+    from ..evaluate import generative_classifier
+    from ..evaluate.partition import LogPartition
+    from .inputs import load_train_data
+
+    per_class = [LogPartition(v, e, results["log_z_method"], {})
+                 for v, e in zip(results["log_z_per_class"], results["log_z_stderr_per_class"], strict=True)]
+    train_labels = load_train_data(config).labels
+    prior = np.bincount(train_labels, minlength=model.num_classes)
+    return generative_classifier(model, images, labels, per_class, class_prior=prior,
+                                 num_samples=min(num_samples, CLASSIFIER_SAMPLES))
 
 
 def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images: int | None = None, seed: int = 0,
@@ -223,8 +260,12 @@ def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images
 # --------------------------------------------------------------------------------------
 
 
-def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0, sampler=None) -> Path:
+def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | None = 0, sampler=None,
+                  label: int | None = None) -> Path:
     """A PNG grid of ``num`` images decoded from prior samples (pixel probabilities).
+
+    A class-conditional model draws ``p(z | y)``: of class ``label``, or, by default, one
+    row per class of ``max(1, num // C)`` images each.
 
     Args:
         model: the run's model.
@@ -232,16 +273,28 @@ def write_samples(model, path: str | os.PathLike, num: int = 64, seed: int | Non
         num: images.
         seed: seed of the sampler call.
         sampler: the sampler of the prior (see :func:`prior_sampler`); ``None``: the model's own.
+        label: the class to draw (a class-conditional model only).
     """
     if num < 1:
         raise RunError(f"need at least one sample, got {num}")
-    images, _ = model.generate(num, seed=seed, sampler=sampler)
+    labels, per_class = None, None
+    num_classes = getattr(model, "num_classes", 0)
+    if label is not None:
+        if not num_classes:
+            raise ConfigError("--label: this run's model is unconditional (train with --conditional to generate "
+                              "by class)")
+        labels = model.check_labels(label, num)
+    elif num_classes:
+        per_class = max(1, num // num_classes)
+        labels = np.repeat(np.arange(num_classes), per_class)
+        num = len(labels)
+    images, _ = model.generate(num, seed=seed, sampler=sampler, labels=labels)
     used = sampler if sampler is not None else model.sampler
-    return plot_prior_samples(images, path, model.graph.name, used.name)
+    return plot_prior_samples(images, path, model.graph.name, used.name, per_class=per_class)
 
 
 def prior_chain_frames(model, z0: np.ndarray, steps: int, seed: int | np.random.Generator | None = None, *,
-                       per_sweep: bool = False) -> np.ndarray:
+                       per_sweep: bool = False, label: int | None = None) -> np.ndarray:
     """Block-Gibbs chains on the model's prior, frame by frame.
 
     With ``E(z) = b.z + sum W_ij z_i z_j``, a unit's conditional is
@@ -256,11 +309,16 @@ def prior_chain_frames(model, z0: np.ndarray, steps: int, seed: int | np.random.
         seed: seed (or generator) of the chains' random streams.
         per_sweep: ``False``: one colour class updated per frame, the classes in turn (the
             film of the paper's Fig. 10); ``True``: one full sweep (every class once) per frame.
+        label: a class-conditional model's class (its prior ``p(z | label)``); default 0.
 
     Returns:
         ``(steps, C, L)`` float64 states after each frame.
     """
-    b, quadratic = model.prior.numpy_parameters()
+    if getattr(model, "num_classes", 0):
+        label = 0 if label is None else int(model.check_labels(label, 1)[0])
+    elif label is not None:
+        raise ConfigError("this model is unconditional: its prior takes no label")
+    b, quadratic = model.prior.numpy_parameters(label)
     bm = BoltzmannMachine.from_arrays(b, quadratic)
     colors = np.asarray(model.graph.colors)
     start = np.array(z0, np.float64, ndmin=2)
@@ -289,13 +347,15 @@ def prior_chain_frames(model, z0: np.ndarray, steps: int, seed: int | np.random.
     return frames
 
 
-def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | None = None):
+def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | None = None,
+                label: int | None = None):
     """One block-Gibbs chain on the model's prior, one colour class updated per frame.
 
     Args:
         steps: frames (block updates).
         seed: seed of the start state (uniform random unless ``z0``) and the updates.
         z0: start state ``(L,)``.
+        label: a class-conditional model's class (default 0).
 
     Returns:
         ``(z, images)``: ``(steps, L)`` states after each update and their decoded
@@ -311,11 +371,12 @@ def gibbs_chain(model, steps: int = 64, seed: int | None = 0, z0: np.ndarray | N
                          f"{MAX_CHAIN_BYTES // per_frame} steps ({MAX_CHAIN_BYTES / 2**30:g} GiB) for this model")
     rng = np.random.default_rng(seed)
     z = rng.integers(0, 2, n).astype(np.float64) if z0 is None else np.asarray(z0, np.float64).copy()
-    frames = prior_chain_frames(model, z[None, :], steps, rng)[:, 0, :]
+    frames = prior_chain_frames(model, z[None, :], steps, rng, label=label)[:, 0, :]
     return frames, model.decode(frames)
 
 
-def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int | None = 0) -> Path:
+def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int | None = 0,
+                      label: int | None = None) -> Path:
     """The paper's Fig. 10: a PNG of one block-Gibbs chain's states, decoded, frame by frame.
 
     Raises:
@@ -325,7 +386,7 @@ def write_gibbs_chain(model, path: str | os.PathLike, steps: int = 64, seed: int
         raise ConfigError(f"steps (--steps) must be at most {MAX_PICTURE_STEPS} frames for a picture, got {steps}: "
                          f"the PNG takes ~48 kB of canvas a frame (8 frames a row); gibbs_chain(model, steps) "
                          "returns the states of a longer chain without drawing them")
-    _, images = gibbs_chain(model, steps, seed)
+    _, images = gibbs_chain(model, steps, seed, label=label)
     return plot_gibbs_chain(images, path, model.graph.name, model.graph.num_colors)
 
 

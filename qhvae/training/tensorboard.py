@@ -114,7 +114,17 @@ class QVAETensorBoard(keras.callbacks.TensorBoard):
         """Write the prior-samples grid and the Gibbs-chain film for ``epoch`` (its step in TensorBoard)."""
         model, seed = self.model, self.seed + int(epoch)
         rng = np.random.default_rng(seed)
-        if self.num_samples > 0:
+        num_classes = getattr(model, "num_classes", 0)
+        if self.num_samples > 0 and num_classes:
+            # A class-conditional prior: one grid per class, p(z | y).
+            per_class = max(4, self.num_samples // num_classes)
+            for label in range(num_classes):
+                z0 = rng.integers(0, 2, (per_class, model.graph.num_nodes))
+                z = prior_chain_frames(model, z0, max(1, self.burn_in), rng, per_sweep=True, label=label)[-1]
+                self._image(f"prior_samples/class_{label}", image_grid(model.decode(z)), epoch,
+                            f"{per_class} images decoded from block-Gibbs samples of the prior p(z | y={label}) "
+                            f"({self.burn_in} sweeps from random states)")
+        elif self.num_samples > 0:
             z0 = rng.integers(0, 2, (self.num_samples, model.graph.num_nodes))
             z = prior_chain_frames(model, z0, max(1, self.burn_in), rng, per_sweep=True)[-1]
             self._image("prior_samples", image_grid(model.decode(z)), epoch,

@@ -135,6 +135,13 @@ class QVAE(keras.Model):
         prefetch: draw the next step's negative phase while this step trains.
         seed: seed of the negative-phase sampler calls, and of a sampler built by name that
             takes a seed of its own (the emulated device's, see ``resolve_sampler``).
+        num_classes: ``C >= 2`` makes the model class-conditional: the prior becomes
+            ``p(z | y) = exp(-E(z) - U_y.z) / Z(y)`` (:class:`BoltzmannPrior`), the encoder
+            sees the label (one-hot, beside its features), the decoder sees only ``z`` (so the
+            class must travel through the prior). It trains on ``(images, labels)`` batches
+            (``Dataset.to_tf(..., with_labels=True)``); each step's negative phase samples every
+            class in one sampler call (``num_negative_samples / C`` chains per class, per-chain
+            biases) and weighs each class by its share of the batch. 0 (default): unconditional.
 
     Example:
         >>> model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs",
@@ -171,6 +178,7 @@ class QVAE(keras.Model):
         seed: int | None = None,
         network: str = "conv",
         network_options: dict[str, Any] | None = None,
+        num_classes: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -180,11 +188,19 @@ class QVAE(keras.Model):
         tau = check_real("tau", tau, minimum=0, inclusive=False, error=ConfigError)
         k, d = check_int("k", k, error=ConfigError), check_int("d", d, error=ConfigError)
         seed = check_int("seed", seed, minimum=0, allow_none=True, error=ConfigError)
+        num_classes = check_int("num_classes", num_classes, minimum=0, error=ConfigError)
+        if num_classes == 1:
+            raise ConfigError("num_classes must be 0 (an unconditional model) or at least 2, got 1")
         check_num_negative_samples(num_negative_samples, error=ConfigError)  # before the graph: its errors first
         self.image_shape = image_shape
         self.graph = _as_graph(graph, graph_kwargs)
         num_negative_samples = check_num_negative_samples(num_negative_samples, self.graph.num_nodes,
                                                           error=ConfigError)
+        if num_negative_samples < num_classes:
+            raise ConfigError(f"num_negative_samples = {num_negative_samples} cannot cover {num_classes} classes: "
+                              f"the negative phase samples every class; use at least {num_classes} (100 per class "
+                              f"is a good start)")
+        self.num_classes = num_classes
         self.mapping = mapping
         groups = self.graph.hierarchy(mapping)
         self.group_units = [np.flatnonzero(groups == g) for g in (0, 1)]
@@ -227,9 +243,14 @@ class QVAE(keras.Model):
             source = resolve_sampler(sampler, self.graph)
         else:
             source = functools.partial(resolve_sampler, sampler, self.graph, dict(self.sampler_config), seed)
-        self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, name="prior")
+        self.prior = BoltzmannPrior(self.graph, edge_mask=edge_mask, unit_mask=unit_mask, num_classes=num_classes,
+                                    name="prior")
         self.negative_phase = NegativePhase(source, self.graph, self.num_negative_samples,
-                                            prefetch=self.prefetch, seed=seed)
+                                            prefetch=self.prefetch, seed=seed, num_classes=num_classes)
+        if num_classes:
+            self._chain_labels = tf.constant(self.negative_phase.chain_labels, tf.int32)
+            self._chains_per_class = tf.constant(np.bincount(self.negative_phase.chain_labels, minlength=num_classes),
+                                                 tf.float32)
         self.build((None,) + image_shape)
 
     # -- structure ---------------------------------------------------------------------
@@ -239,7 +260,8 @@ class QVAE(keras.Model):
             return
         x = tf.zeros((1,) + self.image_shape)
         self.prior.build((None, self.graph.num_nodes))
-        zeta, _, _ = self.posterior(x, 1, training=False, relaxed=False, deterministic=True)
+        labels = tf.zeros((1,), tf.int32) if self.num_classes else None
+        zeta, _, _ = self.posterior(x, 1, training=False, relaxed=False, deterministic=True, labels=labels)
         self.decode_logits(zeta)
         self.built = True
 
@@ -279,6 +301,7 @@ class QVAE(keras.Model):
             unit_mask=self.prior.unit_mask_np.tolist(),
             prefetch=self.prefetch,
             seed=self.seed,
+            num_classes=self.num_classes,
         )
         return config
 
@@ -296,7 +319,7 @@ class QVAE(keras.Model):
             return tf.sigmoid((tf.math.log(rho) - tf.math.log1p(-rho) + logits) / self.tau)
         return tf.cast(_uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
 
-    def posterior(self, x, num_samples=1, training=False, relaxed=True, deterministic=False):
+    def posterior(self, x, num_samples=1, training=False, relaxed=True, deterministic=False, labels=None):
         """Draws from the hierarchical posterior ``q(z1|x) q(z2|zeta1, x)``.
 
         The encoder's features ``h`` give the logits of group 1; group 2's logits come from
@@ -310,6 +333,8 @@ class QVAE(keras.Model):
             training: run the networks in training mode (batch norm, dropout).
             relaxed: relaxed ``zeta`` in (0, 1) if true, binary ``z`` otherwise.
             deterministic: posterior means instead of draws.
+            labels: ``(B,)`` integer labels of the images (a class-conditional model's
+                posterior is ``q(z | x, y)``; required there, refused otherwise).
 
         Returns:
             ``(zeta, log_q, logits)``, each in the graph's unit order: ``zeta`` and the
@@ -323,7 +348,7 @@ class QVAE(keras.Model):
             >>> tuple(zeta.shape), tuple(log_q.shape), tuple(logits.shape)
             ((6, 8), (6,), (6, 8))
         """
-        h = self.encoder(x, training=training)
+        h = self._with_labels(self.encoder(x, training=training), labels)
         logits1 = self.head1(h, training=training)
         if isinstance(num_samples, int) and num_samples == 1:
             zeta1 = self._sample_group(logits1, relaxed, deterministic)
@@ -339,6 +364,19 @@ class QVAE(keras.Model):
         zeta = tf.gather(tf.concat([zeta1, zeta2], -1), self._unit_order, axis=-1)
         log_q = tf.reduce_sum(zeta * logits - tf.nn.softplus(logits), axis=-1)
         return zeta, log_q, logits
+
+    def _with_labels(self, features, labels):
+        """The encoder's features, with the one-hot label beside them for a class-conditional model."""
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("this QVAE is unconditional: it takes no labels (build it with num_classes=C "
+                                 "to condition on classes)")
+            return features
+        if labels is None:
+            raise ValueError(f"this QVAE is class-conditional ({self.num_classes} classes): give the labels of "
+                             "the images")
+        return tf.concat([features, tf.one_hot(tf.cast(labels, tf.int32), self.num_classes,
+                                               dtype=features.dtype)], axis=-1)
 
     def _head2_repeated(self, h, zeta1, num_samples):
         """``head2([h, zeta1])`` with ``h`` given once per image and ``zeta1`` per draw.
@@ -362,39 +400,55 @@ class QVAE(keras.Model):
         """``log p(x|z)`` for matching rows of images and latents."""
         return bernoulli_log_likelihood(tf.convert_to_tensor(x, tf.float32), self.decode_logits(z, training=training))
 
-    def importance_log_weights(self, x, num_samples, training=False, relaxed=True, kl_weight=1.0):
+    def importance_log_weights(self, x, num_samples, training=False, relaxed=True, kl_weight=1.0, labels=None):
         """``(B, num_samples)`` log weights ``log p(x|zeta) - kl_weight (E(zeta) + log q(zeta|x))``.
+
+        For a class-conditional model, ``labels`` ``(B,)`` are the images' classes ``y``: the
+        weights are those of ``p(x | y)`` (``E(zeta) + U_y.zeta`` and ``q(zeta | x, y)``).
 
         Returns:
             ``(log_w, log_px_given_z)``, both ``(B, num_samples)``.
         """
         x = tf.convert_to_tensor(x, tf.float32)
-        zeta, log_q, _ = self.posterior(x, num_samples, training, relaxed=relaxed)
+        zeta, log_q, _ = self.posterior(x, num_samples, training, relaxed=relaxed, labels=labels)
         batch = tf.shape(x)[0]
+        prior_labels = None if labels is None or not self.num_classes else tf.repeat(
+            tf.cast(labels, tf.int32), num_samples, axis=0)
         # The draws are image-major: (B*n, H, W, 1) logits -> (B, n, H, W, 1), and x is
         # broadcast over the n draws instead of repeated (no B*n copy of the images).
         logits = tf.reshape(self.decode_logits(zeta, training=training), (batch, -1) + self.image_shape)
         log_px = bernoulli_log_likelihood(x[:, None], logits)
-        log_w = log_px - kl_weight * tf.reshape(self.prior(zeta) + log_q, (batch, -1))
+        log_w = log_px - kl_weight * tf.reshape(self.prior(zeta, prior_labels) + log_q, (batch, -1))
         return log_w, log_px
 
-    def _bound(self, x, training):
+    def _bound(self, x, training, labels=None):
         """``L_{K,D} + kl_weight * log Z`` (the part computable without ``log Z``) and the reconstruction."""
         k, d = tf.convert_to_tensor(self.iw_k.value), tf.convert_to_tensor(self.iw_d.value)
-        log_w, log_px = self.importance_log_weights(x, k * d, training=training, kl_weight=self.kl_weight.value)
+        log_w, log_px = self.importance_log_weights(x, k * d, training=training, kl_weight=self.kl_weight.value,
+                                                    labels=labels)
         log_w = tf.reshape(log_w, (tf.shape(x)[0], d, k))
         bound = tf.reduce_logsumexp(log_w, axis=-1) - tf.math.log(tf.cast(k, tf.float32))
         return tf.reduce_mean(bound), -tf.reduce_mean(log_px)
 
-    def exact_log_z(self):
-        """``log Z`` of an edge-free prior, exactly: ``sum_i softplus(-b_i)``."""
+    def exact_log_z(self, labels=None):
+        """``log Z`` of an edge-free prior, exactly: ``sum_i softplus(-b_i)``; for a class-conditional
+        one, ``log Z(y)`` of each label (``(B,)``)."""
         if self.graph.num_edges:
             raise ValueError("log Z is exact in closed form only for an edge-free (Bernoulli) prior")
-        return tf.reduce_sum(tf.nn.softplus(-self.prior.b))
+        return tf.reduce_sum(tf.nn.softplus(-self.prior.linear_biases(labels)), axis=-1)
 
     def call(self, x, training=False):
-        """Deterministic reconstruction: posterior means through the decoder, as probabilities."""
-        zeta, _, _ = self.posterior(x, 1, training, deterministic=True)
+        """Deterministic reconstruction: posterior means through the decoder, as probabilities.
+
+        A class-conditional model takes ``(images, labels)``.
+        """
+        labels = None
+        if self.num_classes:
+            if not isinstance(x, (tuple, list)) or len(x) != 2:
+                raise ValueError(f"this QVAE is class-conditional ({self.num_classes} classes): call it on "
+                                 "(images, labels)")
+            x, labels = x
+        zeta, _, _ = self.posterior(x, 1, training, deterministic=True, labels=labels)
         return tf.sigmoid(self.decode_logits(zeta, training=training))
 
     # -- training ------------------------------------------------------------------------
@@ -420,6 +474,32 @@ class QVAE(keras.Model):
                           lambda: tf.numpy_function(self._refuse_batch, [x], tf.bool, stateful=False))
         with tf.control_dependencies([checked]):
             return tf.identity(images)
+
+    def _labels(self, data):
+        """The batch's labels as int32 (a class-conditional model), checked to be classes of the model;
+        ``None`` for an unconditional model (which ignores any labels a dataset yields)."""
+        if not self.num_classes:
+            return None
+        if not isinstance(data, (tuple, list)) or len(data) < 2 or data[1] is None:
+            raise DataError(f"this QVAE is class-conditional ({self.num_classes} classes): it trains and is "
+                            "evaluated on (images, labels) batches, e.g. Dataset.to_tf(batch_size, "
+                            "with_labels=True); this batch has no labels")
+        y = tf.convert_to_tensor(data[1])
+        if y.dtype.is_floating or y.dtype.is_bool or y.shape.rank != 1:
+            raise DataError(f"labels must be a 1-d integer array (one class per image), got {y.dtype.name} of "
+                            f"shape {tuple(y.shape)}")
+        labels = tf.cast(y, tf.int32)
+        fits = tf.logical_and(tf.reduce_all(labels >= 0), tf.reduce_all(labels < self.num_classes))
+        checked = tf.cond(fits, lambda: tf.constant(True),
+                          lambda: tf.numpy_function(self._refuse_labels, [labels], tf.bool, stateful=False))
+        with tf.control_dependencies([checked]):
+            return tf.identity(labels)
+
+    def _refuse_labels(self, labels: np.ndarray) -> np.bool_:
+        bad = labels[(labels < 0) | (labels >= self.num_classes)]
+        self._input_error = DataError(f"labels must be classes 0 to {self.num_classes - 1} of this "
+                                      f"{self.num_classes}-class model, got {sorted(set(bad.tolist()))[:5]}")
+        raise self._input_error
 
     def _refuse_batch(self, batch: np.ndarray) -> np.bool_:
         """Raise the :class:`~qhvae.exceptions.DataError` (a ValueError) that says what is wrong
@@ -460,37 +540,53 @@ class QVAE(keras.Model):
         # prior's gradient over all replicas' samples.
         context = tf.distribute.get_replica_context()
         replica = 0 if context is None else context.replica_id_in_sync_group
-        samples = tf.numpy_function(
-            self.negative_phase, [self.prior.b, self.prior.masked_weights(), tf.cast(replica, tf.int32)], tf.float32,
-            stateful=True, name="negative_phase",
-        )
+        inputs = [self.prior.b, self.prior.masked_weights(), tf.cast(replica, tf.int32)]
+        if self.num_classes:
+            inputs.append(self.prior.u)  # the chains of class y sample with biases b + U_y
+        samples = tf.numpy_function(self.negative_phase, inputs, tf.float32, stateful=True, name="negative_phase")
         samples.set_shape((self.num_negative_samples, self.graph.num_nodes))
         return tf.stop_gradient(samples)
 
+    def _negative_energy(self, z_bar, labels):
+        """The negative phase's term ``mean over the batch of E_{p(z|y_i)}[E(z, y_i)]`` (``E_model[E(z)]``
+        unconditionally), whose gradient is that of ``mean_i log Z(y_i)``.
+
+        A conditional model's chains of class ``c`` estimate ``E_{p(z|c)}``; each class weighs
+        its share of the batch (a class absent from the batch weighs nothing this step).
+        """
+        if not self.num_classes:
+            return tf.reduce_mean(self.prior(z_bar))
+        energies = self.prior(z_bar, self._chain_labels)
+        share = tf.math.bincount(labels, minlength=self.num_classes, maxlength=self.num_classes, dtype=tf.float32)
+        share = share / tf.cast(tf.shape(labels)[0], tf.float32)
+        weights = tf.gather(share / self._chains_per_class, self._chain_labels)
+        return tf.reduce_sum(weights * energies)
+
     def train_step(self, data):
-        x = self._images(data)
+        x, labels = self._images(data), self._labels(data)
         z_bar = self._model_samples()
         with tf.GradientTape() as tape:
-            bound, recon = self._bound(x, training=True)
-            negative = tf.reduce_mean(self.prior(z_bar))
+            bound, recon = self._bound(x, training=True, labels=labels)
+            negative = self._negative_energy(z_bar, labels)
             # d(-log Z)/dtheta = E_model[dE/dtheta]: the surrogate's gradient is positive
             # phase (through the bound) minus negative phase (this term).
             loss = -bound - self.kl_weight.value * negative
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
-        return self._update_metrics(loss, bound, recon)
+        return self._update_metrics(loss, bound, recon, labels)
 
     def test_step(self, data):
-        x = self._images(data)
-        bound, recon = self._bound(x, training=False)
-        return self._update_metrics(-bound, bound, recon)
+        x, labels = self._images(data), self._labels(data)
+        bound, recon = self._bound(x, training=False, labels=labels)
+        return self._update_metrics(-bound, bound, recon, labels)
 
-    def _update_metrics(self, loss, bound, recon):
+    def _update_metrics(self, loss, bound, recon, labels=None):
         self.loss_tracker.update_state(loss)
         self.recon_tracker.update_state(recon)
         self.bound_tracker.update_state(bound)
         if self.exact_bound_tracker is not None:
-            self.exact_bound_tracker.update_state(bound - self.kl_weight.value * self.exact_log_z())
+            log_z = tf.reduce_mean(self.exact_log_z(labels))
+            self.exact_bound_tracker.update_state(bound - self.kl_weight.value * log_z)
         if _across_workers():
             # Keras 3 reduces a multi-worker step's outputs with strategy.reduce(MEAN, axis=0),
             # which fails on scalars (tensorflow/tensorflow#72388): give them that axis.
@@ -500,7 +596,7 @@ class QVAE(keras.Model):
     # -- generation ----------------------------------------------------------------------
 
     def generate(self, num_images: int, seed: int | None = None,
-                 sampler: BoltzmannSampler | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 sampler: BoltzmannSampler | None = None, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``.
 
         Args:
@@ -508,13 +604,52 @@ class QVAE(keras.Model):
             seed: seed of the sampler call.
             sampler: the sampler of the prior; ``None``: the training sampler (a copy of it
                 when it is persistent, so that training's chains are left alone).
+            labels: a class-conditional model's classes to draw ``p(z | y)`` for: one
+                integer (every image) or ``(num_images,)`` integers; ``None``: every class in
+                turn, in equal contiguous blocks. All classes are drawn in one sampler call
+                (per-chain biases ``b + U_y``, condition ids ``y``).
+
+        Example:
+            >>> model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",
+            ...              network_options={"hidden": (16,)}, num_negative_samples=20, num_classes=10)
+            >>> images, z = model.generate(20, seed=0, labels=3)
+            >>> images.shape, z.shape
+            ((20, 8, 8, 1), (20, 8))
         """
+        num_images = check_int("num_images", num_images, error=ConfigError)
         b, quadratic = self.prior.numpy_parameters()
         if sampler is None:
             # A persistent sampler's chains belong to training (PCD): generate from a copy.
             sampler = copy.deepcopy(self.sampler) if self.sampler.persistent else self.sampler
-        z = sampler.sample_arrays(b, quadratic, num_images, seed=seed)
+        conditions: dict[str, Any] = {}
+        if self.num_classes:
+            labels = self.check_labels(np.arange(num_images) * self.num_classes // num_images
+                                       if labels is None else labels, num_images)
+            conditions = {"biases": self.prior.class_biases()[labels], "condition_ids": labels}
+        elif labels is not None:
+            raise ConfigError("this QVAE is unconditional: it generates without labels (train it with "
+                              "num_classes=C, `qhvae train --conditional`, to generate by class)")
+        z = sampler.sample_arrays(b, quadratic, num_images, seed=seed, **conditions)
         return self.decode(z), z
+
+    def check_labels(self, labels: Any, num_images: int | None = None) -> np.ndarray:
+        """``labels`` as an int64 array of this model's classes (one integer is repeated ``num_images`` times).
+
+        Raises:
+            ConfigError: labels of an unconditional model, or not classes ``0..C-1``.
+        """
+        if not self.num_classes:
+            raise ConfigError("this QVAE is unconditional: it takes no labels")
+        arr = np.asarray(labels)
+        if arr.ndim == 0 and num_images is not None:
+            arr = np.full(num_images, arr)
+        if arr.dtype.kind not in "iu" or arr.ndim != 1 or (num_images is not None and len(arr) != num_images):
+            want = f"({num_images},) integers or one integer" if num_images is not None else "a 1-d integer array"
+            raise ConfigError(f"labels must be {want}, got {arr.dtype} of shape {arr.shape}")
+        if arr.size and (arr.min() < 0 or arr.max() >= self.num_classes):
+            raise ConfigError(f"labels must be classes 0 to {self.num_classes - 1} of this model, got "
+                              f"{sorted(set(arr[(arr < 0) | (arr >= self.num_classes)].tolist()))[:5]}")
+        return arr.astype(np.int64)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """Pixel probabilities for latent configurations ``z`` ``(N, L)``."""

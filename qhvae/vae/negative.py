@@ -120,6 +120,10 @@ class NegativePhase:
         num_samples: samples per call.
         prefetch: overlap sampling with training.
         seed: base seed; call ``t`` uses ``seed + t``.
+        num_classes: ``C > 0`` for a class-conditional prior: the chains are split into
+            ``C`` equal contiguous blocks (:attr:`chain_labels`), block ``y`` sampling
+            ``p(z | y)`` with biases ``b + U_y``, all in one sampler call (condition ids
+            are the labels, so a persistent sampler keeps its chains per class).
 
     Attributes:
         calls: sampler calls so far (checkpointed).
@@ -131,7 +135,7 @@ class NegativePhase:
     """
 
     def __init__(self, sampler: BoltzmannSampler | Callable[[], BoltzmannSampler], graph: LatentGraph,
-                 num_samples: int = 1000, prefetch: bool = False, seed: int | None = None):
+                 num_samples: int = 1000, prefetch: bool = False, seed: int | None = None, num_classes: int = 0):
         if isinstance(sampler, BoltzmannSampler):
             self._sampler, self._factory = sampler, None
         elif callable(sampler):
@@ -141,6 +145,12 @@ class NegativePhase:
                             f"{type(sampler).__name__}")
         self.graph = graph
         self.num_samples, self.prefetch = int(num_samples), bool(prefetch)
+        self.num_classes = int(num_classes)
+        if self.num_classes and self.num_samples < self.num_classes:
+            raise ValueError(f"{self.num_samples} negative samples cannot cover {self.num_classes} classes")
+        #: The class each chain samples (conditional prior), ``(N,)`` int64, blocks of equal size.
+        self.chain_labels = (np.arange(self.num_samples) * self.num_classes // self.num_samples
+                             if self.num_classes else None)
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
         self.calls = 0
         self.sampler_seconds = 0.0  # wall time inside the sampler, all calls (SamplerMonitor reports it per step)
@@ -182,14 +192,21 @@ class NegativePhase:
             return self.seed + call
         return int(np.random.SeedSequence([self.seed, call, replica]).generate_state(1)[0] >> 1)
 
-    def _draw_now(self, b: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
+    def _draw_now(self, b: np.ndarray, w: np.ndarray, seed: int, u: np.ndarray | None = None) -> np.ndarray:
         try:
             sampler = self.sampler
             self.last_seed = seed
             start = time.perf_counter()
+            b = np.asarray(b, np.float64)
+            conditions: dict[str, Any] = {}
+            if self.num_classes:
+                if u is None:
+                    raise ValueError("a class-conditional negative phase needs the label couplings U")
+                conditions = {"biases": b + np.asarray(u, np.float64)[self.chain_labels],
+                              "condition_ids": self.chain_labels}
             samples = sampler.sample_arrays(
-                np.asarray(b, np.float64), (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
-                self.num_samples, seed=seed,
+                b, (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
+                self.num_samples, seed=seed, **conditions,
             )
         except Exception as exc:
             # TensorFlow passes only the message through the graph: the exception itself (and
@@ -199,11 +216,11 @@ class NegativePhase:
         self.sampler_seconds += time.perf_counter() - start
         return samples.astype(np.float32)
 
-    def _submit(self, b: np.ndarray, w: np.ndarray, seed: int) -> _Call:
+    def _submit(self, b: np.ndarray, w: np.ndarray, seed: int, u: np.ndarray | None = None) -> _Call:
         if self._worker is None:
             self._worker = _Worker()
             weakref.finalize(self, self._worker.stop)  # its thread ends with this object
-        return self._worker.submit(lambda: self._draw_now(b, w, seed))
+        return self._worker.submit(lambda: self._draw_now(b, w, seed, u))
 
     def _wait(self, pending: _Call):
         try:
@@ -212,28 +229,31 @@ class NegativePhase:
             self._worker = None  # its thread may never come back: the next call gets a new one
             raise
 
-    def _draw(self, b: np.ndarray, w: np.ndarray, seed: int) -> np.ndarray:
-        return self._wait(self._submit(b, w, seed))
+    def _draw(self, b: np.ndarray, w: np.ndarray, seed: int, u: np.ndarray | None = None) -> np.ndarray:
+        return self._wait(self._submit(b, w, seed, u))
 
     def _next_seed(self, replica: int) -> int:
         call, self.calls = self.calls, self.calls + 1
         return self.seed_for(call, replica)
 
-    def __call__(self, b: np.ndarray, w: np.ndarray, replica: Any = 0) -> np.ndarray:
+    def __call__(self, b: np.ndarray, w: np.ndarray, replica: Any = 0, u: np.ndarray | None = None) -> np.ndarray:
+        """Model samples for biases ``b`` and couplings ``w`` (and label couplings ``u``, ``(C, L)``,
+        for a class-conditional prior: rows in :attr:`chain_labels`' classes)."""
         if self.abort.is_set():
             raise SamplingInterrupted("training was interrupted; no more sampler calls")
         replica = int(replica)
         with self._lock:
             if not self.prefetch:
-                return self._draw(b, w, self._next_seed(replica))
+                return self._draw(b, w, self._next_seed(replica), u)
             # Never two calls of one sampler at once (persistent samplers are not thread-safe):
             # the first call samples in the foreground, later ones take what the background drew.
             if self._pending is None:
-                result = self._draw(b, w, self._next_seed(replica))
+                result = self._draw(b, w, self._next_seed(replica), u)
             else:
                 pending, self._pending = self._pending, None
                 result = self._wait(pending)
-            self._pending = self._submit(np.array(b), np.array(w), self._next_seed(replica))
+            self._pending = self._submit(np.array(b), np.array(w), self._next_seed(replica),
+                                         None if u is None else np.array(u))
             return result
 
     def reset(self) -> None:

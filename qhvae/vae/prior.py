@@ -41,6 +41,12 @@ def graph_from_config(config: dict[str, Any]) -> LatentGraph:
 class BoltzmannPrior(keras.layers.Layer):
     """``p(z) = exp(-E(z)) / Z`` with ``E(z) = b.z + sum_(i<j in edges) W_ij z_i z_j``.
 
+    With ``num_classes = C > 0`` the prior is class-conditional,
+    ``p(z | y) = exp(-E(z) - U_y.z) / Z(y)``: the label acts as ``C`` clamped one-hot
+    condition units coupled to every latent by ``U`` (``(C, L)``), which amounts to a
+    per-class linear bias ``b + U_y``. On an annealer that is a per-call ``h``: the label
+    needs no qubits.
+
     The couplings live on the graph's edges only (one weight per edge), so the graph
     masks ``W`` by construction. An optional hardware mask (per unit and per edge)
     zeroes what a device lacks: units on dead qubits keep their bias but get no
@@ -53,6 +59,7 @@ class BoltzmannPrior(keras.layers.Layer):
         graph: the latent graph.
         edge_mask: ``(E,)`` 0/1 mask of usable couplings (default: all).
         unit_mask: ``(L,)`` 0/1 mask of usable units; couplings touching a masked unit are zeroed.
+        num_classes: ``C``, the number of classes of a class-conditional prior (0: unconditional).
 
     Example:
         >>> from qhvae import topology
@@ -62,8 +69,9 @@ class BoltzmannPrior(keras.layers.Layer):
         0.0
     """
 
-    def __init__(self, graph: LatentGraph | dict, edge_mask=None, unit_mask=None, **kwargs):
+    def __init__(self, graph: LatentGraph | dict, edge_mask=None, unit_mask=None, num_classes: int = 0, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = int(num_classes)
         self.graph = graph_from_config(graph) if isinstance(graph, dict) else graph
         num_edges, num_units = self.graph.num_edges, self.graph.num_nodes
         edge_mask = np.ones(num_edges, np.float32) if edge_mask is None else np.asarray(edge_mask, np.float32)
@@ -84,6 +92,8 @@ class BoltzmannPrior(keras.layers.Layer):
         self.b = self.add_weight(shape=(n,), initializer="zeros", name="b")
         self.w = self.add_weight(shape=(max(e, 1),), initializer="zeros", name="w", trainable=e > 0)
         self.edge_mask = tf.constant(self.edge_mask_np if e else np.zeros(1, np.float32))
+        if self.num_classes:
+            self.u = self.add_weight(shape=(self.num_classes, n), initializer="zeros", name="u")
         self.built = True
 
     @property
@@ -101,9 +111,35 @@ class BoltzmannPrior(keras.layers.Layer):
         """Per-edge couplings with the hardware mask applied, ``(E,)``."""
         return (self.w * self.edge_mask)[: self.graph.num_edges]
 
-    def call(self, z):
+    def linear_biases(self, labels=None) -> tf.Tensor:
+        """The linear biases ``b`` (``labels=None``) or ``b + U_y`` per label, ``(len(labels), L)``.
+
+        Raises:
+            ValueError: labels given to an unconditional prior, or none to a conditional one.
+        """
+        if labels is None:
+            if self.num_classes:
+                raise ValueError("this prior is class-conditional: give the labels whose biases you want")
+            return tf.convert_to_tensor(self.b)
+        if not self.num_classes:
+            raise ValueError("this prior is unconditional: it takes no labels")
+        return self.b + tf.gather(self.u, tf.cast(labels, tf.int32))
+
+    def call(self, z, labels=None):
+        """Energies ``E(z)``, or ``E(z) + U_y.z`` of each row with its label for a conditional prior.
+
+        Args:
+            z: ``(..., L)`` binary or relaxed latents.
+            labels: integer labels broadcastable to ``z``'s leading shape (conditional prior only).
+        """
         z = tf.convert_to_tensor(z, self.b.dtype)
         energy = tf.reduce_sum(z * self.b, axis=-1)
+        if self.num_classes:
+            if labels is None:
+                raise ValueError("this prior is class-conditional: call it with the labels of z")
+            energy = energy + tf.reduce_sum(z * tf.gather(self.u, tf.cast(labels, tf.int32)), axis=-1)
+        elif labels is not None:
+            raise ValueError("this prior is unconditional: it takes no labels")
         if self.graph.num_edges:
             w = self.coupling_matrix()
             flat = tf.reshape(z, (-1, self.graph.num_nodes))
@@ -111,10 +147,26 @@ class BoltzmannPrior(keras.layers.Layer):
             energy = energy + tf.reshape(quad, tf.shape(energy))
         return energy
 
-    def numpy_parameters(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input."""
-        return (np.asarray(self.b.numpy(), np.float64),
-                (self.graph.edges, np.asarray(self.masked_weights().numpy(), np.float64)))
+    def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
+
+        Args:
+            label: for a class-conditional prior, the class whose machine ``b + U_label`` is
+                wanted; ``None``: the label-free part ``b`` (the machine the per-class biases
+                of a conditional sampler call are offsets of).
+        """
+        b = np.asarray(self.b.numpy(), np.float64)
+        if label is not None:
+            if not 0 <= int(label) < self.num_classes:
+                raise ValueError(f"label {label} is not a class of this prior (0 to {self.num_classes - 1})")
+            b = b + np.asarray(self.u.numpy()[int(label)], np.float64)
+        return b, (self.graph.edges, np.asarray(self.masked_weights().numpy(), np.float64))
+
+    def class_biases(self) -> np.ndarray:
+        """``(C, L)`` float64 linear biases ``b + U_y`` of every class of a conditional prior."""
+        if not self.num_classes:
+            raise ValueError("this prior is unconditional: it has no class biases")
+        return np.asarray(self.b.numpy(), np.float64) + np.asarray(self.u.numpy(), np.float64)
 
     def get_config(self):
         config = super().get_config()
@@ -122,5 +174,6 @@ class BoltzmannPrior(keras.layers.Layer):
             "graph": graph_to_config(self.graph),
             "edge_mask": self.edge_mask_np.tolist(),
             "unit_mask": self.unit_mask_np.tolist(),
+            "num_classes": self.num_classes,
         })
         return config
