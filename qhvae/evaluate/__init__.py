@@ -17,10 +17,13 @@ __all__ = [
     "posterior_means",
     "weight_l1",
     "evaluate_model",
+    "class_log_partitions",
+    "class_log_likelihoods",
+    "generative_classifier",
 ]
 
 _LAZY = {"prior_log_partition", "importance_weighted_log_likelihood", "elbo", "active_units", "posterior_means",
-         "weight_l1", "evaluate_model"}
+         "weight_l1", "evaluate_model", "class_log_partitions", "class_log_likelihoods", "generative_classifier"}
 
 
 def __getattr__(name):
