@@ -4,6 +4,15 @@ The likelihood functions need TensorFlow and are imported on first use, so that
 ``qhvae.evaluate.log_partition`` stays light.
 """
 
+from .generated import (
+    ClassSampleAccuracy,
+    GeneratedImageMeasures,
+    ImageClassifier,
+    class_sample_accuracy,
+    frechet_distance,
+    generated_image_measures,
+    load_classifier,
+)
 from .partition import LOG_PARTITION_METHODS, LogPartition, log_partition
 
 __all__ = [
@@ -20,6 +29,13 @@ __all__ = [
     "class_log_partitions",
     "class_log_likelihoods",
     "generative_classifier",
+    "ClassSampleAccuracy",
+    "GeneratedImageMeasures",
+    "ImageClassifier",
+    "class_sample_accuracy",
+    "frechet_distance",
+    "generated_image_measures",
+    "load_classifier",
 ]
 
 _LAZY = {"prior_log_partition", "importance_weighted_log_likelihood", "elbo", "active_units", "posterior_means",
