@@ -522,6 +522,11 @@ class QVAE(keras.Model):
             if error is None:
                 raise
             raise error from None
+        except DataError:
+            # Refused while the step was traced: that trace is unfinished, and Keras would reuse
+            # its function, which may not create variables (the optimizer's) on a later call.
+            self.train_function = self.test_function = None
+            raise
 
     def fit(self, *args, **kwargs):
         """Keras's ``fit``; a batch the model cannot take (its shape, NaN, values outside [0, 1])
