@@ -307,6 +307,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                  f"{classifier['marginal_log_likelihood']:.3f} ± {classifier['marginal_log_likelihood_stderr']:.3f}"),
                 ("generative classifier accuracy", f"{classifier['accuracy']:.3f}"),
             ]
+        generated = results.get("generated")
+        if generated:
+            rows[1:1] = [
+                (f"samples classified as their label ({generated['num_generated']} drawn)",
+                 f"{generated['accuracy']:.3f}"),
+                ("Fréchet distance to the test images (classifier features)", f"{generated['frechet_distance']:.2f}"),
+            ]
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -86,3 +86,19 @@ def fake_distribution(tmp_path, monkeypatch):
             monkeypatch.delitem(sys.modules, module, raising=False)
 
     return install
+
+
+@pytest.fixture(scope="session", autouse=True)
+def classifier_cache(tmp_path_factory):
+    """One throwaway classifier cache for the session (``QHVAE_CACHE_DIR``): tests never write to
+    the user's ``~/.cache/qhvae``, and a classifier trained by one test is reused by the next."""
+    import os
+
+    path = tmp_path_factory.mktemp("qhvae-cache")
+    before = os.environ.get("QHVAE_CACHE_DIR")
+    os.environ["QHVAE_CACHE_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("QHVAE_CACHE_DIR", None)
+    else:
+        os.environ["QHVAE_CACHE_DIR"] = before

@@ -92,6 +92,10 @@ def _summary(a, b, n=3):
     ((1.05, 0.1), (1.0, 0.1), 3, "~", "reproduced"),
     ((2.0, 0.1), (1.0, 0.1), 3, "~", "not reproduced"),
     ((2.0, float("nan")), (1.0, float("nan")), 1, ">", "same direction (one seed)"),
+    # "<": lower is better (a distance), judged as the mirrored ">"
+    ((1.0, 0.1), (2.0, 0.1), 3, "<", "reproduced"),
+    ((2.0, 0.1), (1.0, 0.1), 3, "<", "not reproduced"),
+    ((1.0, 0.5), (1.1, 0.5), 3, "<", "same direction, within noise"),
 ])
 def test_claim_verdicts_use_the_spread_over_seeds(a, b, n, relation, verdict):
     exp = Experiment("x", "", "", "", (Arm("a"), Arm("b")), (Claim("a vs b", "m", "a", "b", relation),),
@@ -243,3 +247,21 @@ def test_the_custom_experiment_example_runs(tmp_path):
     assert "with template-metropolis, Chimera beats Bernoulli" in done.stdout
     with open(tmp_path / "custom" / "results.csv") as f:
         assert [r["status"] for r in csv.DictReader(f)] == ["finished"] * 4
+
+
+@pytest.mark.slow
+def test_the_conditional_study_runs_at_the_smoke_budget_and_reports_what_was_generated(tmp_path):
+    result = run_experiment("conditional", tmp_path / "report", budget="smoke", runs_dir=tmp_path / "runs",
+                            overrides={"epochs": 1, "train_limit": 64})
+    rows = result["rows"]
+    assert {r["arm"] for r in rows} == {"bernoulli", "chimera/pa", "chimera/gibbs", "rbm"}
+    for row in rows:
+        assert row["status"] == "finished"
+        config = TrainConfig.from_dict(json.loads((Path(row["run_dir"]) / "config.json").read_text()))
+        assert config.conditional
+        for key in ("log_likelihood", "classifier_accuracy", "sample_accuracy", "frechet_distance",
+                    "marginal_log_likelihood"):
+            assert np.isfinite(row[key]), (row["arm"], key)
+        assert 0 <= row["sample_accuracy"] <= 1 and row["frechet_distance"] >= 0
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "generative classifier accuracy" in summary and "Fréchet distance" in summary

@@ -137,6 +137,12 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "log_z": evaluation.get("log_z", float("nan")),
             "log_z_stderr": evaluation.get("log_z_stderr", float("nan")),
             "latent_autocorrelation": modes.get("latent_autocorrelation", float("nan")),
+            # a class-conditional run's (log_likelihood is then log p(x|y))
+            "classifier_accuracy": evaluation.get("generative_classifier", {}).get("accuracy", float("nan")),
+            "marginal_log_likelihood": evaluation.get("generative_classifier", {}).get("marginal_log_likelihood",
+                                                                                       float("nan")),
+            "sample_accuracy": evaluation.get("generated", {}).get("accuracy", float("nan")),
+            "frechet_distance": evaluation.get("generated", {}).get("frechet_distance", float("nan")),
             "frame_distance_ratio": modes.get("frame_distance_ratio", float("nan")),
             "run_dir": str(run.run_dir),
             "history": history,
@@ -209,6 +215,8 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
             verdicts.append(dict(entry, verdict="not run", ours=""))
             continue
         diff = a["mean"] - b["mean"]
+        # "<": the first is better by being lower (a distance); judged as the mirrored ">"
+        signed = -diff if claim.relation == "<" else diff
         spreads = [s["std"] ** 2 / s["n"] for s in (a, b) if s["n"] > 1 and np.isfinite(s["std"])]
         within = [s.get("within_run_se", float("nan")) ** 2 for s in (a, b)]
         stderr = math.sqrt(sum(spreads) + sum(v for v in within if np.isfinite(v))) if len(spreads) == 2 \
@@ -219,15 +227,15 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
             else:
                 verdict = "reproduced" if abs(diff) <= 2 * stderr else "not reproduced"
         elif not np.isfinite(stderr):
-            verdict = ("same direction (one seed)" if diff > 0 else "no difference (one seed)" if diff == 0
+            verdict = ("same direction (one seed)" if signed > 0 else "no difference (one seed)" if signed == 0
                        else "not reproduced (one seed)")
-        elif diff > 2 * stderr:
+        elif signed > 2 * stderr:
             verdict = "reproduced"
-        elif diff > 0:
+        elif signed > 0:
             verdict = "same direction, within noise"
-        elif diff == 0:
+        elif signed == 0:
             verdict = "no difference"
-        elif diff < -2 * stderr:
+        elif signed < -2 * stderr:
             verdict = "not reproduced"
         else:
             verdict = "opposite direction, within noise"

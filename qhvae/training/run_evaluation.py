@@ -151,6 +151,10 @@ def evaluation_line(results: dict[str, Any]) -> str:
     if classifier:
         extra = (f"; generative classifier accuracy {classifier['accuracy']:.3f}, log p(x) "
                  f"{classifier['marginal_log_likelihood']:.3f} (K={classifier['num_samples']})")
+    generated = results.get("generated")
+    if generated:
+        extra += (f"; samples classified as their label {generated['accuracy']:.3f}, Fréchet distance "
+                  f"{generated['frechet_distance']:.2f}")
     return (f"{what} {results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f} nats "
             f"(K={results['num_samples']}, {results['num_images']} images), ELBO {results['elbo']:.3f}, "
             f"active units {results['active_units']}/{results['units']}, log Z {results['log_z']:.3f} "
@@ -195,6 +199,7 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
         if labels is not None:
             results["generative_classifier"] = _generative_classifier(model, config, images, labels, results,
                                                                       num_samples)
+            results["generated"] = generated_measures(model, config, images, seed, console)
     results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
                    units=int(model.graph.num_nodes), prior=model.graph.name, sampler=config.sampler,
                    epoch=int(record.get("epoch", 0)), step=int(record.get("step", 0)),
@@ -219,6 +224,40 @@ def _generative_classifier(model, config: TrainConfig, images, labels, results, 
     prior = np.bincount(train_labels, minlength=model.num_classes)
     return generative_classifier(model, images, labels, per_class, class_prior=prior,
                                  num_samples=min(num_samples, CLASSIFIER_SAMPLES))
+
+
+#: Images generated per class for the generated-image measures (at most; fewer when fewer are evaluated).
+GENERATED_PER_CLASS = 1000
+
+
+def generated_measures(model, config: TrainConfig, reference: np.ndarray, seed: int, console=None,
+                       sampler=None) -> dict[str, Any]:
+    """Whether a class-conditional run's samples of class ``y`` look like its class ``y``.
+
+    Draws the same number of images of every class from ``p(z | y)`` (in one sampler call:
+    the run's own sampler when classical, else PA or exact, :func:`prior_sampler`), decodes
+    them and draws binary images from the pixel probabilities (the test images are binary
+    too), then asks qhvae's cached classifier of the dataset
+    (:func:`qhvae.evaluate.load_classifier`, trained once on first use): the fraction
+    classified as the label they were drawn for, per class, and the Fréchet distance between
+    the classifier's features of generated and ``reference`` (test) images.
+
+    Returns:
+        :meth:`qhvae.evaluate.GeneratedImageMeasures.to_dict`, with ``sampler``.
+    """
+    from ..evaluate import generated_image_measures, load_classifier
+
+    classifier = load_classifier(config.dataset, data_dir=config.data_dir, console=console)
+    per_class = max(1, min(GENERATED_PER_CLASS, len(reference) // model.num_classes))
+    labels = np.repeat(np.arange(model.num_classes), per_class)
+    if sampler is None:
+        sampler = prior_sampler(model, config, None, None, None)
+    probabilities, _ = model.generate(len(labels), seed=seed, sampler=sampler, labels=labels)
+    rng = np.random.default_rng(seed)
+    images = (rng.random(probabilities.shape) < probabilities).astype(np.float32)
+    measures = generated_image_measures(classifier, images, labels, reference).to_dict()
+    used = sampler if sampler is not None else model.sampler
+    return dict(measures, sampler=used.name)
 
 
 def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images: int | None = None, seed: int = 0,
