@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import keras
 import numpy as np
@@ -230,3 +231,45 @@ def _unlabelled():
     from qhvae.data import Dataset
 
     return Dataset(np.zeros((4, 8, 8, 1), np.float32), None, "mine", "train", True, "memory")
+
+
+@pytest.mark.slow
+def test_the_command_line_trains_samples_by_label_evaluates_and_resumes_a_conditional_run(tmp_path, capsys):
+    from qhvae.cli import main
+
+    out = tmp_path / "run"
+    tiny = ["--dataset", "digits", "--limit", "96", "--batch-size", "32", "--network", "fc", "--network-option",
+            "hidden=16", "--num-negative-samples", "40", "--graph-option", "m=1", "--eval-images", "20",
+            "--eval-samples", "8", "--no-tensorboard"]
+    assert main(["train", *tiny, "--conditional", "--epochs", "1", "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["conditional"] is True
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert evaluation["conditional"] and len(evaluation["log_z_per_class"]) == 10
+    assert 0 <= evaluation["generative_classifier"]["accuracy"] <= 1
+    assert 0 <= evaluation["generated"]["accuracy"] <= 1 and evaluation["generated"]["frechet_distance"] >= 0
+    png = tmp_path / "three.png"
+    assert main(["sample", str(out), "--label", "3", "--num", "6", "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["evaluate", str(out), "--num-images", "10", "--num-samples", "4"]) == 0
+    assert "test log p(x|y)" in " ".join(capsys.readouterr().out.split())
+    assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0  # resumes with its labels
+    assert json.loads((out / "progress.json").read_text())["epoch"] == 2
+    capsys.readouterr()
+    assert main(["sample", str(out), "--label", "10"]) == 2
+    assert "classes 0 to 9" in " ".join(capsys.readouterr().err.split())
+
+
+def test_the_command_line_refuses_conditional_training_without_labels(tmp_path, capsys):
+    from qhvae.cli import main
+
+    images = tmp_path / "mine.npy"
+    np.save(images, np.zeros((12, 8, 8), np.float32))
+    assert main(["train", "--dataset", str(images), "--conditional", "--out", str(tmp_path / "run")]) == 2
+    assert "carries no labels" in " ".join(capsys.readouterr().err.split())
+    unconditional = tmp_path / "plain"
+    assert main(["train", "--dataset", "digits", "--limit", "64", "--batch-size", "32", "--network", "fc",
+                 "--network-option", "hidden=8", "--num-negative-samples", "16", "--graph-option", "m=1",
+                 "--epochs", "1", "--eval-images", "0", "--no-tensorboard", "--out", str(unconditional)]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(unconditional), "--label", "3"]) == 2
+    assert "unconditional" in " ".join(capsys.readouterr().err.split())
