@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import networkx as nx
@@ -32,6 +32,10 @@ from .validation import check_int, is_integer
 
 __all__ = [
     "LatentGraph",
+    "with_hidden",
+    "with_hidden_layer",
+    "HIDDEN_CHOICES",
+    "HIDDEN_OPTIONS",
     "HIERARCHY_MAPPINGS",
     "bernoulli",
     "chimera",
@@ -107,6 +111,10 @@ class LatentGraph:
             ``(u, w, k, j, z)``), or ``None`` when the graph has no hardware origin.
         orientation: ``(L,)`` int64 qubit orientation ``u`` (0 vertical, 1 horizontal)
             for hardware graphs, else ``None``; the "chains" hierarchy uses it.
+        hidden: sorted int64 indices of the *hidden* units (marginalised by the prior,
+            never seen by the encoder or decoder: ``p(z) = sum_h exp(-E(z, h)) / Z``), or
+            ``None``: every unit is a latent. They are qubits like the others (placement
+            and masks treat them alike). See :func:`with_hidden` and :func:`with_hidden_layer`.
 
     Example:
         >>> g = from_edges(3, [(0, 1), (1, 2)])
@@ -122,6 +130,7 @@ class LatentGraph:
     family_shape: tuple[int, ...] = ()
     coordinates: tuple[tuple[int, ...], ...] | None = None
     orientation: np.ndarray | None = None
+    hidden: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -148,6 +157,15 @@ class LatentGraph:
             object.__setattr__(self, "orientation", as_index_array("orientation", self.orientation))
         if self.coordinates is not None and len(self.coordinates) != n:
             raise ValueError(f"coordinates has {len(self.coordinates)} entries, expected {n}")
+        if self.hidden is not None:
+            hidden = np.unique(as_index_array("hidden", self.hidden).reshape(-1))
+            if hidden.size and (hidden.min() < 0 or hidden.max() >= n):
+                raise ValueError(f"hidden units must lie in 0..{n - 1}")
+            if hidden.size >= n:
+                raise ValueError("at least one unit must stay a latent (visible) unit; every unit is hidden")
+            object.__setattr__(self, "hidden", hidden if hidden.size else None)
+            if self.hidden is not None:
+                self.hidden.setflags(write=False)
         self.edges.setflags(write=False)
         self.colors.setflags(write=False)
 
@@ -165,6 +183,54 @@ class LatentGraph:
     def is_bipartite(self) -> bool:
         """Whether the colouring has at most two colours."""
         return self.num_colors <= 2
+
+    @property
+    def num_hidden(self) -> int:
+        """Number of hidden units (0 when every unit is a latent)."""
+        return 0 if self.hidden is None else int(self.hidden.size)
+
+    @property
+    def num_latent(self) -> int:
+        """Number of latent (visible) units: what the encoder infers and the decoder reads."""
+        return self.num_nodes - self.num_hidden
+
+    @property
+    def latent_units(self) -> np.ndarray:
+        """Sorted indices of the latent (visible) units, ``(num_latent,)``."""
+        if self.hidden is None:
+            return np.arange(self.num_nodes)
+        return np.setdiff1d(np.arange(self.num_nodes), self.hidden)
+
+    @property
+    def hidden_units(self) -> np.ndarray:
+        """Sorted indices of the hidden units (empty when there are none)."""
+        return np.zeros(0, np.int64) if self.hidden is None else np.asarray(self.hidden)
+
+    @property
+    def hidden_coupled(self) -> bool:
+        """Whether some coupling joins two hidden units (then the hidden units' free energy is not a sum
+        of softplus terms, and the prior samples ``h | z`` instead of summing it out)."""
+        if self.hidden is None or not self.num_edges:
+            return False
+        is_hidden = np.zeros(self.num_nodes, bool)
+        is_hidden[self.hidden] = True
+        return bool(np.any(is_hidden[self.edges[:, 0]] & is_hidden[self.edges[:, 1]]))
+
+    def latent_hierarchy(self, mapping: str = "bipartite") -> np.ndarray:
+        """:meth:`hierarchy` of the latent units only, ``(num_latent,)``.
+
+        Hiding units can leave every latent unit in one group (an RBM with one side hidden,
+        a Chimera with one colour class hidden): the latent units are then split alternately,
+        so that both hierarchical groups of the posterior have units.
+
+        Example:
+            >>> with_hidden(rbm(2, 2), 0.5).latent_hierarchy().tolist()
+            [0, 1]
+        """
+        groups = self.hierarchy(mapping)[self.latent_units]
+        if self.hidden is not None and (groups.min() == groups.max()):
+            groups = (np.arange(groups.size) % 2).astype(np.int64)
+        return groups
 
     def degrees(self) -> np.ndarray:
         """Number of neighbours of every unit, shape ``(L,)``."""
@@ -241,9 +307,10 @@ class LatentGraph:
         return self._cache["csr"]
 
     def __repr__(self) -> str:
+        hidden = f", num_hidden={self.num_hidden}" if self.hidden is not None else ""
         return (
             f"LatentGraph({self.name!r}, num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
-            f"num_colors={self.num_colors})"
+            f"num_colors={self.num_colors}{hidden})"
         )
 
 
@@ -501,6 +568,77 @@ def from_networkx(g: nx.Graph, name: str = "custom") -> LatentGraph:
     return from_edges(len(nodes), [(index[a], index[b]) for a, b in g.edges()], name=name)
 
 
+#: How :func:`with_hidden` chooses its hidden units.
+HIDDEN_CHOICES = ("color", "random")
+
+
+def with_hidden(graph: LatentGraph, hidden: float | int, hidden_from: str = "color", seed: int = 0) -> LatentGraph:
+    """The same graph with some of its units hidden (marginalised by the prior).
+
+    Args:
+        graph: the graph.
+        hidden: a fraction in (0, 1) of the units, or a number of units (an integer >= 1).
+        hidden_from: how they are chosen. ``"color"`` (default): colour class 0 first, then
+            class 1, ... (in unit order within a class). A colour class is an independent set,
+            so while the hidden units fit in one class none of them is coupled to another and
+            the prior's free energy is exact (an RBM's hidden layer: ``with_hidden(rbm(), 0.5)``
+            hides the left layer; a Chimera graph's hides one of its two colour classes, half
+            of every unit cell). ``"random"``: a uniform choice with ``seed``; hidden units are
+            then generally coupled to each other, and the prior samples them.
+        seed: the seed of ``"random"``.
+
+    Example:
+        >>> g = with_hidden(chimera(1), 0.5)
+        >>> g.num_latent, g.num_hidden, g.hidden_coupled
+        (4, 4, False)
+        >>> with_hidden(chimera(2), 24).hidden_coupled  # more than a colour class: coupled
+        True
+    """
+    if hidden_from not in HIDDEN_CHOICES:
+        raise ValueError(f"unknown hidden_from {hidden_from!r}; choose one of {HIDDEN_CHOICES}")
+    n = graph.num_nodes
+    if isinstance(hidden, (bool, np.bool_)):
+        raise ValueError(f"hidden must be a fraction in (0, 1) or a number of units, got {hidden!r}")
+    if isinstance(hidden, (int, np.integer)):
+        count = int(hidden)
+    elif isinstance(hidden, (float, np.floating)) and 0 < hidden < 1:
+        count = int(round(float(hidden) * n))
+    else:
+        raise ValueError(f"hidden must be a fraction in (0, 1) or a number of units, got {hidden!r}")
+    if not 1 <= count < n:
+        raise ValueError(f"hidden = {hidden!r} hides {count} of {graph.name}'s {n} units; hide at least one and "
+                         "leave at least one latent")
+    if hidden_from == "color":
+        chosen = np.lexsort((np.arange(n), graph.colors))[:count]  # colour class 0 first, unit order within
+    else:
+        chosen = np.random.default_rng(seed).choice(n, count, replace=False)
+    how = "" if hidden_from == "color" else f" random{seed}"
+    return replace(graph, name=f"{graph.name}+{count}h{how}", hidden=np.sort(chosen), _cache={})
+
+
+def with_hidden_layer(graph: LatentGraph, num_hidden: int) -> LatentGraph:
+    """``graph`` with a dense layer of ``num_hidden`` hidden units, each coupled to every unit of ``graph``.
+
+    The new units (indices ``L..L+num_hidden-1``) are not coupled to each other, so the
+    prior's free energy is exact: over an edge-free graph this is the classical RBM prior
+    over the latents. They get one colour of their own, after ``graph``'s.
+
+    Example:
+        >>> g = with_hidden_layer(bernoulli(3), 2)
+        >>> g.num_nodes, g.num_edges, g.num_latent, g.hidden_coupled
+        (5, 6, 3, False)
+    """
+    num_hidden = check_int("num_hidden", num_hidden)
+    n = graph.num_nodes
+    visible, hidden = np.meshgrid(np.arange(n), n + np.arange(num_hidden), indexing="ij")
+    edges = np.concatenate([graph.edges, np.stack([visible.ravel(), hidden.ravel()], axis=1)])
+    colors = np.r_[graph.colors, np.full(num_hidden, graph.num_colors)]
+    old_hidden = graph.hidden_units
+    return LatentGraph(f"{graph.name}+layer{num_hidden}h", n + num_hidden, edges, colors, family=graph.family,
+                       family_shape=graph.family_shape,
+                       hidden=np.r_[old_hidden, n + np.arange(num_hidden)])
+
+
 GRAPH_FAMILIES: dict[str, Callable[..., LatentGraph]] = {
     "bernoulli": bernoulli,
     "chimera": chimera,
@@ -511,8 +649,16 @@ GRAPH_FAMILIES: dict[str, Callable[..., LatentGraph]] = {
 }
 
 
+#: Graph options every family takes (``--graph-option``): they choose hidden units.
+HIDDEN_OPTIONS = ("hidden", "hidden_from", "hidden_seed", "hidden_layer")
+
+
 def by_name(name: str, **kwargs) -> LatentGraph:
     """Build a latent graph by family name (``"chimera"``, ``"pegasus"``, ...).
+
+    Every family also takes the hidden-unit options: ``hidden`` and ``hidden_from`` (and
+    ``hidden_seed``) of :func:`with_hidden`, and ``hidden_layer`` (:func:`with_hidden_layer`,
+    added first).
 
     Raises:
         ValueError: naming the known families when ``name`` is not one of them.
@@ -520,6 +666,8 @@ def by_name(name: str, **kwargs) -> LatentGraph:
     Example:
         >>> by_name("chimera", m=2).num_nodes
         32
+        >>> by_name("rbm", n_left=2, hidden=0.5).num_latent
+        2
     """
     try:
         factory = GRAPH_FAMILIES[name]
@@ -527,4 +675,14 @@ def by_name(name: str, **kwargs) -> LatentGraph:
         raise ValueError(
             f"unknown latent graph {name!r}; known graphs: {', '.join(sorted(GRAPH_FAMILIES))}"
         ) from None
-    return factory(**kwargs)
+    hidden, hidden_from = kwargs.pop("hidden", None), kwargs.pop("hidden_from", "color")
+    hidden_seed, hidden_layer = kwargs.pop("hidden_seed", 0), kwargs.pop("hidden_layer", None)
+    graph = factory(**kwargs)
+    if hidden_layer is not None:
+        graph = with_hidden_layer(graph, hidden_layer)
+    if hidden is not None:
+        if graph.hidden is not None:
+            raise ValueError("give either hidden (hide some of the graph's units) or hidden_layer (add hidden "
+                             "units), not both")
+        graph = with_hidden(graph, hidden, hidden_from, hidden_seed)
+    return graph

@@ -11,7 +11,7 @@ from .partition import LogPartition, log_partition
 
 __all__ = ["prior_log_partition", "class_log_partitions", "importance_weighted_log_likelihood", "elbo",
            "active_units", "posterior_means", "weight_l1", "evaluate_model", "class_log_likelihoods",
-           "generative_classifier", "ACTIVE_UNIT_THRESHOLD"]
+           "generative_classifier", "active_hidden_units", "ACTIVE_UNIT_THRESHOLD"]
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
@@ -127,6 +127,28 @@ def active_units(model, images: np.ndarray, threshold: float = ACTIVE_UNIT_THRES
     return int((variance > threshold).sum()), variance
 
 
+def active_hidden_units(model, images: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD,
+                        labels: Any = None) -> tuple[int, np.ndarray]:
+    """Hidden units of the prior whose mean given the data varies by more than ``threshold``.
+
+    A hidden unit's mean given an image is ``E[h_j | z]`` at the posterior means ``z``
+    (exact for uncoupled hidden units, mean field for coupled ones); a unit whose mean is the
+    same for every image carries nothing about the data.
+
+    Returns:
+        ``(count, per-unit variance)``; ``(0, empty)`` for a prior without hidden units.
+    """
+    if model.graph.hidden is None:
+        return 0, np.zeros(0)
+    if getattr(model, "num_classes", 0):
+        labels = model.check_labels(labels, len(images))
+    z = posterior_means(model, images, labels=labels)
+    means = model.prior.hidden_mean_field(tf.constant(z, tf.float32), None if labels is None
+                                          else tf.constant(labels)).numpy()
+    variance = means.var(axis=0)
+    return int((variance > threshold).sum()), variance
+
+
 def weight_l1(model) -> float:
     """L1 norm of the prior's (masked) couplings."""
     return float(np.abs(model.prior.masked_weights().numpy()).sum())
@@ -208,7 +230,9 @@ def evaluate_model(model, images: np.ndarray, *, num_samples: int = 1000, log_z:
     Returns:
         A dict with ``log_likelihood`` (mean over images), ``log_likelihood_stderr``
         (over images), ``elbo``, ``active_units``, ``weight_l1``, ``log_z``,
-        ``log_z_stderr``, ``log_z_method``, ``num_images``, ``num_samples``. For a
+        ``log_z_stderr``, ``log_z_method``, ``num_images``, ``num_samples``
+        (``active_units`` counts latent units; a prior with hidden units adds
+        ``hidden_units``, ``active_hidden_units`` and ``hidden_coupled``). For a
         conditional model also ``conditional: True``, ``log_z_per_class`` and
         ``log_z_stderr_per_class``; ``log_z`` is then the mean of ``log Z(y_i)`` over the
         images, and its error combines the classes' (independent) errors.
@@ -234,6 +258,10 @@ def evaluate_model(model, images: np.ndarray, *, num_samples: int = 1000, log_z:
         summary = {"log_z": float(log_z.value), "log_z_stderr": float(log_z.stderr), "log_z_method": log_z.method}
     ll = importance_weighted_log_likelihood(model, images, image_log_z, num_samples=num_samples, labels=labels)
     count, _ = active_units(model, images, labels=labels)
+    if model.graph.hidden is not None:
+        summary["hidden_units"] = model.graph.num_hidden
+        summary["active_hidden_units"] = active_hidden_units(model, images, labels=labels)[0]
+        summary["hidden_coupled"] = model.graph.hidden_coupled
     return {
         "log_likelihood": float(ll.mean()),
         "log_likelihood_stderr": float(ll.std(ddof=1) / np.sqrt(len(ll))) if len(ll) > 1 else float("nan"),

@@ -66,13 +66,13 @@ def _graph(config: TrainConfig, image_size: int):
     factory = topology.GRAPH_FAMILIES[config.prior]
     options = dict(default_graph_options(config.prior, image_size) if config.graph_options is None
                    else config.graph_options)
-    params = inspect.signature(factory).parameters
+    params = list(inspect.signature(factory).parameters) + list(topology.HIDDEN_OPTIONS)
     unknown = sorted(set(options) - set(params))
     if unknown:
         raise RunError(f"prior {config.prior!r} has no option {', '.join(map(repr, unknown))}; "
                        f"its options are {', '.join(params)}")
     try:
-        return factory(**options)
+        return topology.by_name(config.prior, **options)
     except (TypeError, ValueError) as exc:
         raise RunError(f"prior {config.prior!r} with options {options}: {exc}") from None
 

@@ -135,6 +135,8 @@ class QVAE(keras.Model):
         prefetch: draw the next step's negative phase while this step trains.
         seed: seed of the negative-phase sampler calls, and of a sampler built by name that
             takes a seed of its own (the emulated device's, see ``resolve_sampler``).
+        hidden_sweeps: for a graph whose hidden units are coupled to each other, the block-Gibbs
+            sweeps of ``h | zeta`` per training step (:meth:`BoltzmannPrior.sample_hidden`).
         num_classes: ``C >= 2`` makes the model class-conditional: the prior becomes
             ``p(z | y) = exp(-E(z) - U_y.z) / Z(y)`` (:class:`BoltzmannPrior`), the encoder
             sees the label (one-hot, beside its features), the decoder sees only ``z`` (so the
@@ -179,6 +181,7 @@ class QVAE(keras.Model):
         network: str = "conv",
         network_options: dict[str, Any] | None = None,
         num_classes: int = 0,
+        hidden_sweeps: int = 10,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -202,7 +205,8 @@ class QVAE(keras.Model):
                               f"is a good start)")
         self.num_classes = num_classes
         self.mapping = mapping
-        groups = self.graph.hierarchy(mapping)
+        self.hidden_sweeps = check_int("hidden_sweeps", hidden_sweeps, error=ConfigError)
+        groups = self.graph.latent_hierarchy(mapping)  # the encoder infers the latent units only
         self.group_units = [np.flatnonzero(groups == g) for g in (0, 1)]
         if min(len(u) for u in self.group_units) == 0:
             raise ValueError(f"the {mapping!r} mapping of {self.graph.name} leaves a hierarchical group empty")
@@ -302,6 +306,7 @@ class QVAE(keras.Model):
             prefetch=self.prefetch,
             seed=self.seed,
             num_classes=self.num_classes,
+            hidden_sweeps=self.hidden_sweeps,
         )
         return config
 
@@ -418,8 +423,41 @@ class QVAE(keras.Model):
         # broadcast over the n draws instead of repeated (no B*n copy of the images).
         logits = tf.reshape(self.decode_logits(zeta, training=training), (batch, -1) + self.image_shape)
         log_px = bernoulli_log_likelihood(x[:, None], logits)
-        log_w = log_px - kl_weight * tf.reshape(self.prior(zeta, prior_labels) + log_q, (batch, -1))
+        log_w = log_px - kl_weight * tf.reshape(self._prior_energy(zeta, prior_labels, relaxed) + log_q, (batch, -1))
         return log_w, log_px
+
+    @property
+    def num_latent(self) -> int:
+        """Latent units the encoder infers and the decoder reads (the graph's units less its hidden ones)."""
+        return self.graph.num_latent
+
+    def _prior_energy(self, zeta, labels, relaxed: bool):
+        """The prior's term of the log weights, ``E(zeta)`` with all units latent; with hidden units:
+
+        - not coupled to each other: the exact free energy ``F(zeta)`` (:meth:`BoltzmannPrior.free_energy`);
+        - coupled, training (``relaxed``): ``E(zeta, h)`` at ``h ~ p(h | zeta)`` drawn by clamped
+          block Gibbs and held constant. Its gradient is an unbiased estimate of ``F``'s, for the
+          prior's parameters and the encoder alike (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``); its
+          value is ``F`` plus the conditional entropy of ``h`` on average, so the bound that
+          training logs is looser than the model's.
+        - coupled, evaluation (discrete ``z``): ``E(z, h) + log r(h | z)`` with ``h`` drawn from
+          the mean-field proposal ``r`` (:meth:`BoltzmannPrior.hidden_mean_field`), so that
+          ``exp(-log w)`` is an unbiased estimate over ``(z, h)`` jointly: the importance-weighted
+          log-likelihood stays a stochastic lower bound that tightens as ``K`` grows, with the
+          hidden units' sampling error inside its per-image spread.
+        """
+        if self.graph.hidden is None:
+            return self.prior(zeta, labels)
+        if not self.graph.hidden_coupled:
+            return self.prior.free_energy(zeta, labels)
+        if relaxed:
+            h = tf.stop_gradient(self.prior.sample_hidden(tf.stop_gradient(zeta), labels, self.hidden_sweeps,
+                                                          uniform=_uniform))
+            return self.prior.joint_energy(zeta, h, labels)
+        means = tf.clip_by_value(self.prior.hidden_mean_field(zeta, labels), 1e-6, 1.0 - 1e-6)
+        h = tf.cast(_uniform(tf.shape(means)) < means, means.dtype)
+        log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
+        return self.prior.joint_energy(zeta, h, labels) + log_r
 
     def _bound(self, x, training, labels=None):
         """``L_{K,D} + kl_weight * log Z`` (the part computable without ``log Z``) and the reconstruction."""
@@ -602,7 +640,8 @@ class QVAE(keras.Model):
 
     def generate(self, num_images: int, seed: int | None = None,
                  sampler: BoltzmannSampler | None = None, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, L))``.
+        """Images decoded from prior samples: ``(probabilities (N, H, W, 1), z (N, num_latent))`` (the latent
+        units of the samples: hidden units are drawn with them and marginalised).
 
         Args:
             num_images: how many.
@@ -635,6 +674,7 @@ class QVAE(keras.Model):
             raise ConfigError("this QVAE is unconditional: it generates without labels (train it with "
                               "num_classes=C, `qhvae train --conditional`, to generate by class)")
         z = sampler.sample_arrays(b, quadratic, num_images, seed=seed, **conditions)
+        z = z[:, self.graph.latent_units]  # hidden units were sampled with them, and are marginalised
         return self.decode(z), z
 
     def check_labels(self, labels: Any, num_images: int | None = None) -> np.ndarray:
@@ -657,5 +697,9 @@ class QVAE(keras.Model):
         return arr.astype(np.int64)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Pixel probabilities for latent configurations ``z`` ``(N, L)``."""
+        """Pixel probabilities for latent configurations ``z``: ``(N, num_latent)``, or ``(N, L)`` states of
+        the whole graph (hidden units included: they are dropped)."""
+        z = np.asarray(z)
+        if self.graph.hidden is not None and z.shape[-1] == self.graph.num_nodes:
+            z = z[..., self.graph.latent_units]
         return tf.sigmoid(self.decode_logits(tf.convert_to_tensor(z, tf.float32))).numpy()

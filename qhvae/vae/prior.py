@@ -22,6 +22,7 @@ def graph_to_config(graph: LatentGraph) -> dict[str, Any]:
         "colors": graph.colors.tolist(),
         "family": graph.family,
         "orientation": None if graph.orientation is None else graph.orientation.tolist(),
+        "hidden": None if graph.hidden is None else graph.hidden.tolist(),
     }
 
 
@@ -34,6 +35,7 @@ def graph_from_config(config: dict[str, Any]) -> LatentGraph:
         colors=np.asarray(config["colors"], np.int64),
         family=config.get("family", "custom"),
         orientation=None if config.get("orientation") is None else np.asarray(config["orientation"], np.int64),
+        hidden=None if config.get("hidden") is None else np.asarray(config["hidden"], np.int64),
     )
 
 
@@ -54,6 +56,13 @@ class BoltzmannPrior(keras.layers.Layer):
 
     Calling the layer on ``(..., L)`` inputs returns their energies ``(...,)``; it works
     on relaxed ``zeta`` in [0, 1] as well as on binary ``z``.
+
+    A graph with hidden units (``graph.hidden``) makes the prior over the latents ``z`` a
+    marginal, ``p(z) = sum_h exp(-E(z, h)) / Z``: :meth:`free_energy` gives
+    ``F(z) = -log sum_h exp(-E(z, h))``, exactly (a sum of softplus terms) when no two hidden
+    units are coupled; otherwise the model samples ``h | z`` (:meth:`sample_hidden`) or
+    proposes it (:meth:`hidden_mean_field`). ``Z`` and the negative phase are the joint
+    machine's, sampled as one BQM.
 
     Args:
         graph: the latent graph.
@@ -86,6 +95,13 @@ class BoltzmannPrior(keras.layers.Layer):
         self.edge_mask_np = edge_mask
         self.unit_mask_np = unit_mask
         self._edges = tf.constant(self.graph.edges.reshape(-1, 2), tf.int64)
+        self._latent = tf.constant(self.graph.latent_units, tf.int32)
+        self._hidden = tf.constant(self.graph.hidden_units, tf.int32)
+        # joint order (latents then hidden units) -> unit order
+        self._joint_order = tf.constant(np.argsort(np.r_[self.graph.latent_units, self.graph.hidden_units]), tf.int32)
+        hidden_colors = self.graph.colors[self.graph.hidden_units]
+        self._hidden_classes = [tf.constant(np.flatnonzero(hidden_colors == c), tf.int32)
+                                for c in np.unique(hidden_colors)]
 
     def build(self, input_shape=None):
         n, e = self.graph.num_nodes, self.graph.num_edges
@@ -146,6 +162,91 @@ class BoltzmannPrior(keras.layers.Layer):
             quad = tf.reduce_sum(tf.matmul(flat, w) * flat, axis=-1)
             energy = energy + tf.reshape(quad, tf.shape(energy))
         return energy
+
+    # -- hidden units ------------------------------------------------------------------------
+
+    def _row_biases(self, labels, rows: int | None = None):
+        """Linear biases per row (``(B, L)``, with labels) or shared (``(L,)``)."""
+        if self.num_classes:
+            if labels is None:
+                raise ValueError("this prior is class-conditional: call it with the labels of z")
+            return self.b + tf.gather(self.u, tf.cast(labels, tf.int32))
+        if labels is not None:
+            raise ValueError("this prior is unconditional: it takes no labels")
+        return tf.convert_to_tensor(self.b)
+
+    def _blocks(self):
+        """``(W_vv, W_vh, W_hh)``: latent-latent (upper-triangular), latent-hidden and hidden-hidden
+        (symmetric) blocks of the masked couplings."""
+        w = self.coupling_matrix()
+        sym = w + tf.transpose(w)
+        w_vv = tf.gather(tf.gather(w, self._latent, axis=0), self._latent, axis=1)
+        w_vh = tf.gather(tf.gather(sym, self._latent, axis=0), self._hidden, axis=1)
+        w_hh = tf.gather(tf.gather(sym, self._hidden, axis=0), self._hidden, axis=1)
+        return w_vv, w_vh, w_hh
+
+    def _latent_parts(self, z, labels):
+        """``(E_v(z), hidden field, W_hh)`` for ``(N, L_v)`` latents: ``E(z, h) = E_v(z) + h.field + h W_hh h / 2``."""
+        z = tf.convert_to_tensor(z, self.b.dtype)
+        biases = self._row_biases(labels)
+        b_v, b_h = tf.gather(biases, self._latent, axis=-1), tf.gather(biases, self._hidden, axis=-1)
+        w_vv, w_vh, w_hh = self._blocks()
+        energy = tf.reduce_sum(z * b_v, axis=-1) + tf.reduce_sum(tf.matmul(z, w_vv) * z, axis=-1)
+        return energy, b_h + tf.matmul(z, w_vh), w_hh
+
+    def free_energy(self, z, labels=None):
+        """``F(z) = -log sum_h exp(-E(z, h))`` of ``(N, L_v)`` latents (``E(z)`` without hidden units).
+
+        Exact when no two hidden units are coupled: ``F(z) = E_v(z) - sum_j softplus(-f_j(z))``
+        with ``f(z) = b_h + z W_vh`` the hidden units' field, so its gradient is exact too.
+
+        Raises:
+            ValueError: coupled hidden units (use :meth:`sample_hidden` or :meth:`hidden_mean_field`).
+        """
+        if self.graph.hidden is None:
+            return self(z, labels)
+        if self.graph.hidden_coupled:
+            raise ValueError(f"{self.graph.name}: hidden units are coupled to each other, so the free energy is not "
+                             "a sum of softplus terms; the model samples h | z instead")
+        energy, field, _ = self._latent_parts(z, labels)
+        return energy - tf.reduce_sum(tf.nn.softplus(-field), axis=-1)
+
+    def joint_energy(self, z, h, labels=None):
+        """``E(z, h)`` of ``(N, L_v)`` latents and ``(N, H)`` hidden states."""
+        full = tf.gather(tf.concat([tf.convert_to_tensor(z, self.b.dtype), tf.cast(h, self.b.dtype)], axis=-1),
+                         self._joint_order, axis=-1)
+        return self(full, labels)
+
+    def hidden_mean_field(self, z, labels=None, iterations: int = 10):
+        """Naive mean-field means ``m`` of ``p(h | z)``: ``m = sigmoid(-(f(z) + m W_hh))``, ``iterations``
+        damped fixed-point steps from the uncoupled means (exact in one step when hidden units are
+        uncoupled). The evaluation's proposal ``r(h | z) = prod_j Bernoulli(m_j)`` for coupled
+        hidden units."""
+        _, field, w_hh = self._latent_parts(z, labels)
+        means = tf.sigmoid(-field)
+        if self.graph.hidden_coupled:
+            for _ in range(iterations):
+                means = 0.5 * means + 0.5 * tf.sigmoid(-(field + tf.matmul(means, w_hh)))
+        return means
+
+    def sample_hidden(self, z, labels=None, sweeps: int = 10, uniform=tf.random.uniform):
+        """Binary ``h ~ p(h | z)`` for ``(N, L_v)`` latents: block Gibbs over the hidden units, the latents
+        clamped (folded into each chain's hidden biases), ``sweeps`` sweeps from the mean-field means.
+
+        In TensorFlow, inside the training step: every chain has its own condition (its ``z``)
+        and a new one every step, so neither a sampler call per condition nor persistent
+        chains would help; the hidden units' colour classes (independent sets) are updated in
+        turn with one matrix product each. ``uniform(shape)`` draws the uniforms.
+        """
+        _, field, w_hh = self._latent_parts(z, labels)
+        means = self.hidden_mean_field(z, labels)
+        h = tf.cast(uniform(tf.shape(means)) < means, self.b.dtype)
+        for _ in range(sweeps if self.graph.hidden_coupled else 0):
+            for units in self._hidden_classes:
+                local = tf.gather(field + tf.matmul(h, w_hh), units, axis=-1)
+                new = tf.cast(uniform(tf.shape(local)) < tf.sigmoid(-local), self.b.dtype)
+                h = tf.transpose(tf.tensor_scatter_nd_update(tf.transpose(h), units[:, None], tf.transpose(new)))
+        return h
 
     def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
