@@ -29,6 +29,7 @@ __all__ = [
     "class_log_partitions",
     "class_log_likelihoods",
     "generative_classifier",
+    "active_hidden_units",
     "ClassSampleAccuracy",
     "GeneratedImageMeasures",
     "ImageClassifier",
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 _LAZY = {"prior_log_partition", "importance_weighted_log_likelihood", "elbo", "active_units", "posterior_means",
-         "weight_l1", "evaluate_model", "class_log_partitions", "class_log_likelihoods", "generative_classifier"}
+         "weight_l1", "evaluate_model", "class_log_partitions", "class_log_likelihoods", "generative_classifier",
+         "active_hidden_units"}
 
 
 def __getattr__(name):
