@@ -10,12 +10,14 @@ itself under test.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 import qhvae
 from qhvae import topology
-from qhvae.exceptions import ConfigError
+from qhvae.exceptions import ConfigError, SamplerOutputError
 from qhvae.samplers import BoltzmannMachine, BoltzmannSampler, SampleResult
 from qhvae.samplers.conditions import ChainConditions
 from qhvae.testing.statistics import Target, all_states, check_batched, check_iid, random_bm
@@ -162,6 +164,159 @@ def test_gibbs_chains_stay_persistent_per_condition():
 def test_bad_conditions_are_refused_naming_the_argument(name, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         _sampler(name).sample_arrays(BM.linear, (BM.edges, BM.weights), 5, seed=0, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(condition_biases=np.zeros((3, L))), "condition_biases needs condition_ids"),
+    (dict(condition_biases=np.zeros((3, L)), condition_ids=[0, 1, 2, 3, 1]),
+     r"condition_ids must index the rows of condition_biases \(0 to 2\); got 3"),
+    (dict(condition_biases=np.zeros((3, L)), condition_ids=[0, -1, 2, 0, 1]), "got -1"),
+    (dict(condition_biases=np.zeros((3, L)), biases=np.zeros(L), condition_ids=np.zeros(5, int)),
+     "give biases .* or condition_biases .*, not both"),
+    (dict(condition_biases=np.zeros((3, L - 1)), condition_ids=np.zeros(5, int)),
+     r"condition_biases must have shape \(K, 8\)"),
+    (dict(condition_biases=np.zeros(L), condition_ids=np.zeros(5, int)), r"condition_biases must have shape \(K, 8\)"),
+    (dict(condition_biases=np.array([[0.0] * L, [np.inf] * L]), condition_ids=np.zeros(5, int)),
+     "condition_biases must be finite; row 1 has 8 NaN or infinite"),
+    (dict(condition_clamp_mask=np.ones((2, L), int), condition_clamp_values=np.zeros((2, L)),
+          condition_ids=np.zeros(5, int)), "condition_clamp_mask must be a bool array"),
+    (dict(condition_clamp_mask=np.eye(2, L, dtype=bool), condition_clamp_values=np.full((2, L), 3),
+          condition_ids=np.zeros(5, int)),
+     r"condition_clamp_values must be 0 or 1 on clamped units; got 3 \(row 0, unit 0\)"),
+    (dict(condition_clamp_mask=np.eye(2, L, dtype=bool), condition_clamp_values=np.zeros((3, L)),
+          condition_ids=np.zeros(5, int)), "condition_clamp_values must have the rows of condition_clamp_mask"),
+    (dict(condition_clamp_mask=np.ones((2, L), bool), condition_clamp_values=np.zeros((2, L)),
+          condition_ids=np.zeros(5, int)), "condition_clamp_mask clamps every unit of row 0"),
+    (dict(condition_clamp_mask=np.eye(2, L, dtype=bool), condition_ids=np.zeros(5, int)),
+     "condition_clamp_mask needs condition_clamp_values"),
+    (dict(clamp_mask=np.zeros(L, bool), condition_clamp_values=np.zeros((2, L)), condition_ids=np.zeros(5, int)),
+     "the clamps' mask and values in the same form"),
+    (dict(biases=np.zeros((5, L)), condition_ids=np.zeros((5, 1), int)), r"condition_ids must be \(5,\) integers"),
+    (dict(biases=np.zeros((5, L)), condition_ids=np.zeros(5)), r"condition_ids must be \(5,\) integers"),
+    # per chain, with ids: a disagreement anywhere, not only in the first chain of a condition
+    (dict(clamp_mask=np.eye(5, L, 2, dtype=bool)[[0, 0, 0, 0, 0]], clamp_values=np.zeros((5, L)),
+          condition_ids=[4, 4, 9, 9, 9]) | {"clamp_values": np.eye(5, L, 2)[[1, 1, 1, 1, 0]]},
+     "chains 2 and 4 share condition 9"),
+    (dict(biases=np.tile(np.arange(L, dtype=np.float32), (5, 1)) + np.eye(5, L, 7, dtype=np.float32)[::-1],
+          condition_ids=[1, 1, 1, 1, 1]), "chains 0 and 4 share condition 1"),
+    (dict(biases=np.full((5, L), np.nan), condition_ids=[0, 0, 1, 1, 1]), "biases must be finite; 40 value"),
+    (dict(clamp_mask=np.eye(1, L, 0, dtype=bool)[[0, 0, 0, 0, 0]], clamp_values=np.full((5, L), 2.0),
+          condition_ids=[0, 0, 1, 1, 1]), r"clamp_values must be 0 or 1 on clamped units; got 2.0 \(chain 0, unit 0\)"),
+])
+def test_bad_per_condition_arguments_are_refused_naming_the_argument(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        _sampler("gibbs").sample_arrays(BM.linear, (BM.edges, BM.weights), 5, seed=0, **kwargs)
+
+
+def _conditions_in_blocks(n_each: int, seed: int = 0):
+    """The consumer's pattern: ``condition_ids`` are class labels, each class a contiguous block of
+    chains (classes not in order); per-class biases, one class also clamping two units."""
+    labels = np.array([2, 0, 1])
+    rng = np.random.default_rng(seed)
+    table_biases = BM.linear + rng.normal(0.0, 1.0, (3, L))
+    table_mask = np.zeros((3, L), bool)
+    table_mask[1, [1, 6]] = True
+    table_values = np.zeros((3, L), np.uint8)
+    table_values[1, 6] = 1
+    ids = np.repeat(labels, n_each)
+    return ids, table_biases, table_mask, table_values
+
+
+def test_per_condition_rows_give_the_same_samples_as_per_chain_rows():
+    """``condition_biases`` (K, L) indexed by ``condition_ids`` is the per-chain form without the (N, L)
+    arrays: the same conditions, so the same samples, call after call (persistent chains)."""
+    ids, biases, mask, values = _conditions_in_blocks(50)
+    per_chain = dict(biases=biases[ids], clamp_mask=mask[ids], clamp_values=values[ids], condition_ids=ids)
+    per_condition = dict(condition_biases=biases, condition_clamp_mask=mask, condition_clamp_values=values,
+                         condition_ids=ids)
+    mixed = dict(biases=biases[ids].astype(np.float32).astype(np.float64), condition_clamp_mask=mask,
+                 condition_clamp_values=values, condition_ids=ids)
+    for name in ("gibbs", "exact", "plain"):
+        samplers = [_sampler(name) for _ in range(3)]
+        for call in range(3):
+            a, b = (s.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+                    for s, kw in zip(samplers, (per_chain, per_condition), strict=False))
+            assert np.array_equal(a, b), name
+        built = ChainConditions.build(ids.size, L, **per_condition)
+        assert built.group_ids.tolist() == [2, 0, 1]
+        assert np.array_equal(built.biases, biases[ids]) and np.array_equal(built.clamp_mask, mask[ids])
+        assert np.array_equal(built.clamp_values, values[ids])
+        assert samplers[2].sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=0, **mixed).shape == \
+            (ids.size, L)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", ["per chain", "per condition"])
+def test_gibbs_conditions_in_contiguous_blocks_match_enumeration(form):
+    """Class labels as ``condition_ids`` in contiguous blocks (a class-conditional model's call), both forms."""
+    n = 20_000
+    ids, biases, mask, values = _conditions_in_blocks(n)
+    if form == "per chain":
+        kw = dict(biases=biases[ids], clamp_mask=mask[ids], clamp_values=values[ids], condition_ids=ids)
+    else:
+        kw = dict(condition_biases=biases, condition_clamp_mask=mask, condition_clamp_values=values,
+                  condition_ids=ids)
+    samples = _sampler("gibbs").sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=11, **kw)
+    for label in (2, 0, 1):
+        rows = samples[ids == label]
+        assert (rows[:, mask[label]] == values[label][mask[label]]).all()
+        report = check_iid(rows[:, ~mask[label]],
+                           brute_force_target(BM, biases[label], mask[label], values[label], f"class {label}"))
+        assert report.passed, report
+
+
+def test_gibbs_continues_the_same_chains_whatever_the_order_of_calls():
+    """Chains persist per condition through calls with other layouts (conditions reordered, fewer or more
+    chains, a new condition, clamps changed): each call gives what a sampler restored from the state
+    before it gives (``set_state`` starts from the pools alone, not from the last call's block)."""
+    sampler = qhvae.get_sampler("gibbs", graph=GRAPH, num_sweeps=2, burn_in=5)
+    table = BM.linear + np.random.default_rng(1).normal(0, 1, (4, L))
+    mask = np.zeros((4, L), bool)
+    mask[:, 3] = True
+    layouts = [np.repeat([3, 1], 40), np.repeat([3, 1], 40), np.repeat([1, 3], [10, 40]), np.repeat([3, 1], 40),
+               np.tile([0, 1, 3], 30), np.tile([0, 1, 3], 30), np.repeat([3, 1], 40)]
+    for call, ids in enumerate(layouts):
+        values = np.zeros((4, L), np.uint8)
+        values[:, 3] = call % 2  # the clamp's value changes from call to call
+        kw = dict(condition_biases=table, condition_clamp_mask=mask, condition_clamp_values=values, condition_ids=ids)
+        clone = qhvae.get_sampler("gibbs", graph=GRAPH, num_sweeps=2, burn_in=5)
+        clone.set_state(sampler.get_state())
+        a = sampler.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+        b = clone.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+        assert np.array_equal(a, b), f"call {call}"
+        assert (a[:, 3] == call % 2).all()
+    state = sampler.get_state()
+    counts = dict(zip(state["condition_ids"].tolist(), state["condition_counts"].tolist(), strict=True))
+    assert counts == {0: 30, 1: 40, 3: 40}
+
+
+def test_a_deep_copy_of_the_gibbs_sampler_continues_its_conditional_chains():
+    """A copy (generation copies a persistent sampler) continues the same chains, and its state follows."""
+    sampler = qhvae.get_sampler("gibbs", graph=GRAPH, num_sweeps=2, burn_in=5)
+    ids, biases, mask, values = _conditions_in_blocks(30)
+    kw = dict(condition_biases=biases, condition_clamp_mask=mask, condition_clamp_values=values, condition_ids=ids)
+    for call in range(2):
+        sampler.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+    twin = copy.deepcopy(sampler)
+    for call in range(2, 5):
+        a = sampler.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+        b = twin.sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=call, **kw)
+        assert np.array_equal(a, b)
+        mine, its = sampler.get_state(), twin.get_state()
+        assert mine.keys() == its.keys() and all(np.array_equal(mine[k], its[k]) for k in mine), f"call {call}"
+
+
+def test_a_sampler_that_moves_a_clamped_unit_is_caught():
+    class MovesClamps(PlainSampler):
+        def _sample_conditioned(self, bm, conditions, num_samples, seed, **params):
+            out = conditions.apply_clamps(self._sample(bm, num_samples, seed).samples)
+            out[47, 1] ^= 1
+            return SampleResult(out)
+
+    ids, biases, mask, values = _conditions_in_blocks(20)  # chains 40-59: class 1, unit 1 clamped
+    with pytest.raises(SamplerOutputError, match=r"clamped units moved \(chain 47\)"):
+        MovesClamps().sample_arrays(BM.linear, (BM.edges, BM.weights), ids.size, seed=0, condition_biases=biases,
+                                    condition_clamp_mask=mask, condition_clamp_values=values, condition_ids=ids)
 
 
 def test_an_unconditional_call_is_unchanged_by_the_conditioning_code():

@@ -198,9 +198,10 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         if not isinstance(result, SampleResult):
             result = SampleResult(result)
         result.samples = check_samples(result.samples, int(num_samples), bm.num_variables, self.label)
-        if conditions is not None and conditions.clamp_mask is not None and (
-                (result.samples ^ conditions.clamp_values) & conditions.clamp_mask).any():
-            raise SamplerOutputError(f"{self.label} returned samples whose clamped units moved")
+        if conditions is not None:
+            chain = conditions.moved_clamp(result.samples)
+            if chain >= 0:
+                raise SamplerOutputError(f"{self.label} returned samples whose clamped units moved (chain {chain})")
         return result
 
     def sample_arrays(
@@ -215,12 +216,20 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         clamp_mask: Any = None,
         clamp_values: Any = None,
         condition_ids: Any = None,
+        condition_biases: Any = None,
+        condition_clamp_mask: Any = None,
+        condition_clamp_values: Any = None,
         **params,
     ) -> np.ndarray:
         """Fast path: Boltzmann samples of ``(b, W)`` as an ``(N, L)`` uint8 array.
 
         Conditional sampling: each chain may have its own linear biases and clamped units, so
-        one call samples many conditions (e.g. one per class of a batch).
+        one call samples many conditions (e.g. one per class of a batch). Give them per chain
+        (``biases``, ``clamp_mask``, ``clamp_values``: one row per chain, or one row for every
+        chain) or per condition (``condition_biases``, ``condition_clamp_mask``,
+        ``condition_clamp_values``: one row per condition id, chain ``n`` taking row
+        ``condition_ids[n]``); the per-condition form never builds or checks ``(N, L)``
+        arrays, the cheapest when many chains share few conditions.
 
         Args:
             linear: ``(L,)`` biases ``b``.
@@ -232,11 +241,20 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
             clamp_mask: ``(N, L)`` (or ``(L,)``) bool: the units held fixed in each chain.
             clamp_values: their 0/1 values, same shape (entries off the mask are ignored).
             condition_ids: ``(N,)`` integers naming each chain's condition (default: equal
-                rows, one condition); a persistent sampler keeps its chains per id.
+                rows, one condition); a persistent sampler keeps its chains per id. Chains
+                with one id must have equal per-chain rows (checked in one pass). Required
+                with the per-condition arguments, whose rows they index: ``0 <= id < K``.
+            condition_biases: ``(K, L)`` linear biases per condition: row ``k`` for the chains
+                whose id is ``k`` (instead of ``biases``).
+            condition_clamp_mask: ``(K, L)`` bool, the clamped units of each condition (instead
+                of ``clamp_mask``; with ``condition_clamp_values``).
+            condition_clamp_values: ``(K, L)`` their 0/1 values (entries off the mask are ignored).
             **params: sampler-specific parameters.
 
         Raises:
-            ConfigError: a condition argument with a wrong shape, dtype or value, named.
+            ConfigError: a condition argument with a wrong shape, dtype or value, named; a
+                per-chain and a per-condition form of one argument together; ids outside the
+                rows of a per-condition argument.
 
         Example:
             >>> import qhvae
@@ -245,10 +263,16 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
             ...                     clamp_mask=[False, True, False], clamp_values=[0, 1, 0])
             >>> z[:, 1].tolist()
             [1, 1, 1, 1]
+            >>> z = s.sample_arrays([0.0, 0.0, 0.0], ([[0, 1], [1, 2]], [-3.0, -3.0]), 4, seed=0,
+            ...                     condition_biases=[[-9.0, 0.0, 0.0], [9.0, 0.0, 0.0]], condition_ids=[0, 1, 0, 1])
+            >>> z[:, 0].tolist()
+            [1, 0, 1, 0]
         """
         bm = BoltzmannMachine.from_arrays(linear, quadratic, graph=graph)
         conditions = ChainConditions.build(num_samples, bm.num_variables, biases=biases, clamp_mask=clamp_mask,
-                                           clamp_values=clamp_values, condition_ids=condition_ids)
+                                           clamp_values=clamp_values, condition_ids=condition_ids,
+                                           condition_biases=condition_biases, condition_clamp_mask=condition_clamp_mask,
+                                           condition_clamp_values=condition_clamp_values)
         return self.sample_bm(bm, num_samples, seed=seed, conditions=conditions, **params).samples
 
     def sample(self, bqm: dimod.BinaryQuadraticModel, num_reads: int = 100, seed: SeedLike = None, **params):

@@ -74,11 +74,14 @@ class ChainRunner:
         return runner
 
     def sweep(self, z: np.ndarray, rng: np.ndarray, num_sweeps: int, beta: float = 1.0,
-              offsets: np.ndarray | None = None, clamp: np.ndarray | None = None) -> None:
+              bounds: np.ndarray | None = None, biases: np.ndarray | None = None, clamp: np.ndarray | None = None,
+              values: np.ndarray | None = None) -> None:
         """``num_sweeps`` sweeps of every chain (column of ``z``) in place.
 
-        ``offsets`` ``(L, N)`` float32 add to each chain's biases; units where ``clamp``
-        ``(L, N)`` uint8 is 1 keep their value (conditional sampling).
+        Conditional sampling: the columns sorted by condition, condition ``g`` owning
+        ``bounds[g]:bounds[g + 1]``; ``biases`` ``(L, K)`` float32 are each condition's
+        biases (instead of the machine's), and units where ``clamp`` ``(L, K)`` uint8 is 1
+        are held at ``values`` ``(L, K)`` uint8 (see :func:`~qhvae.samplers._kernels.anneal_sweeps`).
         """
         if num_sweeps <= 0:
             return
@@ -94,7 +97,7 @@ class ChainRunner:
             kernel, blocks = anneal_sweeps, max(1, min(2 * numba.get_num_threads(), n // 32))
         kernel(
             z, rng, self._parent, self.linear, self.indptr, self.split, self.neighbors, self.weights, self.order,
-            np.float32(beta), int(num_sweeps), blocks, self._energy, offsets, clamp,
+            np.float32(beta), int(num_sweeps), blocks, self._energy, bounds, biases, clamp, values,
         )
 
 
@@ -152,6 +155,7 @@ class GibbsSampler(BoltzmannSampler):
         self._key: tuple | None = None
         self._pools: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per condition id: (L, n) chains, streams
         self._pool_key: tuple | None = None
+        self._pool_block: tuple | None = None  # (layout, (L, N) chains, streams) of the last conditional call
 
     def _sample(self, bm, num_samples, seed, num_sweeps=None, **params):
         sweeps = self.num_sweeps if num_sweeps is None else check_int("num_sweeps", num_sweeps)
@@ -180,59 +184,71 @@ class GibbsSampler(BoltzmannSampler):
         Chains are persistent per condition id (a class keeps its chains while its biases
         change with training); a condition seen for the first time, or asking for more
         chains than it has, starts new chains from uniform random states with ``burn_in``
-        sweeps. 1000 chains over 10 conditions cost about what 1000 unconditional chains do
-        (``benchmarks/bench_gibbs.py --conditions 10``).
+        sweeps. The kernel takes the conditions per condition (``(L, K)`` biases and
+        clamps), never per chain; 1000 chains over 10 conditions cost about what 1000
+        unconditional chains do (``benchmarks/bench_gibbs.py --conditions 10``).
         """
         sweeps = self.num_sweeps if num_sweeps is None else check_int("num_sweeps", num_sweeps)
         runner = ChainRunner.for_machine(bm, coloring_for(bm, self.graph, self._colorings), self._runners)
         key = bm.structure_key()
         if self._pool_key != key:
-            self._pools, self._pool_key = {}, key
+            self._pools, self._pool_key, self._pool_block = {}, key, None
         L = bm.num_variables
         # The kernel runs on the chains sorted by condition: each condition's chains are one
         # contiguous block of columns, copied to and from its pool without gathers.
-        groups = conditions.groups()
-        perm = np.concatenate([chains for _, chains in groups])
-        z = np.empty((L, num_samples), np.uint8)
-        streams = np.empty(num_samples, np.uint64)
-        blocks, lo, fresh = [], 0, False
-        for (cid, chains), child in zip(groups, seed.spawn(len(groups)), strict=True):
-            hi = lo + chains.size
-            have = self._pools.get(cid)
-            count = 0 if have is None else have[0].shape[1]
-            if count < chains.size:
-                init_seed, stream_seed = child.spawn(2)
-                new = np.random.default_rng(init_seed).integers(0, 2, (L, chains.size - count), np.uint8)
-                new_streams = seed_streams(stream_seed, chains.size - count)
-                have = (new, new_streams) if have is None else (np.concatenate([have[0], new], axis=1),
-                                                                  np.concatenate([have[1], new_streams]))
-                self._pools[cid] = have
-                fresh = True
-            z[:, lo:hi] = have[0][:, :chains.size]
-            streams[lo:hi] = have[1][:chains.size]
-            blocks.append((cid, lo, hi))
-            lo = hi
-        # Per condition, then repeated over its block of columns: a transposing copy of the
-        # (N, L) per-chain arrays cost 2 ms a call, most of the conditioning's price.
-        firsts = np.array([chains[0] for _, chains in groups])
-        sizes = np.array([chains.size for _, chains in groups])
-        offsets = clamp = None
-        if conditions.biases is not None:
-            per_condition = (conditions.biases[firsts] - bm.linear).T.astype(np.float32)
-            offsets = np.ascontiguousarray(np.repeat(per_condition, sizes, axis=1))
-        if conditions.clamp_mask is not None:
-            clamp = np.ascontiguousarray(np.repeat(conditions.clamp_mask[firsts].T, sizes, axis=1)).view(np.uint8)
-            values = np.repeat(conditions.clamp_values[firsts].T, sizes, axis=1)
-            np.copyto(z, values, where=clamp.view(bool))
+        order, bounds = conditions.layout
+        layout = (conditions.group_ids.tobytes(), bounds.tobytes())
+        cids = conditions.group_ids.tolist()
+        fresh = reused = False
+        if self._pool_block is not None and self._pool_block[0] == layout:
+            # The same conditions and counts as the last call (the training pattern): the
+            # pools hold that call's block (views of it, or copies), which continues as it is.
+            _, z, streams = self._pool_block
+            reused = True
+        else:
+            z = np.empty((L, num_samples), np.uint8)
+            streams = np.empty(num_samples, np.uint64)
+            children = seed.spawn(len(cids))
+            for g, cid in enumerate(cids):
+                lo, hi = int(bounds[g]), int(bounds[g + 1])
+                have = self._pools.get(cid)
+                count = 0 if have is None else have[0].shape[1]
+                if count < hi - lo:
+                    init_seed, stream_seed = children[g].spawn(2)
+                    new = np.random.default_rng(init_seed).integers(0, 2, (L, hi - lo - count), np.uint8)
+                    new_streams = seed_streams(stream_seed, hi - lo - count)
+                    have = (new, new_streams) if have is None else (np.concatenate([have[0], new], axis=1),
+                                                                      np.concatenate([have[1], new_streams]))
+                    self._pools[cid] = have
+                    fresh = True
+                z[:, lo:hi] = have[0][:, :hi - lo]
+                streams[lo:hi] = have[1][:hi - lo]
+        biases = clamp = values = None
+        if conditions.group_biases is not None:
+            biases = np.ascontiguousarray(conditions.group_biases.T, np.float32)
+        if conditions.group_mask is not None:
+            clamp = np.ascontiguousarray(conditions.group_mask.T).view(np.uint8)
+            values = np.ascontiguousarray(conditions.group_values.T)
         if fresh:
-            runner.sweep(z, streams, self.burn_in, offsets=offsets, clamp=clamp)
-        runner.sweep(z, streams, sweeps, offsets=offsets, clamp=clamp)
-        for cid, lo, hi in blocks:
-            pool_z, pool_streams = self._pools[cid]
-            pool_z[:, :hi - lo] = z[:, lo:hi]
-            pool_streams[:hi - lo] = streams[lo:hi]
-        out = np.empty((num_samples, L), np.uint8)
-        out[perm] = z.T
+            runner.sweep(z, streams, self.burn_in, bounds=bounds, biases=biases, clamp=clamp, values=values)
+        runner.sweep(z, streams, sweeps, bounds=bounds, biases=biases, clamp=clamp, values=values)
+        # Pools that are views of the block are up to date already (not after a deepcopy or a
+        # pickle, which copy each view apart).
+        if not (reused and all(self._pools[cid][0].base is z for cid in cids)):
+            for g, cid in enumerate(cids):
+                lo, hi = int(bounds[g]), int(bounds[g + 1])
+                pool_z, pool_streams = self._pools[cid]
+                if pool_z.shape[1] == hi - lo:
+                    self._pools[cid] = (z[:, lo:hi], streams[lo:hi])  # a view: nothing to copy
+                else:  # the pool holds more chains than this call uses: keep the others
+                    pool_z[:, :hi - lo] = z[:, lo:hi]
+                    pool_streams[:hi - lo] = streams[lo:hi]
+        self._pool_block = (layout, z, streams)
+        if order is None:
+            out = np.ascontiguousarray(z.T)
+        else:
+            out = np.empty((num_samples, L), np.uint8)
+            out[order] = z.T
         return SampleResult(out, {"num_sweeps": sweeps})
 
     def get_state(self) -> dict[str, np.ndarray]:
@@ -262,7 +278,7 @@ class GibbsSampler(BoltzmannSampler):
     def set_state(self, state: Mapping[str, np.ndarray]) -> None:
         """Restore chains saved by :meth:`get_state` (e.g. from a training checkpoint)."""
         self._chains, self._streams, self._key = None, None, None
-        self._pools, self._pool_key = {}, None
+        self._pools, self._pool_key, self._pool_block = {}, None, None
         if not state:
             return
         if "condition_ids" in state:
