@@ -292,7 +292,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         ("ELBO (nats)", f"{results['elbo']:.3f}"),
         ("importance samples K", str(results["num_samples"])),
         ("test images", str(results["num_images"])),
-        ("active units", f"{results['active_units']} of {results['units']}"),
+        ("active units", f"{results['active_units']} of {results['units']}"
+                         + (f" (hidden: {results['active_hidden_units']} of {results['hidden_units']})"
+                            if "hidden_units" in results else "")),
         ("log Z", f"{results['log_z']:.3f} ± {results['log_z_stderr']:.3f} ({results['log_z_method']})"),
         ("L1 norm of W", f"{results['weight_l1']:.3f}"),
         ("seconds", f"{results['seconds']:.1f}"),

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -48,6 +48,16 @@ def is_integer(value: Any) -> bool:
         (True, False, False, True)
     """
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+@overload
+def check_int(name: str, value: Any, minimum: int | None = 1, maximum: int | None = None,
+              *, allow_none: Literal[False] = False, error: type[Exception] = ValueError) -> int: ...
+
+
+@overload
+def check_int(name: str, value: Any, minimum: int | None = 1, maximum: int | None = None,
+              *, allow_none: bool, error: type[Exception] = ValueError) -> int | None: ...
 
 
 def check_int(name: str, value: Any, minimum: int | None = 1, maximum: int | None = None,

@@ -40,9 +40,16 @@ GRAPHS = {
 def _model(graph_name: str, num_classes: int = 2, num_negative_samples: int = 4000, sampler="exact", seed=0):
     num_nodes, edges = GRAPHS[graph_name]
     graph = from_edges(num_nodes, edges, name=graph_name)
-    model = QVAE((4, 4, 1), graph, sampler=sampler,
-                 network="fc", network_options={"hidden": (8,)}, num_negative_samples=num_negative_samples,
-                 num_classes=num_classes, seed=seed)
+    model = QVAE(
+        (4, 4, 1),
+        graph,
+        sampler=sampler,
+        network="fc",
+        network_options={"hidden": (8,)},
+        num_negative_samples=num_negative_samples,
+        num_classes=num_classes,
+        seed=seed,
+    )
     rng = np.random.default_rng(seed)
     prior = model.prior
     prior.b.assign(rng.normal(0, 1, prior.b.shape).astype(np.float32))
@@ -77,8 +84,9 @@ def test_negative_phase_gradient_is_the_exact_gradient_of_the_mean_class_log_par
     states = tf.constant(_states(model.graph.num_nodes))
     with tf.GradientTape() as tape:
         # mean_i log Z(y_i) by enumeration, through the layer's own energy
-        log_z = tf.stack([tf.reduce_logsumexp(-model.prior(states, tf.fill((len(states),), y)))
-                          for y in range(model.num_classes)])
+        log_z = tf.stack(
+            [tf.reduce_logsumexp(-model.prior(states, tf.fill((len(states),), y))) for y in range(model.num_classes)]
+        )
         target = tf.reduce_mean(tf.gather(log_z, labels))
     exact = [tf.convert_to_tensor(g).numpy() for g in tape.gradient(target, params)]
 
@@ -103,7 +111,7 @@ def test_negative_phase_gradient_is_the_exact_gradient_of_the_mean_class_log_par
         var_y = p[y] @ (feats - mean) ** 2
         var += share[y] ** 2 * var_y / chains[y]
         u_se[y] = np.sqrt(share[y] ** 2 * var_y[: z.shape[1]] / chains[y])
-    se_b, se_w = np.sqrt(var[: z.shape[1]]), np.sqrt(var[z.shape[1]:])
+    se_b, se_w = np.sqrt(var[: z.shape[1]]), np.sqrt(var[z.shape[1] :])
     np.testing.assert_array_less(np.abs(estimated[0] - exact[0]), 5 * se_b + 1e-6)
     np.testing.assert_array_less(np.abs(estimated[1][: len(edges)] - exact[1][: len(edges)]), 5 * se_w + 1e-6)
     np.testing.assert_array_less(np.abs(estimated[2] - exact[2]), 5 * u_se + 1e-6)
@@ -137,16 +145,17 @@ def test_importance_weighted_log_likelihood_matches_enumeration():
     log_z = [z.value for z in class_log_partitions(model)]
     states = _states(3)
     for i in range(len(images)):
-        x = np.repeat(images[i:i + 1], len(states), axis=0)
+        x = np.repeat(images[i : i + 1], len(states), axis=0)
         log_px_z = model.log_likelihood_given(x, states).numpy().astype(np.float64)
         energy = model.prior(states, np.full(len(states), labels[i])).numpy().astype(np.float64)
         exact = np.logaddexp.reduce(log_px_z - energy) - log_z[labels[i]]
         k = 20000
-        log_w, _ = model.importance_log_weights(images[i:i + 1], k, relaxed=False, labels=labels[i:i + 1])
+        log_w, _ = model.importance_log_weights(images[i : i + 1], k, relaxed=False, labels=labels[i : i + 1])
         w = np.exp(log_w.numpy()[0].astype(np.float64) - log_w.numpy().max())
         rel_se = w.std() / w.mean() / np.sqrt(k)
-        estimate = importance_weighted_log_likelihood(model, images[i:i + 1], log_z[labels[i]], k,
-                                                      labels=labels[i:i + 1])[0]
+        estimate = importance_weighted_log_likelihood(
+            model, images[i : i + 1], log_z[labels[i]], k, labels=labels[i : i + 1]
+        )[0]
         assert abs(estimate - exact) < 5 * rel_se + 1e-4, (i, estimate, exact, rel_se)
 
 
@@ -164,8 +173,17 @@ def test_class_log_partitions_are_exact_per_class():
 def test_a_conditional_model_trains_evaluates_saves_and_loads(tmp_path):
     ds = load_dataset("digits", "train").take(256)
     test = load_dataset("digits", "test").take(40)
-    model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", network="fc",
-                 network_options={"hidden": (32,)}, num_negative_samples=100, num_classes=10, seed=0)
+    model = QVAE(
+        (8, 8, 1),
+        "chimera",
+        graph_kwargs={"m": 1},
+        sampler="gibbs",
+        network="fc",
+        network_options={"hidden": (32,)},
+        num_negative_samples=100,
+        num_classes=10,
+        seed=0,
+    )
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     history = model.fit(ds.to_tf(64, seed=0, with_labels=True), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -174,8 +192,9 @@ def test_a_conditional_model_trains_evaluates_saves_and_loads(tmp_path):
     results = evaluate_model(model, x, labels=test.labels, num_samples=20, log_z_replicas=200)
     assert results["conditional"] and len(results["log_z_per_class"]) == 10
     assert np.isfinite(results["log_likelihood"]) and results["log_likelihood"] < 0
-    classifier = generative_classifier(model, x, test.labels, class_log_partitions(model, num_replicas=200),
-                                       num_samples=10)
+    classifier = generative_classifier(
+        model, x, test.labels, class_log_partitions(model, num_replicas=200), num_samples=10
+    )
     assert 0 <= classifier["accuracy"] <= 1 and len(classifier["per_class_accuracy"]) == 10
     # log p(x) = log sum_y p(x|y) p(y) is at least log p(x|y_true) + log p(y_true) for every image
     assert classifier["marginal_log_likelihood"] > results["log_likelihood"] + np.log(0.1) - 1.0
@@ -204,10 +223,18 @@ def test_refusals_name_what_is_wrong():
     with pytest.raises(ConfigError, match="num_classes must be 0"):
         QVAE((8, 8, 1), "bernoulli", graph_kwargs={"num_nodes": 4}, network="fc", num_classes=1)
     with pytest.raises(ConfigError, match="cannot cover 10 classes"):
-        QVAE((8, 8, 1), "bernoulli", graph_kwargs={"num_nodes": 4}, network="fc", num_classes=10,
-             num_negative_samples=5)
-    model = QVAE((8, 8, 1), "bernoulli", graph_kwargs={"num_nodes": 4}, network="fc",
-                 network_options={"hidden": (8,)}, num_classes=3, num_negative_samples=30)
+        QVAE(
+            (8, 8, 1), "bernoulli", graph_kwargs={"num_nodes": 4}, network="fc", num_classes=10, num_negative_samples=5
+        )
+    model = QVAE(
+        (8, 8, 1),
+        "bernoulli",
+        graph_kwargs={"num_nodes": 4},
+        network="fc",
+        network_options={"hidden": (8,)},
+        num_classes=3,
+        num_negative_samples=30,
+    )
     model.compile(optimizer="adam")
     images = np.zeros((6, 8, 8, 1), np.float32)
     with pytest.raises(DataError, match="has no labels"):
@@ -218,13 +245,20 @@ def test_refusals_name_what_is_wrong():
         model.generate(4, labels=7)
     with pytest.raises(ConfigError, match=r"\(4,\) integers"):
         model.generate(4, labels=[0, 1])
-    unconditional = QVAE((8, 8, 1), "bernoulli", graph_kwargs={"num_nodes": 4}, network="fc",
-                         network_options={"hidden": (8,)}, num_negative_samples=30)
+    unconditional = QVAE(
+        (8, 8, 1),
+        "bernoulli",
+        graph_kwargs={"num_nodes": 4},
+        network="fc",
+        network_options={"hidden": (8,)},
+        num_negative_samples=30,
+    )
     with pytest.raises(ConfigError, match="unconditional"):
         unconditional.generate(4, labels=1)
     with pytest.raises(DataError, match="no labels"):
-        load_dataset("binarized_mnist", "train").take(4).to_tf(2, with_labels=True) \
-            if False else _unlabelled().to_tf(2, with_labels=True)
+        load_dataset("binarized_mnist", "train").take(4).to_tf(2, with_labels=True) if False else _unlabelled().to_tf(
+            2, with_labels=True
+        )
 
 
 def _unlabelled():
@@ -238,9 +272,27 @@ def test_the_command_line_trains_samples_by_label_evaluates_and_resumes_a_condit
     from qhvae.cli import main
 
     out = tmp_path / "run"
-    tiny = ["--dataset", "digits", "--limit", "96", "--batch-size", "32", "--network", "fc", "--network-option",
-            "hidden=16", "--num-negative-samples", "40", "--graph-option", "m=1", "--eval-images", "20",
-            "--eval-samples", "8", "--no-tensorboard"]
+    tiny = [
+        "--dataset",
+        "digits",
+        "--limit",
+        "96",
+        "--batch-size",
+        "32",
+        "--network",
+        "fc",
+        "--network-option",
+        "hidden=16",
+        "--num-negative-samples",
+        "40",
+        "--graph-option",
+        "m=1",
+        "--eval-images",
+        "20",
+        "--eval-samples",
+        "8",
+        "--no-tensorboard",
+    ]
     assert main(["train", *tiny, "--conditional", "--epochs", "1", "--out", str(out)]) == 0
     assert json.loads((out / "config.json").read_text())["conditional"] is True
     evaluation = json.loads((out / "evaluation.json").read_text())
@@ -267,9 +319,35 @@ def test_the_command_line_refuses_conditional_training_without_labels(tmp_path, 
     assert main(["train", "--dataset", str(images), "--conditional", "--out", str(tmp_path / "run")]) == 2
     assert "carries no labels" in " ".join(capsys.readouterr().err.split())
     unconditional = tmp_path / "plain"
-    assert main(["train", "--dataset", "digits", "--limit", "64", "--batch-size", "32", "--network", "fc",
-                 "--network-option", "hidden=8", "--num-negative-samples", "16", "--graph-option", "m=1",
-                 "--epochs", "1", "--eval-images", "0", "--no-tensorboard", "--out", str(unconditional)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "digits",
+                "--limit",
+                "64",
+                "--batch-size",
+                "32",
+                "--network",
+                "fc",
+                "--network-option",
+                "hidden=8",
+                "--num-negative-samples",
+                "16",
+                "--graph-option",
+                "m=1",
+                "--epochs",
+                "1",
+                "--eval-images",
+                "0",
+                "--no-tensorboard",
+                "--out",
+                str(unconditional),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["sample", str(unconditional), "--label", "3"]) == 2
     assert "unconditional" in " ".join(capsys.readouterr().err.split())

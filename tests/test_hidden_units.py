@@ -39,8 +39,16 @@ GRAPHS = {
 
 
 def _model(graph, seed=0, scale=1.0):
-    model = QVAE((4, 4, 1), graph, sampler="exact", network="fc", network_options={"hidden": (8,)},
-                 num_negative_samples=10, seed=seed, hidden_sweeps=20)
+    model = QVAE(
+        (4, 4, 1),
+        graph,
+        sampler="exact",
+        network="fc",
+        network_options={"hidden": (8,)},
+        num_negative_samples=10,
+        seed=seed,
+        hidden_sweeps=20,
+    )
     rng = np.random.default_rng(seed)
     model.prior.b.assign(rng.normal(0, scale, model.prior.b.shape).astype(np.float32))
     model.prior.w.assign(rng.normal(0, scale, model.prior.w.shape).astype(np.float32))
@@ -101,7 +109,7 @@ def test_the_prior_terms_gradient_is_exact_or_unbiased_for_every_prior_parameter
     params = [model.prior.b, model.prior.w]
     num_edges = model.graph.num_edges
     n = 1 if not model.graph.hidden_coupled else 20000
-    for i, z in enumerate(zs[:: max(1, len(zs) // 4)]):
+    for z in zs[:: max(1, len(zs) // 4)]:
         row = np.flatnonzero((zs == z).all(axis=1))[0]
         p_h = np.exp(-(energy[row] - energy[row].min()))
         p_h /= p_h.sum()
@@ -151,9 +159,12 @@ def test_graph_options_choose_hidden_units_as_documented():
     assert random.hidden_coupled
     layer = by_name("chimera", m=1, hidden_layer=3)
     assert (layer.num_nodes, layer.num_edges, layer.num_latent) == (11, 16 + 24, 8)
-    for bad, match in [(dict(hidden=1.5), "fraction"), (dict(hidden=288), "at least one"),
-                       (dict(hidden=0.5, hidden_from="best"), "hidden_from"),
-                       (dict(hidden=0.5, hidden_layer=2), "not both")]:
+    for bad, match in [
+        (dict(hidden=1.5), "fraction"),
+        (dict(hidden=288), "at least one"),
+        (dict(hidden=0.5, hidden_from="best"), "hidden_from"),
+        (dict(hidden=0.5, hidden_layer=2), "not both"),
+    ]:
         with pytest.raises(ValueError, match=match):
             by_name("chimera", **bad)
     assert len(set(cell.latent_hierarchy())) == 2  # both posterior groups keep units
@@ -163,8 +174,15 @@ def test_a_prior_with_hidden_units_trains_evaluates_saves_and_loads(tmp_path):
     ds = load_dataset("digits", "train").take(128)
     test = load_dataset("digits", "test").take(20).binarize(0)
     for graph in (by_name("chimera", m=1, hidden=0.5), by_name("chimera", m=1, hidden=0.5, hidden_from="random")):
-        model = QVAE((8, 8, 1), graph, sampler="gibbs", network="fc", network_options={"hidden": (16,)},
-                     num_negative_samples=64, seed=0)
+        model = QVAE(
+            (8, 8, 1),
+            graph,
+            sampler="gibbs",
+            network="fc",
+            network_options={"hidden": (16,)},
+            num_negative_samples=64,
+            seed=0,
+        )
         model.compile(optimizer=keras.optimizers.Adam(3e-3))
         history = model.fit(ds.to_tf(64, seed=0), epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"]).all()

@@ -132,6 +132,8 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "elbo": evaluation.get("elbo", float("nan")),
             "active_units": evaluation.get("active_units", float("nan")),
             "units": evaluation.get("units", float("nan")),
+            "hidden_units": evaluation.get("hidden_units", 0),
+            "active_hidden_units": evaluation.get("active_hidden_units", float("nan")),
             "weight_l1": evaluation.get("weight_l1", _last(history.get("weight_l1"))),
             "beta_eff": _last(history.get("beta_eff")),
             "log_z": evaluation.get("log_z", float("nan")),

@@ -47,13 +47,16 @@ METRIC_LABELS = {
     "test_active_units": "active units",
     "train_minutes": "training minutes",
     "classifier_accuracy": "generative classifier accuracy",
+    "hidden_units": "hidden units",
+    "active_hidden_units": "active hidden units",
     "marginal_log_likelihood": "log p(x) = log sum_y p(x|y) p(y) (nats, K=100)",
     "sample_accuracy": "samples classified as their label",
     "frechet_distance": "Fréchet distance (classifier features)",
 }
 
 _CSV_COLUMNS = ("arm", "seed", "status", "epochs", "of_epochs", "train_minutes", "cpu_minutes", "eval_minutes",
-                "log_likelihood", "log_likelihood_stderr", "elbo", "active_units", "units", "weight_l1", "beta_eff",
+                "log_likelihood", "log_likelihood_stderr", "elbo", "active_units", "units", "hidden_units",
+                "active_hidden_units", "weight_l1", "beta_eff",
                 "log_z", "log_z_stderr", "latent_autocorrelation", "frame_distance_ratio", "classifier_accuracy",
                 "marginal_log_likelihood", "sample_accuracy", "frechet_distance", "run_dir")
 

@@ -315,6 +315,14 @@ def train_run(config: TrainConfig, out: str | os.PathLike = DEFAULT_RUN_DIR, con
         return _train_prepared(config, run_dir, train, model, console, callbacks)
 
 
+def _hidden_note(graph) -> str:
+    """``", 144 of them hidden (uncoupled: exact free energy)"`` for a graph with hidden units, else ``""``."""
+    if graph.hidden is None:
+        return ""
+    how = "coupled to each other: h | z sampled" if graph.hidden_coupled else "uncoupled: exact free energy"
+    return f", {graph.num_hidden} of them hidden ({how})"
+
+
 def _refuse_existing_run(run_dir: Path) -> None:
     if holds_run(run_dir):
         progress = read_progress(run_dir)
@@ -367,7 +375,8 @@ def _train_prepared(config: TrainConfig, run_dir: Path, train, model, console, c
     write_json(run_dir / CONFIG_FILE, config.to_dict())
     say(console, f"[bold]qhvae train[/bold] -> {run_dir.resolve()}\n"
                  f"  data {config.dataset} ({len(train)} training images {train.image_shape[0]}x"
-                 f"{train.image_shape[1]}), prior {model.graph.name} ({model.graph.num_nodes} units, "
+                 f"{train.image_shape[1]}), prior {model.graph.name} ({model.graph.num_nodes} units"
+                 f"{_hidden_note(model.graph)}, "
                  f"{model.graph.num_edges} couplings), sampler {config.sampler}, {config.epochs} epochs of batch "
                  f"{config.batch_size}, {int(model.count_params()):,} parameters")
     with _ending_recorded(run_dir):

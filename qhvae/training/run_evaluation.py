@@ -123,8 +123,6 @@ def log_z_from_sampler(model, sampler, num_replicas: int, seed: int | None):
     Raises:
         RunError: the sampler gives no ``log Z``.
     """
-    from ..evaluate.partition import LogPartition
-
     if not getattr(sampler, "provides_log_z", False):
         raise RunError(f"sampler {sampler.name!r} gives no log Z, which the evaluation needs; name one that does "
                        "(pa, exact) or leave --sampler out (exact when feasible, else population annealing)")
@@ -201,7 +199,7 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
                                                                       num_samples)
             results["generated"] = generated_measures(model, config, images, seed, console)
     results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
-                   units=int(model.graph.num_nodes), prior=model.graph.name, sampler=config.sampler,
+                   units=int(model.graph.num_latent), prior=model.graph.name, sampler=config.sampler,
                    epoch=int(record.get("epoch", 0)), step=int(record.get("step", 0)),
                    seconds=round(time.perf_counter() - start, 2))
     write_json(Path(run_dir) / EVALUATION_FILE, results)

@@ -253,8 +253,9 @@ class QVAE(keras.Model):
                                             prefetch=self.prefetch, seed=seed, num_classes=num_classes)
         if num_classes:
             self._chain_labels = tf.constant(self.negative_phase.chain_labels, tf.int32)
-            self._chains_per_class = tf.constant(np.bincount(self.negative_phase.chain_labels, minlength=num_classes),
-                                                 tf.float32)
+            chains_per_class = np.bincount(np.arange(self.num_negative_samples) * num_classes // self.num_negative_samples,
+                                           minlength=num_classes)  # NegativePhase.chain_labels' blocks
+            self._chains_per_class = tf.constant(chains_per_class, tf.float32)
         self.build((None,) + image_shape)
 
     # -- structure ---------------------------------------------------------------------
@@ -669,7 +670,7 @@ class QVAE(keras.Model):
         if self.num_classes:
             labels = self.check_labels(np.arange(num_images) * self.num_classes // num_images
                                        if labels is None else labels, num_images)
-            conditions = {"biases": self.prior.class_biases()[labels], "condition_ids": labels}
+            conditions = {"condition_biases": self.prior.class_biases(), "condition_ids": labels}
         elif labels is not None:
             raise ConfigError("this QVAE is unconditional: it generates without labels (train it with "
                               "num_classes=C, `qhvae train --conditional`, to generate by class)")

@@ -202,8 +202,8 @@ class NegativePhase:
             if self.num_classes:
                 if u is None:
                     raise ValueError("a class-conditional negative phase needs the label couplings U")
-                conditions = {"biases": b + np.asarray(u, np.float64)[self.chain_labels],
-                              "condition_ids": self.chain_labels}
+                # one bias row per class, not per chain: the sampler never validates (N, L) copies
+                conditions = {"condition_biases": b + np.asarray(u, np.float64), "condition_ids": self.chain_labels}
             samples = sampler.sample_arrays(
                 b, (self.graph.edges, np.asarray(w, np.float64)[: self.graph.num_edges]),
                 self.num_samples, seed=seed, **conditions,

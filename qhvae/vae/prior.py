@@ -100,8 +100,10 @@ class BoltzmannPrior(keras.layers.Layer):
         # joint order (latents then hidden units) -> unit order
         self._joint_order = tf.constant(np.argsort(np.r_[self.graph.latent_units, self.graph.hidden_units]), tf.int32)
         hidden_colors = self.graph.colors[self.graph.hidden_units]
-        self._hidden_classes = [tf.constant(np.flatnonzero(hidden_colors == c), tf.int32)
-                                for c in np.unique(hidden_colors)]
+        classes = [np.flatnonzero(hidden_colors == c) for c in np.unique(hidden_colors)]
+        self._hidden_classes = [tf.constant(units, tf.int32) for units in classes]
+        # hidden units grouped by colour class -> hidden order
+        self._class_order = tf.constant(np.argsort(np.concatenate(classes)) if classes else np.zeros(0, int), tf.int32)
 
     def build(self, input_shape=None):
         n, e = self.graph.num_nodes, self.graph.num_edges
@@ -236,17 +238,30 @@ class BoltzmannPrior(keras.layers.Layer):
         In TensorFlow, inside the training step: every chain has its own condition (its ``z``)
         and a new one every step, so neither a sampler call per condition nor persistent
         chains would help; the hidden units' colour classes (independent sets) are updated in
-        turn with one matrix product each. ``uniform(shape)`` draws the uniforms.
+        turn. The chains are kept as one block per colour class: a class's update needs only the
+        couplings to the other classes' blocks (a class is an independent set), a quarter of the
+        products of a whole ``h W_hh`` for two classes (``benchmarks/bench_hidden_step.py``).
+        ``uniform(shape)`` draws the uniforms.
         """
         _, field, w_hh = self._latent_parts(z, labels)
-        means = self.hidden_mean_field(z, labels)
-        h = tf.cast(uniform(tf.shape(means)) < means, self.b.dtype)
-        for _ in range(sweeps if self.graph.hidden_coupled else 0):
-            for units in self._hidden_classes:
-                local = tf.gather(field + tf.matmul(h, w_hh), units, axis=-1)
-                new = tf.cast(uniform(tf.shape(local)) < tf.sigmoid(-local), self.b.dtype)
-                h = tf.transpose(tf.tensor_scatter_nd_update(tf.transpose(h), units[:, None], tf.transpose(new)))
-        return h
+        if not self.graph.hidden_coupled:  # p(h | z) factorizes: one exact draw
+            means = tf.sigmoid(-field)
+            return tf.cast(uniform(tf.shape(means)) < means, self.b.dtype)
+        classes = self._hidden_classes
+        fields = [tf.gather(field, units, axis=-1) for units in classes]
+        rows = [tf.gather(w_hh, units, axis=0) for units in classes]
+        blocks = {(d, c): tf.gather(rows[d], classes[c], axis=1)
+                  for d in range(len(classes)) for c in range(len(classes)) if d != c}
+        # start from the units' independent conditionals given z alone
+        h = [tf.cast(uniform(tf.shape(f)) < tf.sigmoid(-f), self.b.dtype) for f in fields]
+        for _ in range(sweeps):
+            for c in range(len(classes)):
+                local = fields[c]
+                for d in range(len(classes)):
+                    if d != c:
+                        local = local + tf.matmul(h[d], blocks[d, c])
+                h[c] = tf.cast(uniform(tf.shape(local)) < tf.sigmoid(-local), self.b.dtype)
+        return tf.gather(tf.concat(h, axis=-1), self._class_order, axis=-1)
 
     def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
