@@ -78,7 +78,7 @@ def main() -> None:
         args.steps, args.rounds, args.warmup = 3, 1, 1
     import tensorflow as tf
 
-    console = Console()
+    console = Console(width=130)
     print_header(console, "training step with hidden units in the prior (issue #24)", machine_info())
     rng = np.random.default_rng(0)
     images = (rng.random((args.batch_size * (args.steps + args.warmup), 28, 28, 1)) < 0.13).astype(np.float32)

@@ -555,6 +555,60 @@ _add(Experiment(
 ))
 
 
+_add(Experiment(
+    name="hidden",
+    title="Hidden units in the prior: at equal qubit count and at equal latent count",
+    figure="issue #24 (the paper's priors have none)",
+    summary=("Full MNIST at the headline's budget. At 288 qubits: the 144+144 RBM and Chimera-288 with every unit a "
+             "latent (the headline's own runs) against the same graphs with 144 units hidden, marginalised by the "
+             "prior: the RBM's left layer (the classical RBM prior over 144 latents) and one of Chimera's two "
+             "colour classes (hidden units not coupled to each other: exact free energy), or 144 Chimera units "
+             "chosen at random (coupled to each other: h | z sampled). At 144 latents: the same priors against "
+             "graphs of 144 units with none hidden (RBM 72+72, a 6x3 Chimera)."),
+    arms=(
+        Arm("rbm", {"prior": "rbm", "sampler": "gibbs"}, color="C3"),
+        Arm("rbm/144h", {"prior": "rbm", "sampler": "gibbs", "graph_options": {"hidden": 0.5}}, color="C3",
+            linestyle="--"),
+        Arm("rbm72", {"prior": "rbm", "sampler": "gibbs", "graph_options": {"n_left": 72}}, color="C3",
+            linestyle=":"),
+        Arm("chimera/gibbs", {"prior": "chimera", "sampler": "gibbs"}, color="C1"),
+        Arm("chimera/144h", {"prior": "chimera", "sampler": "gibbs", "graph_options": {"hidden": 0.5}}, color="C1",
+            linestyle="--"),
+        Arm("chimera/144h-coupled", {"prior": "chimera", "sampler": "gibbs",
+                                     "graph_options": {"hidden": 0.5, "hidden_from": "random"}}, color="C2",
+            linestyle="--"),
+        Arm("chimera144", {"prior": "chimera", "sampler": "gibbs", "graph_options": {"m": 6, "n": 3}}, color="C1",
+            linestyle=":"),
+    ),
+    claims=(
+        Claim("at 288 qubits, the RBM prior with 144 hidden units beats the all-latent RBM", "log_likelihood",
+              "rbm/144h", "rbm", source="issue #24"),
+        Claim("at 288 qubits, Chimera with 144 hidden units beats all-latent Chimera", "log_likelihood",
+              "chimera/144h", "chimera/gibbs", source="issue #24"),
+        Claim("at 144 latents, hidden units help the RBM (144+144h vs 72+72)", "log_likelihood", "rbm/144h", "rbm72",
+              source="issue #24"),
+        Claim("at 144 latents, hidden units help Chimera (288 with 144 hidden vs 144)", "log_likelihood",
+              "chimera/144h", "chimera144", source="issue #24"),
+        Claim("coupled hidden units do as well as uncoupled ones", "log_likelihood", "chimera/144h-coupled",
+              "chimera/144h", relation="~", source="issue #24"),
+    ),
+    curves=("test_log_likelihood", "test_active_units", "weight_l1"),
+    columns=("log_likelihood", "elbo", "active_units", "active_hidden_units", "weight_l1"),
+    budgets={
+        # the cpu budget's graph sizes (288 qubits), so that every arm compares as it will there
+        "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
+                                          kl_anneal_fraction=0.5), graphs={"rbm": {"n_left": 144}, "chimera": {"m": 6}}),
+        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+            f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
+            f"networks, 288 qubits (144 latents where hidden), {HEADLINE_EPOCHS} epochs, 3 seeds")),
+        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
+        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
+                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
+    },
+    reuses_records_of=("headline",),
+))
+
+
 def get_experiment(name: str) -> Experiment:
     """The experiment called ``name``; a clear error lists the others.
 
