@@ -597,7 +597,8 @@ _add(Experiment(
     budgets={
         # the cpu budget's graph sizes (288 qubits), so that every arm compares as it will there
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
-                                          kl_anneal_fraction=0.5), graphs={"rbm": {"n_left": 144}, "chimera": {"m": 6}}),
+                                          kl_anneal_fraction=0.5),
+                              graphs={"rbm": {"n_left": 144}, "chimera": {"m": 6}}),
         "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
             f"networks, 288 qubits (144 latents where hidden), {HEADLINE_EPOCHS} epochs, 3 seeds")),
