@@ -20,8 +20,8 @@ from qhvae.evaluate import (
     GeneratedImageMeasures,
     ImageClassifier,
     class_sample_accuracy,
+    classifier,
     frechet_distance,
-    generated,
     generated_image_measures,
     load_classifier,
 )
@@ -168,14 +168,14 @@ def test_the_digits_classifier_is_accurate_and_cached(digits_classifier, digits_
     assert clf.test_accuracy > 0.80
     assert clf.test_accuracy_grey > 0.88
     assert clf.path is not None and clf.path.parent == cache_dir and clf.path.is_file()
-    assert clf.path.name.startswith(f"classifier-digits-a{generated.ARCHITECTURE_VERSION}-seed0-")
+    assert clf.path.name.startswith(f"classifier-digits-a{classifier.ARCHITECTURE_VERSION}-seed0-")
     assert clf.test_accuracy == clf.accuracy(digits_test.binarize(clf.seed), digits_test.labels)
     assert not list(cache_dir.glob("*.tmp")), "the atomic save left its temporary file"
 
     probs = clf.predict(digits_test)
     assert probs.shape == (len(digits_test), 10) and np.allclose(probs.sum(axis=1), 1.0)
     assert np.array_equal(clf.predict_labels(digits_test), probs.argmax(axis=1))
-    assert clf.features(digits_test.images[:, :, :, 0]).shape == (len(digits_test), generated.FEATURE_UNITS)
+    assert clf.features(digits_test.images[:, :, :, 0]).shape == (len(digits_test), classifier.FEATURE_UNITS)
 
 
 def test_a_second_load_reads_the_cache_without_training(
@@ -198,7 +198,7 @@ def test_a_corrupt_cache_file_is_retrained_with_a_warning(digits_classifier, tmp
         clf = load_classifier("digits", cache_dir=tmp_path)
     assert count_fits == ["digits"]
     assert len(record) == 1 and "\n" not in str(record[0].message)
-    assert clf.path == path and generated.ImageClassifier.load(path).fingerprint == clf.fingerprint
+    assert clf.path == path and classifier.ImageClassifier.load(path).fingerprint == clf.fingerprint
 
     # A truncated file (a write cut short by something other than qhvae) is damage too.
     path.write_bytes(path.read_bytes()[:200])
@@ -221,21 +221,23 @@ def test_a_cache_that_cannot_be_written_is_warned_about_and_the_classifier_still
 
 def test_changed_data_or_architecture_means_another_cache_file(monkeypatch, tmp_path):
     train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
-    fp = generated.training_fingerprint(train, test)
-    assert fp == generated.training_fingerprint(load_dataset("digits", "train"), test)
+    fp = classifier.training_fingerprint(train, test)
+    assert fp == classifier.training_fingerprint(load_dataset("digits", "train"), test)
     relabelled = Dataset(train.images, np.roll(train.labels, 1), "digits", "train")
     fewer = train.take(1000)
-    assert len({fp, generated.training_fingerprint(relabelled, test), generated.training_fingerprint(fewer, test)}) == 3
-    path = generated.classifier_cache_path("digits", fp, 0, tmp_path)
-    assert path != generated.classifier_cache_path("digits", fp, 1, tmp_path)
-    monkeypatch.setattr(generated, "ARCHITECTURE_VERSION", generated.ARCHITECTURE_VERSION + 1)
-    assert path != generated.classifier_cache_path("digits", fp, 0, tmp_path)
+    assert (
+        len({fp, classifier.training_fingerprint(relabelled, test), classifier.training_fingerprint(fewer, test)}) == 3
+    )
+    path = classifier.classifier_cache_path("digits", fp, 0, tmp_path)
+    assert path != classifier.classifier_cache_path("digits", fp, 1, tmp_path)
+    monkeypatch.setattr(classifier, "ARCHITECTURE_VERSION", classifier.ARCHITECTURE_VERSION + 1)
+    assert path != classifier.classifier_cache_path("digits", fp, 0, tmp_path)
 
 
 def test_a_file_of_another_architecture_version_is_refused(digits_classifier, tmp_path, monkeypatch):
     path = digits_classifier.save(tmp_path / "c.npz")
     assert ImageClassifier.load(path).fingerprint == digits_classifier.fingerprint
-    monkeypatch.setattr(generated, "ARCHITECTURE_VERSION", generated.ARCHITECTURE_VERSION + 1)
+    monkeypatch.setattr(classifier, "ARCHITECTURE_VERSION", classifier.ARCHITECTURE_VERSION + 1)
     with pytest.raises(DataError, match="architecture version"):
         ImageClassifier.load(path)
 

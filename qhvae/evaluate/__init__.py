@@ -4,14 +4,13 @@ The likelihood functions need TensorFlow and are imported on first use, so that
 ``qhvae.evaluate.log_partition`` stays light.
 """
 
+from .classifier import ImageClassifier, load_classifier
 from .generated import (
     ClassSampleAccuracy,
     GeneratedImageMeasures,
-    ImageClassifier,
     class_sample_accuracy,
     frechet_distance,
     generated_image_measures,
-    load_classifier,
 )
 from .partition import LOG_PARTITION_METHODS, LogPartition, log_partition
 
