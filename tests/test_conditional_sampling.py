@@ -119,6 +119,29 @@ def test_pa_conditions_match_enumeration_and_give_log_z_per_condition():
         assert abs(log_z[cid] - truth) < 5 * calls[0].info["log_z_stderr_per_condition"][cid] + 0.02
 
 
+@pytest.mark.slow
+def test_pa_native_per_chain_biases_match_enumeration_and_give_log_z_per_condition():
+    """Biases without clamps take PA's own path: every condition one population of one anneal."""
+    sampler = qhvae.get_sampler("pa", graph=GRAPH)
+    which, biases, _, _, table = conditions_mixed(300)
+    no_clamp = np.zeros(L, bool)
+    calls = [sampler.sample_bm(BM, 900, seed=200 + c, conditions=ChainConditions.build(900, L, biases=biases))
+             for c in range(30)]
+    assert "num_steps" in calls[0].info  # one anneal, not one per condition
+    for k in range(3):
+        batches = np.stack([r.samples[which == k] for r in calls])
+        target = brute_force_target(BM, table[0][k], no_clamp, np.zeros(L, np.uint8), f"pa condition {k}")
+        report = check_batched(batches, target)
+        assert report.passed, report
+    groups = ChainConditions.build(900, L, biases=biases).groups()
+    for call in calls[:5]:
+        log_z, stderr = call.info["log_z_per_condition"], call.info["log_z_stderr_per_condition"]
+        for cid, chains in groups:
+            k = int(which[chains[0]])
+            truth = brute_force_target(BM, table[0][k], no_clamp, np.zeros(L, np.uint8), "").log_z
+            assert abs(log_z[cid] - truth) < 5 * stderr[cid] + 0.02, (k, log_z[cid], truth, stderr[cid])
+
+
 def test_gibbs_chains_stay_persistent_per_condition():
     """Successive calls continue each condition's chains even as its biases change (training)."""
     sampler = qhvae.get_sampler("gibbs", graph=GRAPH, num_sweeps=1, burn_in=50)
