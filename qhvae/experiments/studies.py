@@ -408,6 +408,16 @@ _HEADLINE = dict(dataset="mnist", train_limit=None, network="fc", network_option
 #: cores, six hours per run; with these settings it takes about 0.1 s.
 _HEADLINE_ANNEALER = {"noise_profile": "low", "num_sweeps": 64, "estimate_every": 10}
 
+
+def _headline_budgets(cpu_description: str) -> dict[str, BudgetChange]:
+    """The ``cpu``, ``mnist`` and ``paper`` budgets of the studies run at the headline's budget."""
+    return {
+        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=cpu_description),
+        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
+        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
+                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
+    }
+
 _add(Experiment(
     name="headline",
     title="The headline on full MNIST: a Boltzmann prior vs independent Bernoulli units",
@@ -444,12 +454,9 @@ _add(Experiment(
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5)),
         # the paper's 288 units (graphs={}: the families' defaults)
-        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+        **_headline_budgets((
             f"two CPU cores, under an hour per run: full MNIST (50,000 training images, all 10,000 test "
             f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
-        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
-        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
-                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
 ))
 
@@ -492,12 +499,9 @@ _add(Experiment(
     columns=("log_likelihood", "elbo", "active_units", "weight_l1"),
     budgets={
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64)),
-        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+        **_headline_budgets((
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
             f"networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
-        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
-        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
-                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
     reuses_records_of=("headline",),
 ))
@@ -545,12 +549,9 @@ _add(Experiment(
     budgets={
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5)),
-        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+        **_headline_budgets((
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images, 1,000 generated "
             f"images per class), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
-        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
-        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
-                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
 ))
 
@@ -599,12 +600,9 @@ _add(Experiment(
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5),
                               graphs={"rbm": {"n_left": 144}, "chimera": {"m": 6}}),
-        "cpu": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description=(
+        **_headline_budgets((
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
             f"networks, 288 qubits (144 latents where hidden), {HEADLINE_EPOCHS} epochs, 3 seeds")),
-        "mnist": BudgetChange(config=_HEADLINE, seeds=3, graphs={}, description="as cpu"),
-        "paper": BudgetChange(config=dict(_HEADLINE, epochs=2000, track_every_epochs=20), graphs={},
-                              description="the paper's 2000 epochs with fully connected networks (a GPU's work)"),
     },
     reuses_records_of=("headline",),
 ))
