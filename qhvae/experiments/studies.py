@@ -454,9 +454,9 @@ _add(Experiment(
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5)),
         # the paper's 288 units (graphs={}: the families' defaults)
-        **_headline_budgets((
+        **_headline_budgets(
             f"two CPU cores, under an hour per run: full MNIST (50,000 training images, all 10,000 test "
-            f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
+            f"images), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds"),
     },
 ))
 
@@ -499,9 +499,9 @@ _add(Experiment(
     columns=("log_likelihood", "elbo", "active_units", "weight_l1"),
     budgets={
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64)),
-        **_headline_budgets((
+        **_headline_budgets(
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
-            f"networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
+            f"networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds"),
     },
     reuses_records_of=("headline",),
 ))
@@ -549,9 +549,9 @@ _add(Experiment(
     budgets={
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5)),
-        **_headline_budgets((
+        **_headline_budgets(
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images, 1,000 generated "
-            f"images per class), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds")),
+            f"images per class), fully connected networks, 288 latent units, {HEADLINE_EPOCHS} epochs, 3 seeds"),
     },
 ))
 
@@ -600,9 +600,9 @@ _add(Experiment(
         "smoke": BudgetChange(config=dict(network="fc", network_options={"hidden": [32]}, num_negative_samples=64,
                                           kl_anneal_fraction=0.5),
                               graphs={"rbm": {"n_left": 144}, "chimera": {"m": 6}}),
-        **_headline_budgets((
+        **_headline_budgets(
             f"as the headline: full MNIST (50,000 training images, all 10,000 test images), fully connected "
-            f"networks, 288 qubits (144 latents where hidden), {HEADLINE_EPOCHS} epochs, 3 seeds")),
+            f"networks, 288 qubits (144 latents where hidden), {HEADLINE_EPOCHS} epochs, 3 seeds"),
     },
     reuses_records_of=("headline",),
 ))
