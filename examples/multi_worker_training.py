@@ -17,8 +17,24 @@ lower-variance estimate of the same expectation at no extra cost per worker). Pe
 samplers (block Gibbs) keep one set of chains per worker. Worker 0 (the chief) writes the
 results; ``--out`` of the others is for their own record.
 
+The same holds for the other kinds of prior:
+
+- ``--conditional`` trains a class-conditional model (``QVAE(num_classes=C)``, ``C`` from the
+  training labels) on ``(images, labels)`` batches. Each worker's negative phase samples
+  every class in one sampler call, with the label couplings ``U`` all-reduced as any weight.
+- ``--hidden FRACTION`` hides that fraction of the prior's units (graph option ``hidden``,
+  see docs/hidden.md); ``--hidden-from color`` (default) takes them from a colour class
+  (uncoupled hidden units, exact free energy), ``--hidden-from random`` at random (coupled:
+  each worker samples ``h | zeta`` in its own training step).
+
+For instance, a conditional model with coupled hidden units::
+
+    python examples/multi_worker_training.py --conditional --hidden 0.5 --hidden-from random
+
 Without ``TF_CONFIG`` the script trains on this machine alone. The checks in
-``tests/test_multi_worker.py`` start two workers on localhost with this script.
+``tests/test_multi_worker.py`` start two workers on localhost with this script. Every worker
+writes ``initial.npz`` and ``weights.npz`` (its weights before and after training, keyed by
+variable path, e.g. ``qvae/prior/u``) and ``worker.json`` under ``--out``.
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 from qhvae.data import load_dataset  # noqa: E402
+from qhvae.training.inputs import num_classes_of  # noqa: E402
 from qhvae.vae import QVAE  # noqa: E402
 
 
@@ -48,6 +65,14 @@ def main(argv=None) -> None:
     parser.add_argument("--num-negative-samples", type=int, default=200, help="model samples per step and worker")
     parser.add_argument("--sampler", default="gibbs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--conditional", action="store_true",
+                        help="train a class-conditional model (num_classes from the training labels) on "
+                             "(images, labels) batches")
+    parser.add_argument("--hidden", type=float, default=None, metavar="FRACTION",
+                        help="hide this fraction (0 to 1) of the prior's units (graph option hidden)")
+    parser.add_argument("--hidden-from", choices=("color", "random"), default="color",
+                        help="which units --hidden hides: a colour class first (uncoupled hidden units, the "
+                             "default) or a random choice (coupled hidden units)")
     parser.add_argument("--out", default="multi-worker-run")
     args = parser.parse_args(argv)
 
@@ -60,29 +85,42 @@ def main(argv=None) -> None:
     train = load_dataset(args.dataset, "train")
     if args.limit:
         train = train.take(args.limit)
-    dataset = train.to_tf(args.global_batch_size, seed=args.seed, drop_remainder=True)
+    num_classes = num_classes_of(train) if args.conditional else 0
+    dataset = train.to_tf(args.global_batch_size, seed=args.seed, drop_remainder=True,
+                          with_labels=bool(num_classes))
     options = tf.data.Options()
     # Each worker reads the whole (small, in-memory) dataset and keeps its shard of every batch.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)
 
     side = train.images.shape[1]
+    graph_kwargs = {"m": 1} if side <= 16 else {}
+    if args.hidden is not None:
+        graph_kwargs.update(hidden=args.hidden, hidden_from=args.hidden_from)
     with strategy.scope():
-        model = QVAE((side, side, 1), "chimera", graph_kwargs={"m": 1} if side <= 16 else None,
+        model = QVAE((side, side, 1), "chimera", graph_kwargs=graph_kwargs,
                      network="fc", network_options={"hidden": [64, 32]}, sampler=args.sampler,
-                     num_negative_samples=args.num_negative_samples, seed=args.seed)
+                     num_negative_samples=args.num_negative_samples, seed=args.seed, num_classes=num_classes)
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = model.fit(dataset, epochs=args.epochs, verbose=2 if worker == 0 else 0)
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "weights.npz", *[np.asarray(v) for v in model.weights])
+    np.savez(out / "initial.npz", **_weights(model))
+    history = model.fit(dataset, epochs=args.epochs, verbose=2 if worker == 0 else 0)
+
+    np.savez(out / "weights.npz", **_weights(model))
     (out / "worker.json").write_text(json.dumps({
         "worker": int(worker), "replicas": int(strategy.num_replicas_in_sync),
         "steps": int(model.optimizer.iterations.numpy()), "sampler_calls": int(model.negative_phase.calls),
         "last_seed": model.negative_phase.last_seed,
         "loss": [float(v) for v in history.history["loss"]],
+        "num_classes": int(model.num_classes), "num_latent": int(model.graph.num_latent),
+        "num_hidden": int(model.graph.num_hidden), "hidden_coupled": bool(model.graph.hidden_coupled),
     }))
+
+
+def _weights(model) -> dict[str, np.ndarray]:
+    """The model's weights by variable path (``qvae/prior/u``: the label couplings of a conditional model)."""
+    return {v.path: np.asarray(v) for v in model.weights}
 
 
 if __name__ == "__main__":

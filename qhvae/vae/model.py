@@ -578,6 +578,22 @@ class QVAE(keras.Model):
         with self._input_errors():
             return super().evaluate(*args, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a distribution strategy Keras (TensorFlow backend) builds what is unbuilt from
+        # the first batch after reducing it with strategy.reduce, which takes one tensor, not a
+        # nest (keras-team/keras#20329): a conditional model's (images, labels) batches fail
+        # there with more than one worker. Only the batch's shapes and dtypes are used, so give
+        # Keras every distributed value's first local copy instead.
+        strategy = getattr(self, "_distribute_strategy", None)
+        if iterator is not None and strategy is not None:
+            for _, _, it in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda v: strategy.experimental_local_results(v)[0]
+                    if isinstance(v, tf.distribute.DistributedValues) else v, next(it))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def _model_samples(self):
         # Under a distribution strategy every replica draws a whole negative phase of its own
         # (its own seeds, see NegativePhase.seed_for); the all-reduce then averages the
