@@ -166,6 +166,12 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", None, _StoreOnce)
         self.register("action", "store", _StoreOnce)
 
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if "_given" in vars(namespace):
+            del namespace._given  # _StoreOnce's record of this parse, not an option
+        return namespace, extras
+
 
 def _non_negative_int(text: str) -> int:
     """argparse type of seeds and counts that may be 0 (argparse names the option in its message)."""
@@ -429,7 +435,7 @@ def _add_config_arguments(p: argparse.ArgumentParser) -> None:
         else:
             annotation = str(f.type)
             cast = int if annotation.startswith("int") else float if annotation.startswith("float") else str
-            if f.name == "seed":
+            if cast is int and f.metadata.get("minimum") == 0:
                 cast = _non_negative_int
             metavar = f.metadata["metavar"] or flag.lstrip("-").upper().replace("-", "_")
             p.add_argument(flag, dest=f.name, type=cast, metavar=metavar, help=text)

@@ -62,7 +62,7 @@ _NO_EARLIER = object()
 
 def option(default: Any = dataclasses.MISSING, *, flag: str | None = None, help: str = "", resumable: bool = False,
            earlier: Any = _NO_EARLIER, cli: str = "value", metavar: str | None = None,
-           default_factory: Any = dataclasses.MISSING):
+           default_factory: Any = dataclasses.MISSING, minimum: int | None = None):
     """A :class:`TrainConfig` field with everything the rest of qhvae derives from it.
 
     The command line's argument, the resume rules and the run names are generated from
@@ -81,8 +81,11 @@ def option(default: Any = dataclasses.MISSING, *, flag: str | None = None, help:
             (repeatable ``KEY=VALUE``), ``switch`` (a flag that sets ``True``) or
             ``negate`` (a flag that sets ``False``).
         metavar: the value's name in the help.
+        minimum: the smallest value an integer option takes on the command line (0: the
+            command line refuses negative values as it parses them).
     """
-    metadata = {"flag": flag, "help": help, "resumable": resumable, "cli": cli, "metavar": metavar}
+    metadata = {"flag": flag, "help": help, "resumable": resumable, "cli": cli, "metavar": metavar,
+                "minimum": minimum}
     if earlier is not _NO_EARLIER:
         metadata["earlier"] = earlier
     if default_factory is not dataclasses.MISSING:
@@ -190,7 +193,7 @@ class TrainConfig:
     base_filters: int = option(16, flag="--base-filters",
                                help="with --network conv: convolution width (default {default}; paper 32)")
     hidden: int = option(128, flag="--hidden", help="with --network conv: dense width (default {default}; paper 512)")
-    seed: int = option(0, flag="--seed", help="default {default}")
+    seed: int = option(0, flag="--seed", minimum=0, help="default {default}")
     prefetch: bool = option(False, flag="--prefetch", cli="switch",
                             help="draw the next negative phase while a step trains")
     checkpoint_every_steps: int | None = option(None, flag="--checkpoint-every", resumable=True, metavar="STEPS",
