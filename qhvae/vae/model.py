@@ -631,7 +631,11 @@ class QVAE(keras.Model):
             # d(-log Z)/dtheta = E_model[dE/dtheta]: the surrogate's gradient is positive
             # phase (through the bound) minus negative phase (this term).
             loss = -bound - self.kl_weight.value * negative
-        grads = tape.gradient(loss, self.trainable_variables)
+            # Under a distribution strategy the optimizer sums the replicas' gradients (Keras's own
+            # losses divide by the replicas for it): divide too, so that they average.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = loss / replicas if replicas > 1 else loss
+        grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         return self._update_metrics(loss, bound, recon, labels)
 
