@@ -1,5 +1,6 @@
 """TensorBoard logs: what ``qhvae train`` writes, read back with TensorBoard's own event reader."""
 
+import json
 import os
 from pathlib import Path
 
@@ -128,3 +129,23 @@ def test_pictures_leave_the_training_sampler_alone(tmp_path):
     assert before.keys() == after.keys()
     for key in before:
         np.testing.assert_array_equal(before[key], after[key], err_msg=key)
+
+
+@pytest.mark.slow
+def test_a_conditional_run_with_hidden_units_logs_one_grid_per_class_and_tracks_its_test_set(tmp_path, tiny_run):
+    """The conditional QVAE with coupled hidden units through the whole run: training with its test set
+    tracked, one TensorBoard grid per class, the Gibbs chain, and the final evaluation."""
+    config = tiny_run(dataset="digits", epochs=1, conditional=True, num_negative_samples=20,
+                      graph_options={"m": 1, "hidden": 0.5, "hidden_from": "random"}, eval_num_images=10,
+                      eval_num_samples=4, eval_log_z_replicas=64, track_every_epochs=1, track_num_images=8,
+                      track_num_samples=4, track_log_z_replicas=64)
+    out = tmp_path / "run"
+    train_run(TrainConfig(**config), out)
+    runs = read_events(out / "tensorboard")
+    tags = set().union(*(set(acc.Tags().get("tensors", [])) | set(acc.Tags().get("images", []))
+                         for acc in runs.values()))
+    assert {f"prior_samples/class_{y}" for y in range(10)} | {"gibbs_chain"} <= tags, sorted(tags)
+    assert "test_log_likelihood" in (out / "history.csv").read_text().splitlines()[0]
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert evaluation["conditional"] and evaluation["hidden_units"] == 4 and evaluation["hidden_coupled"]
+    assert evaluation["units"] == 4 and np.isfinite(evaluation["log_likelihood"])
