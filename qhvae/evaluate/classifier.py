@@ -60,6 +60,7 @@ from ..exceptions import DataError, DataNotFoundError, QhvaeError, UnknownNameEr
 
 __all__ = [
     "ARCHITECTURE_VERSION",
+    "as_class_labels",
     "ImageClassifier",
     "classifier_cache_path",
     "default_cache_dir",
@@ -115,8 +116,16 @@ def _as_image_array(images: Any, name: str) -> np.ndarray:
         raise DataError(str(exc)) from exc
 
 
-def _as_labels(labels: Any, n: int, num_classes: int, name: str = "labels") -> np.ndarray:
-    """Integer class labels ``(n,)`` in ``[0, num_classes)``; one-hot rows ``(n, C)`` are accepted too."""
+def as_class_labels(labels: Any, n: int, num_classes: int, name: str = "labels") -> np.ndarray:
+    """Integer class labels ``(n,)`` in ``[0, num_classes)``; one-hot rows ``(n, C)`` are accepted too.
+
+    Raises:
+        DataError: anything else, named by ``name``.
+
+    Example:
+        >>> as_class_labels([[0, 1], [1, 0]], 2, 2).tolist()
+        [1, 0]
+    """
     arr = np.asarray(labels)
     if arr.ndim == 2 and arr.shape[1] == num_classes and arr.dtype.kind in "biuf":
         if not np.all((arr == 0) | (arr == 1)) or not np.all(arr.sum(axis=1) == 1):
@@ -277,7 +286,7 @@ class ImageClassifier:
             0.882...
         """
         x = self._images(images)
-        y = _as_labels(labels, len(x), self.num_classes)
+        y = as_class_labels(labels, len(x), self.num_classes)
         return float(np.mean(self.predict_labels(x) == y))
 
     # -- training --------------------------------------------------------------------
@@ -323,7 +332,7 @@ class ImageClassifier:
                     f"(mnist, fashion_mnist, digits)"
                 )
         images = self._images(train)
-        labels = _as_labels(train.labels, len(images), self.num_classes, f"{train.name}/{train.split} labels")
+        labels = as_class_labels(train.labels, len(images), self.num_classes, f"{train.name}/{train.split} labels")
         steps_per_epoch = math.ceil(len(images) / batch_size)
         if epochs is None:
             epochs = max(MIN_EPOCHS, math.ceil(MIN_STEPS / steps_per_epoch))

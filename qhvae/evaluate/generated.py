@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from .classifier import ImageClassifier, _as_labels
+from .classifier import ImageClassifier, as_class_labels
 
 __all__ = [
     "ClassSampleAccuracy",
@@ -172,7 +172,7 @@ def class_sample_accuracy(classifier: ImageClassifier, images: Any, labels: Any)
         (0.87, 0.81)
     """
     x = classifier._images(images)
-    y = _as_labels(labels, len(x), classifier.num_classes)
+    y = as_class_labels(labels, len(x), classifier.num_classes)
     predicted = classifier.predict_labels(x)
     c = classifier.num_classes
     confusion = np.bincount(y * c + predicted, minlength=c * c).reshape(c, c).astype(np.int64)
