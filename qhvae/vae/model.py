@@ -22,7 +22,6 @@ As in the paper (GumBolt), ``log q`` and ``E`` are evaluated at the relaxed ``ze
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 from typing import Any, Sequence
@@ -31,13 +30,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..data.arrays import RANGE_ATOL, check_image_batch, image_batch_shape_problem
-from ..exceptions import ConfigError, DataError
+from ..exceptions import ConfigError
 from ..samplers.base import BoltzmannSampler
 from ..topology import LatentGraph, by_name
 from ..validation import check_image_shape, check_int, check_num_negative_samples, check_real
+from .batches import CheckedBatches
 from .negative import NegativePhase, resolve_sampler
 from .networks import make_networks, resolve_network_options
+from .ops import uniform_draws
 from .prior import BoltzmannPrior, graph_from_config, graph_to_config
 
 __all__ = ["QVAE", "DEFAULT_TAU", "bernoulli_log_likelihood"]
@@ -81,29 +81,8 @@ def _across_workers() -> bool:
             and strategy.extended._in_multi_worker_mode())
 
 
-def _uniform(shape, minval: float = 0.0, maxval: float = 1.0):
-    """Uniform draws that neither leak in eager mode nor change the traced training step.
-
-    Under a global seed (``tf.random.set_seed``, which ``keras.utils.set_random_seed`` and
-    so every run sets), each eager ``tf.random.uniform`` call gets a new op seed and with it
-    a new kernel that TensorFlow caches for the life of the process
-    (tensorflow/tensorflow#37252): about 10 MB per call here, 25 GB over one full-MNIST
-    evaluation. Eager calls (evaluation, sampling, the test-set tracker) therefore use the
-    stateless op, whose seed is an input rather than an attribute, with the very seed pair
-    TensorFlow would have used (so ``tf.random.set_seed`` still makes them reproducible);
-    traced calls (the training step) keep the graph's own op seed.
-    """
-    if tf.executing_eagerly():
-        global_seed, op_seed = tf.compat.v1.get_seed(None)
-        if global_seed is None:  # no global seed: TensorFlow's draws would not repeat either
-            seed = np.random.randint(0, 2**31 - 1, size=2)
-        else:
-            seed = (global_seed, op_seed)
-        return tf.random.stateless_uniform(shape, seed, minval, maxval)
-    return tf.random.uniform(shape, minval, maxval)
-
 @keras.saving.register_keras_serializable(package="qhvae")
-class QVAE(keras.Model):
+class QVAE(CheckedBatches, keras.Model):
     """Discrete-latent VAE with a Boltzmann-machine prior on a (hardware) graph.
 
     Plain ``model.compile(optimizer)`` then ``model.fit(dataset)`` trains it: every step
@@ -253,8 +232,9 @@ class QVAE(keras.Model):
                                             prefetch=self.prefetch, seed=seed, num_classes=num_classes)
         if num_classes:
             self._chain_labels = tf.constant(self.negative_phase.chain_labels, tf.int32)
-            chains_per_class = np.bincount(np.arange(self.num_negative_samples) * num_classes // self.num_negative_samples,
-                                           minlength=num_classes)  # NegativePhase.chain_labels' blocks
+            # NegativePhase.chain_labels' blocks
+            blocks = np.arange(self.num_negative_samples) * num_classes // self.num_negative_samples
+            chains_per_class = np.bincount(blocks, minlength=num_classes)
             self._chains_per_class = tf.constant(chains_per_class, tf.float32)
         self.build((None,) + image_shape)
 
@@ -321,9 +301,9 @@ class QVAE(keras.Model):
             # tfp.distributions.RelaxedBernoulli: with tau = 1/7 its samples saturate to
             # exactly 0 or 1 and its reparameterized gradient is then NaN (measured: ~1% of
             # units per batch), which poisons the whole step. Clipping rho keeps logit(rho) finite.
-            rho = _uniform(tf.shape(logits), 1e-6, 1.0 - 1e-6)
+            rho = uniform_draws(tf.shape(logits), 1e-6, 1.0 - 1e-6)
             return tf.sigmoid((tf.math.log(rho) - tf.math.log1p(-rho) + logits) / self.tau)
-        return tf.cast(_uniform(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
+        return tf.cast(uniform_draws(tf.shape(logits)) < tf.sigmoid(logits), logits.dtype)
 
     def posterior(self, x, num_samples=1, training=False, relaxed=True, deterministic=False, labels=None):
         """Draws from the hierarchical posterior ``q(z1|x) q(z2|zeta1, x)``.
@@ -433,32 +413,8 @@ class QVAE(keras.Model):
         return self.graph.num_latent
 
     def _prior_energy(self, zeta, labels, relaxed: bool):
-        """The prior's term of the log weights, ``E(zeta)`` with all units latent; with hidden units:
-
-        - not coupled to each other: the exact free energy ``F(zeta)`` (:meth:`BoltzmannPrior.free_energy`);
-        - coupled, training (``relaxed``): ``E(zeta, h)`` at ``h ~ p(h | zeta)`` drawn by clamped
-          block Gibbs and held constant. Its gradient is an unbiased estimate of ``F``'s, for the
-          prior's parameters and the encoder alike (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``); its
-          value is ``F`` plus the conditional entropy of ``h`` on average, so the bound that
-          training logs is looser than the model's.
-        - coupled, evaluation (discrete ``z``): ``E(z, h) + log r(h | z)`` with ``h`` drawn from
-          the mean-field proposal ``r`` (:meth:`BoltzmannPrior.hidden_mean_field`), so that
-          ``exp(-log w)`` is an unbiased estimate over ``(z, h)`` jointly: the importance-weighted
-          log-likelihood stays a stochastic lower bound that tightens as ``K`` grows, with the
-          hidden units' sampling error inside its per-image spread.
-        """
-        if self.graph.hidden is None:
-            return self.prior(zeta, labels)
-        if not self.graph.hidden_coupled:
-            return self.prior.free_energy(zeta, labels)
-        if relaxed:
-            h = tf.stop_gradient(self.prior.sample_hidden(tf.stop_gradient(zeta), labels, self.hidden_sweeps,
-                                                          uniform=_uniform))
-            return self.prior.joint_energy(zeta, h, labels)
-        means = tf.clip_by_value(self.prior.hidden_mean_field(zeta, labels), 1e-6, 1.0 - 1e-6)
-        h = tf.cast(_uniform(tf.shape(means)) < means, means.dtype)
-        log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
-        return self.prior.joint_energy(zeta, h, labels) + log_r
+        """The prior's term of the log weights (:meth:`BoltzmannPrior.latent_energy`)."""
+        return self.prior.latent_energy(zeta, labels, relaxed, self.hidden_sweeps)
 
     def _bound(self, x, training, labels=None):
         """``L_{K,D} + kl_weight * log Z`` (the part computable without ``log Z``) and the reconstruction."""
@@ -491,108 +447,6 @@ class QVAE(keras.Model):
         return tf.sigmoid(self.decode_logits(zeta, training=training))
 
     # -- training ------------------------------------------------------------------------
-
-    def _images(self, data):
-        """The batch's images as float32, checked as ``qhvae train`` checks its data.
-
-        The shape is checked when the step is traced (no cost per step); the values (finite,
-        in [0, 1]) by three reductions over the batch, and only a batch that fails them is
-        handed to Python (:meth:`_refuse_batch`) to say why. The step's outputs depend on
-        the check, so a refused batch changes no weight.
-        """
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        problem = image_batch_shape_problem(tuple(x.shape), self.image_shape)
-        if problem:
-            raise DataError(problem)
-        x = tf.convert_to_tensor(x)
-        images = tf.cast(x, tf.float32)
-        fits = tf.reduce_all(tf.math.is_finite(images))
-        fits = tf.logical_and(fits, tf.reduce_min(images) >= -RANGE_ATOL)
-        fits = tf.logical_and(fits, tf.reduce_max(images) <= 1.0 + RANGE_ATOL)
-        checked = tf.cond(fits, lambda: tf.constant(True),
-                          lambda: tf.numpy_function(self._refuse_batch, [x], tf.bool, stateful=False))
-        with tf.control_dependencies([checked]):
-            return tf.identity(images)
-
-    def _labels(self, data):
-        """The batch's labels as int32 (a class-conditional model), checked to be classes of the model;
-        ``None`` for an unconditional model (which ignores any labels a dataset yields)."""
-        if not self.num_classes:
-            return None
-        if not isinstance(data, (tuple, list)) or len(data) < 2 or data[1] is None:
-            raise DataError(f"this QVAE is class-conditional ({self.num_classes} classes): it trains and is "
-                            "evaluated on (images, labels) batches, e.g. Dataset.to_tf(batch_size, "
-                            "with_labels=True); this batch has no labels")
-        y = tf.convert_to_tensor(data[1])
-        if y.dtype.is_floating or y.dtype.is_bool or y.shape.rank != 1:
-            raise DataError(f"labels must be a 1-d integer array (one class per image), got {y.dtype.name} of "
-                            f"shape {tuple(y.shape)}")
-        labels = tf.cast(y, tf.int32)
-        fits = tf.logical_and(tf.reduce_all(labels >= 0), tf.reduce_all(labels < self.num_classes))
-        checked = tf.cond(fits, lambda: tf.constant(True),
-                          lambda: tf.numpy_function(self._refuse_labels, [labels], tf.bool, stateful=False))
-        with tf.control_dependencies([checked]):
-            return tf.identity(labels)
-
-    def _refuse_labels(self, labels: np.ndarray) -> np.bool_:
-        bad = labels[(labels < 0) | (labels >= self.num_classes)]
-        self._input_error = DataError(f"labels must be classes 0 to {self.num_classes - 1} of this "
-                                      f"{self.num_classes}-class model, got {sorted(set(bad.tolist()))[:5]}")
-        raise self._input_error
-
-    def _refuse_batch(self, batch: np.ndarray) -> np.bool_:
-        """Raise the :class:`~qhvae.exceptions.DataError` (a ValueError) that says what is wrong
-        with ``batch`` (kept for :meth:`fit`)."""
-        try:
-            check_image_batch(batch, self.image_shape)
-        except ValueError as exc:
-            self._input_error = DataError(str(exc))
-            raise self._input_error from None
-        return np.bool_(True)  # within RANGE_ATOL of what the graph's test allowed: fine after all
-
-    @contextlib.contextmanager
-    def _input_errors(self):
-        """Raise a refused batch's :class:`ValueError` itself rather than the TensorFlow error around it."""
-        self._input_error = None
-        try:
-            yield
-        except tf.errors.OpError:
-            error, self._input_error = getattr(self, "_input_error", None), None
-            if error is None:
-                raise
-            raise error from None
-        except DataError:
-            # Refused while the step was traced: that trace is unfinished, and Keras would reuse
-            # its function, which may not create variables (the optimizer's) on a later call.
-            self.train_function = self.test_function = None
-            raise
-
-    def fit(self, *args, **kwargs):
-        """Keras's ``fit``; a batch the model cannot take (its shape, NaN, values outside [0, 1])
-        is a :class:`ValueError` that says what the model expects."""
-        with self._input_errors():
-            return super().fit(*args, **kwargs)
-
-    def evaluate(self, *args, **kwargs):
-        """Keras's ``evaluate``, with :meth:`fit`'s checks of the batches."""
-        with self._input_errors():
-            return super().evaluate(*args, **kwargs)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a distribution strategy Keras (TensorFlow backend) builds what is unbuilt from
-        # the first batch after reducing it with strategy.reduce, which takes one tensor, not a
-        # nest (keras-team/keras#20329): a conditional model's (images, labels) batches fail
-        # there with more than one worker. Only the batch's shapes and dtypes are used, so give
-        # Keras every distributed value's first local copy instead.
-        strategy = getattr(self, "_distribute_strategy", None)
-        if iterator is not None and strategy is not None:
-            for _, _, it in iterator:
-                data_batch = keras.tree.map_structure(
-                    lambda v: strategy.experimental_local_results(v)[0]
-                    if isinstance(v, tf.distribute.DistributedValues) else v, next(it))
-                break
-            iterator = None
-        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def _model_samples(self):
         # Under a distribution strategy every replica draws a whole negative phase of its own

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..topology import LatentGraph
+from .ops import uniform_draws
 
 __all__ = ["BoltzmannPrior", "graph_to_config", "graph_from_config"]
 
@@ -262,6 +263,34 @@ class BoltzmannPrior(keras.layers.Layer):
                         local = local + tf.matmul(h[d], blocks[d, c])
                 h[c] = tf.cast(uniform(tf.shape(local)) < tf.sigmoid(-local), self.b.dtype)
         return tf.gather(tf.concat(h, axis=-1), self._class_order, axis=-1)
+
+    def latent_energy(self, zeta, labels=None, relaxed: bool = True, sweeps: int = 10):
+        """The prior's term of a QVAE's log weights for latents ``zeta``: ``E(zeta)`` with all units
+        latent; with hidden units:
+
+        - not coupled to each other: the exact free energy ``F(zeta)`` (:meth:`free_energy`);
+        - coupled, training (``relaxed``): ``E(zeta, h)`` at ``h ~ p(h | zeta)`` drawn by clamped
+          block Gibbs and held constant. Its gradient is an unbiased estimate of ``F``'s, for the
+          prior's parameters and the encoder alike (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``); its
+          value is ``F`` plus the conditional entropy of ``h`` on average, so the bound that
+          training logs is looser than the model's.
+        - coupled, evaluation (discrete ``z``): ``E(z, h) + log r(h | z)`` with ``h`` drawn from
+          the mean-field proposal ``r`` (:meth:`hidden_mean_field`), so that
+          ``exp(-log w)`` is an unbiased estimate over ``(z, h)`` jointly: the importance-weighted
+          log-likelihood stays a stochastic lower bound that tightens as ``K`` grows, with the
+          hidden units' sampling error inside its per-image spread.
+        """
+        if self.graph.hidden is None:
+            return self(zeta, labels)
+        if not self.graph.hidden_coupled:
+            return self.free_energy(zeta, labels)
+        if relaxed:
+            h = tf.stop_gradient(self.sample_hidden(tf.stop_gradient(zeta), labels, sweeps, uniform=uniform_draws))
+            return self.joint_energy(zeta, h, labels)
+        means = tf.clip_by_value(self.hidden_mean_field(zeta, labels), 1e-6, 1.0 - 1e-6)
+        h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
+        log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
+        return self.joint_energy(zeta, h, labels) + log_r
 
     def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
