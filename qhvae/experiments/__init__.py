@@ -1,10 +1,14 @@
 """The paper's experiments as runnable studies: ``qhvae experiment NAME``.
 
 :data:`EXPERIMENTS` holds the paper's six studies (``connectivity``, ``mapping``, ``samplers``,
-``noise``, ``datasets``, ``modes``), the ``headline`` study (Chimera vs Bernoulli on full
-MNIST) and the ``recipe`` study (the headline's fast arms with longer KL warm-ups);
-:func:`run_experiment` trains their runs resumably and writes tables (CSV, Markdown with the paper's claims checked) and plots.
-The modules: :mod:`~qhvae.experiments.studies` (the studies as data),
+``noise``, ``datasets``, ``modes``) and four at the headline's budget: the ``headline`` study
+(Chimera vs Bernoulli on full MNIST), the ``recipe`` study (the headline's fast arms with longer
+KL warm-ups), the ``conditional`` study (class-conditional priors) and the ``hidden`` study
+(hidden units in the prior); :func:`run_experiment` trains their runs resumably and writes
+tables (CSV, Markdown with the paper's claims checked) and plots.
+The modules: :mod:`~qhvae.experiments.design` (what a study is made of: arms, claims,
+budgets), :mod:`~qhvae.experiments.studies` (the paper's studies as data, and every study by
+name), :mod:`~qhvae.experiments.headline_studies` (the studies at the headline's budget),
 :mod:`~qhvae.experiments.runner` (planning and running), :mod:`~qhvae.experiments.analysis`
 (results, statistics, claims) and :mod:`~qhvae.experiments.report` (tables and figures).
 
@@ -14,7 +18,7 @@ Keras and TensorFlow) on first use, so listing the studies stays quick.
 Example:
     >>> from qhvae.experiments import EXPERIMENTS
     >>> sorted(EXPERIMENTS)
-    ['connectivity', 'datasets', 'headline', 'mapping', 'modes', 'noise', 'recipe', 'samplers']
+    ['conditional', 'connectivity', 'datasets', 'headline', 'hidden', 'mapping', 'modes', 'noise', 'recipe', 'samplers']
 """
 
 from __future__ import annotations
