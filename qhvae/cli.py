@@ -10,20 +10,21 @@ Subcommands:
     sample      a PNG grid of images decoded from prior samples of a run
     gibbs-chain one block-Gibbs chain on a run's prior, decoded frame by frame (Fig. 10)
     experiment  one of the studies (the paper's connectivity, mapping, samplers, noise, datasets
-                and modes; headline and recipe on full MNIST): trains its runs resumably,
-                writes tables and plots
+                and modes; headline, recipe, conditional and hidden on full MNIST): trains its
+                runs resumably, writes tables and plots
 
-TensorFlow is imported only by the subcommands that need it.
+TensorFlow is imported only by the subcommands that need it. This module holds the commands;
+how they read their options (the parser, ``KEY=VALUE`` values, the training options generated
+from :class:`~qhvae.training.TrainConfig`) is :mod:`qhvae.cli_options`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from rich.console import Console
@@ -31,6 +32,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from . import __version__
+from .cli_options import (
+    Parser,
+    add_config_arguments,
+    add_run_arguments,
+    check_out_file,
+    given_options,
+    non_negative_int,
+    parse_params,
+    sampler_choice,
+)
 from .exceptions import ConfigError, QhvaeError, SamplerError, TrainingDiverged, TrainingFailed
 from .tfutil import quiet_tensorflow_logs
 
@@ -63,48 +74,6 @@ def _cmd_samplers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_value(raw: str) -> object:
-    """One option value: int, float, bool, a comma-separated list of those, or the string itself."""
-    if "," in raw:
-        return [_parse_value(part) for part in raw.split(",") if part]
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            continue
-    return raw
-
-
-def _parse_params(items: Sequence[str], flag: str = "--sampler-option") -> dict:
-    """``key=value`` pairs of the option ``flag``; values parsed by :func:`_parse_value`.
-
-    A key given twice with different values is refused (neither value would be the right one to drop).
-    """
-    params = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"{flag} {item!r} must look like key=value")
-        key, raw = item.split("=", 1)
-        if not key.strip():
-            raise ConfigError(f"{flag} {item!r} has no key before '='; write key=value")
-        value = _parse_value(raw)
-        if key in params and params[key] != value:
-            raise ConfigError(f"{flag} {key} is given twice ({_raw_of(params[key])} and {raw}); give it once")
-        params[key] = value
-    return params
-
-
-def _raw_of(value: object) -> str:
-    """A parsed option value as it was written (for messages)."""
-    if isinstance(value, list):
-        return ",".join(_raw_of(v) for v in value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 def _cmd_demo(args: argparse.Namespace) -> int:
     from . import topology
     from .evaluate.comparison import compare_samplers
@@ -121,7 +90,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             progress.update(task, description=description, completed=next(done))
 
         result = compare_samplers(graph, args.samplers, num_reads=args.num_reads, scale=args.scale, seed=args.seed,
-                                  config=_parse_params(args.option, "--option"), progress=step)
+                                  config=parse_params(args.option, "--option"), progress=step)
     bm, lz = result.machine, result.log_z
     table = Table(title=f"{args.num_reads} samples each")
     for col in ("sampler", "mean energy", "mean z", "seconds"):
@@ -143,58 +112,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # -- training runs (qhvae.training; TensorFlow is imported inside these functions only) -------
 
 
-class _StoreOnce(argparse.Action):
-    """argparse's ``store``, except that an option given twice with different values is refused
-    (which one the user meant cannot be known; argparse would silently keep the last)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        seen = getattr(namespace, "_given", None)
-        if seen is None:
-            seen = {}
-            setattr(namespace, "_given", seen)
-        if self.dest in seen and seen[self.dest] != values:
-            parser.error(f"{option_string} is given twice ({seen[self.dest]} and {values}); give it once")
-        seen[self.dest] = values
-        setattr(namespace, self.dest, values)
-
-
-class _Parser(argparse.ArgumentParser):
-    """The ``qhvae`` parsers: single-valued options refuse a second, different value."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.register("action", None, _StoreOnce)
-        self.register("action", "store", _StoreOnce)
-
-    def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
-        if "_given" in vars(namespace):
-            del namespace._given  # _StoreOnce's record of this parse, not an option
-        return namespace, extras
-
-
-def _non_negative_int(text: str) -> int:
-    """argparse type of seeds and counts that may be 0 (argparse names the option in its message)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    return value
-
-
-def _check_out_file(path: str | None, flag: str = "--out") -> None:
-    """Refuse before any work an output file whose folder cannot be made (a parent is a file)."""
-    if path is None:
-        return
-    for parent in Path(path).parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ConfigError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
-            break
-
-
 def _free_run_dir(base: str) -> Path:
     """``base``, or ``base-2``, ``base-3``... : the first that does not hold a run yet."""
     from .training.rundir import holds_run
@@ -206,25 +123,12 @@ def _free_run_dir(base: str) -> Path:
     return path
 
 
-def _given_options(args: argparse.Namespace) -> dict:
-    """The :class:`~qhvae.training.TrainConfig` fields the user gave on the command line (``KEY=VALUE`` options parsed)."""
-    from .training.config import TrainConfig
-
-    given = {}
-    for f in dataclasses.fields(TrainConfig):
-        flag, value = f.metadata["flag"], getattr(args, f.name, None)
-        if flag is None or value is None or value == []:
-            continue
-        given[f.name] = _parse_params(value, flag) if f.metadata["cli"] == "pairs" else value
-    return given
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     # Everything that can be checked is checked before TensorFlow, the data or the model load.
     from .training.config import DEFAULT_RUN_DIR, RunError, TrainConfig, check_resume_changes, option_flag
     from .training.guard import check_run_dir, check_unlocked
 
-    values = _given_options(args)
+    values = given_options(args)
     if args.resume:
         cli_only = [flag for flag, value in (("--noise-profile", args.noise_profile), ("--out", args.out)) if value]
         if cli_only:
@@ -274,16 +178,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sampler_choice(args: argparse.Namespace) -> tuple[str | None, dict]:
-    """``--sampler`` and its ``--sampler-option``s (options without a sampler are refused, not dropped)."""
-    options = _parse_params(args.sampler_option)
-    if options and not args.sampler:
-        raise ConfigError("--sampler-option configures --sampler; name the sampler too (e.g. --sampler pa)")
-    return args.sampler, options
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    sampler, options = _sampler_choice(args)
+    sampler, options = sampler_choice(args)
     from .training.run_evaluation import evaluate_run
     from .training.rundir import EVALUATION_FILE
 
@@ -330,8 +226,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    name, options = _sampler_choice(args)
-    _check_out_file(args.out)
+    name, options = sampler_choice(args)
+    check_out_file(args.out)
     from .training.run_evaluation import load_run, prior_sampler, write_samples
     from .training.rundir import SAMPLES_FILE
 
@@ -344,7 +240,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_gibbs_chain(args: argparse.Namespace) -> int:
-    _check_out_file(args.out)
+    check_out_file(args.out)
     from .training.run_evaluation import load_run, write_gibbs_chain
     from .training.rundir import CHAIN_FILE
 
@@ -368,7 +264,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             table.add_row(exp.name, exp.figure, ", ".join(a.label for a in exp.arms), str(exp.budget("cpu").seeds))
         console.print(table)
         return 0
-    overrides = _parse_params(args.set, "--set")
+    overrides = parse_params(args.set, "--set")
     for key in ("graph_options", "sampler_options"):
         if isinstance(overrides.get(key), str):
             raise ConfigError(f"--set {key}=... takes no dict; use --set prior/sampler and the arms' own options")
@@ -406,41 +302,6 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0 if not unfinished or args.report_only else 1
 
 
-def _add_run_arguments(p: argparse.ArgumentParser, seed: str, sampler: str) -> None:
-    """The arguments of the commands that work on a trained run with a sampler of its prior
-    (``evaluate`` and ``sample``): RUN, ``--seed``, ``--sampler`` and ``--sampler-option``."""
-    p.add_argument("run", metavar="RUN", help="run directory")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help=f"{seed} (default 0)")
-    p.add_argument("--sampler", help=f"{sampler}. The run's training sampler is never needed")
-    p.add_argument("--sampler-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="configuration of --sampler (repeatable)")
-
-
-def _add_config_arguments(p: argparse.ArgumentParser) -> None:
-    """One argument per :class:`~qhvae.training.TrainConfig` field that has a flag, generated
-    from the field's metadata (:func:`qhvae.training.config.option`); ``dest`` is the field."""
-    from .training.config import TrainConfig
-
-    defaults = TrainConfig()
-    for f in dataclasses.fields(TrainConfig):
-        flag = f.metadata["flag"]
-        if flag is None:
-            continue
-        text = f.metadata["help"].replace("{default}", str(getattr(defaults, f.name)))
-        kind = f.metadata["cli"]
-        if kind == "pairs":
-            p.add_argument(flag, dest=f.name, action="append", default=[], metavar="KEY=VALUE", help=text)
-        elif kind in ("switch", "negate"):
-            p.add_argument(flag, dest=f.name, action="store_const", const=kind == "switch", help=text)
-        else:
-            annotation = str(f.type)
-            cast = int if annotation.startswith("int") else float if annotation.startswith("float") else str
-            if cast is int and f.metadata.get("minimum") == 0:
-                cast = _non_negative_int
-            metavar = f.metadata["metavar"] or flag.lstrip("-").upper().replace("-", "_")
-            p.add_argument(flag, dest=f.name, type=cast, metavar=metavar, help=text)
-
-
 def _add_train_parser(sub) -> None:
     from .training.config import DEFAULT_RUN_DIR
 
@@ -449,7 +310,7 @@ def _add_train_parser(sub) -> None:
         description="Train a QVAE. With no arguments: a small model on the embedded 8x8 digits, about a minute on "
                     f"two CPU cores, written to ./{DEFAULT_RUN_DIR}/. Interrupted runs continue with --resume.",
     )
-    _add_config_arguments(p)
+    add_config_arguments(p)
     p.add_argument("--noise-profile", help="with --sampler emulator: ideal, low or high (docs/emulator.md)")
     p.add_argument("--out", help=f"run directory (default ./{DEFAULT_RUN_DIR}, or -2, -3... if that holds a run)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its last checkpoint (with "
@@ -457,7 +318,7 @@ def _add_train_parser(sub) -> None:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="test log-likelihood, ELBO and active units of a trained run")
-    _add_run_arguments(p, seed="seed of the test binarization and the log Z estimate",
+    add_run_arguments(p, seed="seed of the test binarization and the log Z estimate",
                        sampler="a sampler that estimates log Z (pa, exact); default: exact when feasible, else "
                                "population annealing")
     p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
@@ -465,11 +326,11 @@ def _add_train_parser(sub) -> None:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("sample", help="PNG grid of images decoded from the prior of a trained run")
-    _add_run_arguments(p, seed="seed of the prior's samples",
+    add_run_arguments(p, seed="seed of the prior's samples",
                        sampler="sampler of the prior (default: the run's own if it is exact, gibbs, pa or sa, else pa)")
     p.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", help="PNG path (default RUN/samples.png)")
-    p.add_argument("--label", type=_non_negative_int, metavar="Y",
+    p.add_argument("--label", type=non_negative_int, metavar="Y",
                    help="a class-conditional run (--conditional): draw class Y only (default: one row per class)")
     p.set_defaults(func=_cmd_sample)
 
@@ -478,8 +339,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--steps", type=int, default=64,
                    help="frames, one colour-class update each (default 64; at most 10000)")
     p.add_argument("--out", help="PNG path (default RUN/gibbs_chain.png)")
-    p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--label", type=_non_negative_int, metavar="Y",
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--label", type=non_negative_int, metavar="Y",
                    help="a class-conditional run: the chain samples the prior of class Y (default 0)")
     p.set_defaults(func=_cmd_gibbs_chain)
 
@@ -488,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``qhvae`` argument parser."""
     from .topology import GRAPH_FAMILIES
 
-    parser = _Parser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
+    parser = Parser(prog="qhvae", description=__doc__.split("\n")[0], epilog=EXIT_STATUS,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"qhvae {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -504,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="configuration for the first sampler (repeatable)")
     p.add_argument("--num-reads", type=int, default=1000)
     p.add_argument("--scale", type=float, default=1.0, help="b and W uniform in [-scale, scale]")
-    p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", default="qhvae-demo", help="folder for demo.png")
     p.set_defaults(func=_cmd_demo)
 
@@ -515,13 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "left), then write results.csv, summary.csv/.md (mean and spread over seeds, "
                                    "the paper's findings checked) and PNG plots into --out. Without NAME: the list.")
     p.add_argument("name", nargs="?", metavar="NAME",
-                   help="connectivity, mapping, samplers, noise, datasets, modes, headline or recipe "
-                        "(`qhvae experiment` lists them)")
+                   help="connectivity, mapping, samplers, noise, datasets, modes, headline, recipe, conditional "
+                        "or hidden (`qhvae experiment` lists them)")
     p.add_argument("--budget", default="cpu", choices=("smoke", "cpu", "mnist", "paper"),
                    help="smoke: seconds (wiring checks); cpu (default): the study's CPU budget (most studies: 8x8 "
-                        "digits and 48 units, under an hour in all; headline and recipe: full MNIST with 288 units, "
-                        "under an hour per run); mnist: 28x28 images with 288 units; paper: the paper's scale (a "
-                        "GPU's). `qhvae experiment NAME --dry-run` prints what a budget means for NAME")
+                        "digits and 48 units, under an hour in all; headline, recipe, conditional and hidden: full "
+                        "MNIST with 288 units, under an hour per run); mnist: 28x28 images with 288 units; paper: the "
+                        "paper's scale (a GPU's). `qhvae experiment NAME --dry-run` prints what a budget means for "
+                        "NAME")
     p.add_argument("--seeds", type=int, help="independent runs per arm (default: the budget's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "

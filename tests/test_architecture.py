@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "qhvae.training": 5,
     "qhvae.experiments": 6,
     "qhvae.cli": 7,
+    "qhvae.cli_options": 7,  # the command line's parser and option values
 }
 LAYER_NAMES = ["foundations", "hardware", "samplers", "registry", "models and evaluation", "training",
                "experiments", "command line"]

@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from qhvae.cli import _given_options, build_parser
+from qhvae.cli import build_parser
+from qhvae.cli_options import given_options
 from qhvae.training.config import RESUME_OPTIONS, RunError, TrainConfig, check_resume_changes, option_flag
 
 
@@ -38,9 +39,9 @@ def test_the_resume_rules_are_the_ones_users_had():
 def test_options_arrive_as_fields_with_their_values_parsed():
     args = build_parser().parse_args(["train", "--limit", "5", "--graph-option", "m=1", "--no-tensorboard",
                                       "--prefetch", "--seed", "3"])
-    assert _given_options(args) == {"train_limit": 5, "graph_options": {"m": 1}, "tensorboard": False,
-                                    "prefetch": True, "seed": 3}
-    assert _given_options(build_parser().parse_args(["train"])) == {}
+    assert given_options(args) == {"train_limit": 5, "graph_options": {"m": 1}, "tensorboard": False,
+                                   "prefetch": True, "seed": 3}
+    assert given_options(build_parser().parse_args(["train"])) == {}
 
 
 def test_users_are_told_the_flag_they_typed():
