@@ -269,11 +269,13 @@ def test_the_conditional_study_runs_at_the_smoke_budget_and_reports_what_was_gen
 
 @pytest.mark.slow
 def test_the_hidden_study_runs_at_the_smoke_budget_with_latent_and_hidden_units_apart(tmp_path):
+    # the four arms that show each kind of graph: all latent, uncoupled and coupled hidden units, 144 latents
     result = run_experiment("hidden", tmp_path / "report", budget="smoke", runs_dir=tmp_path / "runs",
-                            overrides={"epochs": 1, "train_limit": 64})
+                            overrides={"epochs": 1, "train_limit": 64},
+                            arms=["rbm", "rbm/144h", "chimera/144h-coupled", "chimera144"])
     rows = {r["arm"]: r for r in result["rows"]}
     assert all(r["status"] == "finished" for r in rows.values())
     assert (rows["rbm/144h"]["units"], rows["rbm/144h"]["hidden_units"]) == (144, 144)
     assert (rows["rbm"]["units"], rows["rbm"]["hidden_units"]) == (288, 0)
     assert rows["chimera144"]["units"] == 144 and rows["chimera/144h-coupled"]["hidden_units"] == 144
-    assert np.isfinite(rows["chimera/144h"]["active_hidden_units"])
+    assert np.isfinite(rows["rbm/144h"]["active_hidden_units"])
