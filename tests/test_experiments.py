@@ -265,6 +265,9 @@ def test_the_conditional_study_runs_at_the_smoke_budget_and_reports_what_was_gen
         assert 0 <= row["sample_accuracy"] <= 1 and row["frechet_distance"] >= 0
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert "generative classifier accuracy" in summary and "Fréchet distance" in summary
+    for arm in ("bernoulli", "chimera-pa", "chimera-gibbs", "rbm"):  # one grid per class per arm
+        assert (tmp_path / "report" / f"samples-{arm}.png").read_bytes()[:8] == PNG
+        assert f"samples-{arm}.png" in summary
 
 
 @pytest.mark.slow

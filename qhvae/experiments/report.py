@@ -146,6 +146,12 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     grid = plot_samples(exp, rows, out / "samples.png")
     if grid is not None:
         files.append(grid)
+    class_grids = plot_class_grids(exp, rows, out)
+    if class_grids:
+        links = ", ".join(f"[{p.name}]({p.name})" for p in class_grids)
+        with (out / "summary.md").open("a") as fh:
+            fh.write(f"\nSamples of every class (one row per class, each arm's first finished seed): {links}.\n")
+        files += class_grids
     if exp.analysis == "modes":
         chains = plot_chains(exp, rows, out / "chains.png")
         if chains is not None:
@@ -258,12 +264,30 @@ def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, tit
 
 
 def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
-    """Images decoded from prior samples, one row per arm (its first finished seed)."""
+    """Images decoded from prior samples, one row per arm (its first finished seed); a class-conditional
+    model's cycle through its classes (0, 1, 2, ...)."""
     def draw(arm, row, model, config):
-        images, _ = model.generate(per_arm, seed=config.seed)
-        return images, f"{arm.label} (seed {row['seed']})"
+        num_classes = getattr(model, "num_classes", 0)
+        labels = np.arange(per_arm) % num_classes if num_classes else None
+        images, _ = model.generate(per_arm, seed=config.seed, labels=labels)
+        return images, f"{arm.label} (seed {row['seed']})" + (", classes 0, 1, 2, ... in turn" if num_classes else "")
 
     return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw)
+
+
+def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path, per_class: int = 10) -> list[Path]:
+    """For class-conditional runs: one grid per arm (its first finished seed), one row per class of
+    ``per_class`` images from ``p(z | y)``, written as ``samples-ARM.png`` (``/`` in the arm's label as ``-``)."""
+    from ..training.run_evaluation import write_samples
+
+    written = []
+    for arm, row in _first_finished(exp, rows):
+        model, config, _ = load_run(row["run_dir"])
+        if not getattr(model, "num_classes", 0):
+            continue
+        path = out / f"samples-{arm.label.replace('/', '-')}.png"
+        written.append(write_samples(model, path, num=per_class * model.num_classes, seed=config.seed))
+    return written
 
 
 def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
