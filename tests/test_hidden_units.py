@@ -196,3 +196,14 @@ def test_a_prior_with_hidden_units_trains_evaluates_saves_and_loads(tmp_path):
         loaded = keras.models.load_model(path)
         assert loaded.graph.hidden.tolist() == graph.hidden.tolist()
         np.testing.assert_array_equal(loaded(test.images[:4]).numpy(), model(test.images[:4]).numpy())
+
+
+def test_the_run_configuration_sets_the_hidden_sweeps_and_leaves_run_names_alone():
+    from qhvae.training import TrainConfig
+    from qhvae.training.fit import build_model
+
+    config = TrainConfig(dataset="digits", network="fc", network_options={"hidden": [8]}, num_negative_samples=16,
+                         graph_options={"m": 1, "hidden": 0.5, "hidden_from": "random"}, hidden_sweeps=3)
+    model = build_model(config, (8, 8, 1))
+    assert model.hidden_sweeps == 3 and model.graph.hidden_coupled
+    assert model.get_config()["hidden_sweeps"] == 3

@@ -152,6 +152,8 @@ class TrainConfig:
             logged as ``test_*`` in the history; ``0`` turns it off.
         tensorboard: write TensorBoard logs in ``RUN/tensorboard`` (epoch scalars, prior
             samples and a Gibbs chain about ten times per run).
+        hidden_sweeps: block-Gibbs sweeps of ``h | z`` per training step for a prior whose
+            hidden units are coupled to each other (``QVAE(hidden_sweeps=...)``).
         conditional: train a class-conditional model (``QVAE(num_classes=C)``, ``C`` from
             the training labels): ``p(x | y)`` with the prior ``p(z | y)``.
     """
@@ -210,6 +212,10 @@ class TrainConfig:
     track_num_images: int = option(200, resumable=True)
     track_num_samples: int = option(100, resumable=True)
     track_log_z_replicas: int = option(1000, resumable=True)
+    hidden_sweeps: int = option(10, flag="--hidden-sweeps", earlier=10,
+                                help="a prior whose hidden units are coupled to each other (--graph-option hidden=... "
+                                     "hidden_from=random): block-Gibbs sweeps of h | z per training step (default "
+                                     "{default})")
     conditional: bool = option(False, flag="--conditional", cli="switch", earlier=False,
                                help="train a class-conditional model p(x|y) with prior p(z|y) (labelled data: "
                                     "mnist, fashion_mnist, digits); `qhvae sample RUN --label Y` then draws class Y")
@@ -265,6 +271,7 @@ class TrainConfig:
             raise RunError(f"unknown mapping {self.mapping!r}; use 'bipartite' or 'chains'")
         check_num_negative_samples(self.num_negative_samples, error=RunError)  # the model's own rule
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "k": self.k, "d": self.d,
+                    "hidden_sweeps": self.hidden_sweeps,
                     "base_filters": self.base_filters, "hidden": self.hidden,
                     "eval_num_samples": self.eval_num_samples, "eval_log_z_replicas": self.eval_log_z_replicas,
                     "track_num_images": self.track_num_images, "track_num_samples": self.track_num_samples,

@@ -146,7 +146,8 @@ def build_model(config: TrainConfig, image_shape: Sequence[int], sampler: Boltzm
         image_shape, graph, mapping=config.mapping, sampler=sampler,
         sampler_config=dict(config.sampler_options), num_negative_samples=config.num_negative_samples,
         tau=config.tau, k=config.k, d=config.d, prefetch=config.prefetch, seed=config.seed,
-        network=config.network, num_classes=num_classes, **network_arguments(config),
+        network=config.network, num_classes=num_classes, hidden_sweeps=config.hidden_sweeps,
+        **network_arguments(config),
     )
     model.sampler_name = config.sampler  # the name it was registered under, which a loaded model builds again
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
