@@ -202,8 +202,14 @@ def test_the_run_configuration_sets_the_hidden_sweeps_and_leaves_run_names_alone
     from qhvae.training import TrainConfig
     from qhvae.training.fit import build_model
 
-    config = TrainConfig(dataset="digits", network="fc", network_options={"hidden": [8]}, num_negative_samples=16,
-                         graph_options={"m": 1, "hidden": 0.5, "hidden_from": "random"}, hidden_sweeps=3)
+    config = TrainConfig(
+        dataset="digits",
+        network="fc",
+        network_options={"hidden": [8]},
+        num_negative_samples=16,
+        graph_options={"m": 1, "hidden": 0.5, "hidden_from": "random"},
+        hidden_sweeps=3,
+    )
     model = build_model(config, (8, 8, 1))
     assert model.hidden_sweeps == 3 and model.graph.hidden_coupled
     assert model.get_config()["hidden_sweeps"] == 3
