@@ -26,6 +26,14 @@ machine is programmed and the answers read back through
 device lacks exactly from their bias (a masked prior gives them no couplings), and
 :meth:`QPUSampler.masks_for` gives the prior its masks.
 
+Conditional calls (:class:`~qhvae.samplers.conditions.ChainConditions`) group the reads by
+condition. ``condition_with="h"`` (default) programs each condition's own (reduced) machine:
+one programming per distinct ``h``. ``condition_with="flux_biases"`` programs the machine's
+own ``h`` and ``J`` for every condition of biases only and carries each condition's bias
+offsets, in Ising units after the layout's scaling and each transform's flip, as per-qubit
+``flux_biases`` (:func:`dwave.system.temperatures.h_to_fluxbias`; needs a device that lists
+``flux_biases`` among its parameters). Conditions with clamps take the default path.
+
 The classical sampler to fall back on and the Eq. C3 auxiliary sampler are passed in as
 instances; ``qhvae.get_sampler("qpu", fallback="pa")`` builds them by name.
 """
@@ -40,11 +48,12 @@ from typing import Any, Callable, Mapping
 import dimod
 import numpy as np
 
-from ...exceptions import QPUError, SamplerError
+from ...exceptions import ConfigError, QPUError, SamplerError
 from ...hardware import Placement, place
 from ...topology import LatentGraph, from_edges
 from ...validation import check_int
 from ..base import BoltzmannSampler, SampleResult
+from ..conditions import ChainConditions
 from ..machine import BoltzmannMachine
 from ..schedules import build_schedule
 from .layout import DeviceLayout, spin_parameters
@@ -110,6 +119,43 @@ def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.
     return flips
 
 
+def _flux_bias_defaults() -> dict[str, float | None]:
+    """``B``, ``Ip`` and ``MAFM`` as :func:`dwave.system.temperatures.h_to_fluxbias` defaults them."""
+    import inspect
+
+    from dwave.system.temperatures import h_to_fluxbias
+
+    parameters = inspect.signature(h_to_fluxbias).parameters
+    return {name: parameters[name].default for name in ("B", "Ip", "MAFM")}
+
+
+#: The constants of the h <-> flux-bias conversion by default: those of
+#: :func:`dwave.system.temperatures.h_to_fluxbias` (Advantage_system4.1 at single-qubit
+#: freeze-out: ``B = 1.391`` GHz, ``MAFM = 1.647`` pH, ``Ip`` inferred from them).
+FLUX_BIAS_CONSTANTS: dict[str, float | None] = _flux_bias_defaults()
+
+
+def _flux_constants(constants: Mapping | None) -> dict[str, float | None]:
+    """``constants`` (keys ``B``, ``Ip``, ``MAFM``) over :data:`FLUX_BIAS_CONSTANTS`, checked.
+
+    Raises:
+        ConfigError: an unknown key, or a value that is not a positive number (``Ip`` and
+            ``MAFM`` may be ``None``).
+    """
+    out = dict(FLUX_BIAS_CONSTANTS)
+    for key, value in dict(constants or {}).items():
+        if key not in out:
+            raise ConfigError(f"flux_bias_constants: unknown constant {key!r}; known: B, Ip, MAFM")
+        if value is None and key != "B":
+            out[key] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+                math.isfinite(value) and value > 0):
+            raise ConfigError(f"flux_bias_constants: {key} must be a positive number, got {value!r}")
+        out[key] = float(value)
+    return out
+
+
 def _sampler_instance(value: Any, what: str) -> BoltzmannSampler | None:
     """``value`` when it is a sampler instance or None; a clear error for a sampler's name."""
     if value is None or isinstance(value, BoltzmannSampler):
@@ -157,6 +203,25 @@ class QPUSampler(BoltzmannSampler):
             problem costs ~0.2 s on a CPU, most of an emulated call; ``beta_eff`` drifts over
             tens of calls (docs/emulator.md), so every 10th call tracks it at a tenth of the cost.
 
+        condition_with: how a conditional call's per-condition biases reach the device.
+            ``"h"`` (default): each condition's machine is programmed on its own, one
+            programming per distinct ``h`` (:meth:`BoltzmannSampler._sample_conditioned`).
+            ``"flux_biases"``: conditions of biases only keep the machine's own ``h`` and
+            ``J``; condition ``c``'s offsets ``(b_c - b) / 2 / beta_eff`` (the Ising-h
+            difference of the scaled, clipped fields, times each spin-reversal transform's
+            flip) go to the device as ``flux_biases`` (a list over all
+            ``properties["num_qubits"]`` qubits, 0 off the problem), converted by
+            :func:`dwave.system.temperatures.h_to_fluxbias`. Conditions with clamps take the
+            ``"h"`` path. Needs a device that lists ``flux_biases`` in its ``parameters``.
+        flux_bias_constants: ``{"B": ..., "Ip": ..., "MAFM": ...}`` for ``h_to_fluxbias``
+            (default :data:`FLUX_BIAS_CONSTANTS`, the function's own defaults: ``B = 1.391``
+            GHz, ``MAFM = 1.647`` pH, ``Ip`` inferred). Use the device's ``B(s)`` at
+            freeze-out and its ``MAFM``; the emulator converts back with the same constants.
+
+    Raises:
+        ConfigError: ``condition_with="flux_biases"`` on a device without ``flux_biases``
+            in its ``parameters``, or an unknown ``condition_with``.
+
     Attributes:
         calibrated: whether ``beta_eff`` has been calibrated (or restored from a state).
     """
@@ -175,7 +240,8 @@ class QPUSampler(BoltzmannSampler):
                  schedule: Any = "pause-quench", schedule_options: Mapping | None = None, retries: int = 3,
                  backoff: float = 1.0, fallback: BoltzmannSampler | None = None,
                  aux_sampler: BoltzmannSampler | None = None, seed: int | None = None,
-                 solver_config: Mapping | None = None, calibrate: bool = True, estimate_every: int = 1):
+                 solver_config: Mapping | None = None, calibrate: bool = True, estimate_every: int = 1,
+                 condition_with: str = "h", flux_bias_constants: Mapping | None = None):
         self.fallback = _sampler_instance(fallback, "fallback")
         aux_sampler = _sampler_instance(aux_sampler, "aux_sampler")
         self.device = connect_dwave(**(solver_config or {})) if isinstance(device, str) else device
@@ -215,6 +281,16 @@ class QPUSampler(BoltzmannSampler):
         self._graphs: dict = {}
         self._layouts: dict = {}
         self._device_seconds = 0.0
+        if condition_with not in ("h", "flux_biases"):
+            raise ConfigError(f"condition_with must be 'h' or 'flux_biases', got {condition_with!r}")
+        if condition_with == "flux_biases" and "flux_biases" not in getattr(self.device, "parameters", {}):
+            raise ConfigError(f"condition_with='flux_biases' needs a device that takes flux biases; "
+                              f"{type(self.device).__name__} does not list 'flux_biases' in its parameters "
+                              "(use condition_with='h')")
+        self.condition_with = condition_with
+        self.flux_bias_constants = _flux_constants(flux_bias_constants)
+        nodes: list = getattr(self.device, "nodelist", [])
+        self._num_device_qubits = int(props.get("num_qubits", max(nodes, default=-1) + 1))
 
     def _unseeded_call_seeds(self, spawned: int) -> np.random.SeedSequence | None:
         # Tagged apart from SeedSequence(seed): the emulator factory seeds its device with the
@@ -303,9 +379,21 @@ class QPUSampler(BoltzmannSampler):
                 self._device_seconds += time.perf_counter() - t0
         raise AssertionError("unreachable")
 
+    def _flux_biases(self, layout: DeviceLayout, offsets: np.ndarray) -> list[float]:
+        """``flux_biases`` over all device qubits (0 elsewhere) for Ising-h ``offsets`` over :attr:`layout.units`."""
+        from dwave.system.temperatures import h_to_fluxbias
+
+        flux = np.zeros(self._num_device_qubits)
+        flux[np.asarray(layout.labels, np.intp)] = h_to_fluxbias(offsets, **self.flux_bias_constants)
+        return flux.tolist()
+
     def _sample_transformed(self, layout: DeviceLayout, linear: np.ndarray, quadratic: np.ndarray, reads: int,
-                            transforms: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+                            transforms: int, rng: np.random.Generator, offsets: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, dict]:
         """Spins ``(reads * T, n)`` over the usable qubits, gathered from ``T`` spin-reversal transforms.
+
+        ``offsets`` (Ising h over the usable qubits): fields added through ``flux_biases``
+        (``condition_with="flux_biases"``), flipped with ``linear`` by every transform.
 
         Written here rather than through dwave.preprocessing's
         SpinReversalTransformComposite, which flips the BQM one variable at a time in
@@ -333,9 +421,10 @@ class QPUSampler(BoltzmannSampler):
         for flip in flips:
             g = np.where(flip, np.int8(-1), np.int8(1))
             seed = int(rng.integers(0, 2**31 - 1))  # drawn even when unused: same stream either way
-            problems.append((g, layout.ising(linear * g, quadratic * g[rows] * g[cols]), seed))
-        samplesets = [self._device_call(bqm, params, seed if seeded else None) for _, bqm, seed in problems]
-        blocks = [layout.read_back(sampleset) * g for (g, _, _), sampleset in zip(problems, samplesets)]
+            call = params if offsets is None else {**params, "flux_biases": self._flux_biases(layout, offsets * g)}
+            problems.append((g, layout.ising(linear * g, quadratic * g[rows] * g[cols]), seed, call))
+        samplesets = [self._device_call(bqm, call, seed if seeded else None) for _, bqm, seed, call in problems]
+        blocks = [layout.read_back(sampleset) * g for (g, *_), sampleset in zip(problems, samplesets, strict=True)]
         spins = np.concatenate(blocks)
         not_spins = spins.size and np.count_nonzero(np.abs(spins) != 1)
         if not_spins or any(ss.vartype is not dimod.SPIN for ss in samplesets):
@@ -344,28 +433,50 @@ class QPUSampler(BoltzmannSampler):
                                f"(vartype {samplesets[-1].vartype.name}); a QPU answers SPIN samples")
         return spins, dict(samplesets[-1].info)
 
+    def _fields(self, layout: DeviceLayout, bm: BoltzmannMachine, base: BoltzmannMachine | None
+                ) -> tuple[np.ndarray, np.ndarray, dict, np.ndarray | None]:
+        """``(linear, quadratic, report, offsets)`` to program for sampling ``bm``.
+
+        Without ``base``: ``bm``'s scaled fields, no offsets. With ``base`` (same couplings,
+        other biases): ``base``'s fields, and ``offsets`` the Ising-h difference of the two
+        machines' scaled, clipped fields (sent as flux biases), so that ``linear + offsets``
+        is what the ``h`` path programs for ``bm``; the report is ``bm``'s.
+        """
+        linear, quadratic, report = layout.scaled_parameters(bm, self.effective_beta, self.h_range, self.j_range)
+        if base is None:
+            return linear, quadratic, report, None
+        own, _, _ = layout.scaled_parameters(base, self.effective_beta, self.h_range, self.j_range)
+        return own, quadratic, report, linear - own
+
     def _sample(self, bm, num_samples, seed, num_spin_reversal_transforms=None, **params):
+        return self._sample_programmed(bm, num_samples, seed, num_spin_reversal_transforms)
+
+    def _sample_programmed(self, bm: BoltzmannMachine, num_samples: int, seed, num_spin_reversal_transforms=None,
+                           base: BoltzmannMachine | None = None) -> SampleResult:
+        """Samples of ``bm``; with ``base``, programmed as ``base``'s h plus flux biases (see :meth:`_fields`)."""
         layout = self.layout_for(bm)  # placement and index arrays: once per structure, not per call
         rng = np.random.default_rng(seed)
         transforms = self.num_spin_reversal_transforms if num_spin_reversal_transforms is None \
             else int(num_spin_reversal_transforms)
         reads = math.ceil(num_samples / max(1, transforms))
         start = time.perf_counter()
-        linear, quadratic, report = layout.scaled_parameters(bm, self.effective_beta, self.h_range, self.j_range)
+        linear, quadratic, report, offsets = self._fields(layout, bm, base)
         estimate = self.beta_estimator is not None and layout.units.size > 0
         update_due = estimate and self._calls % self.estimate_every == 0
         self._calls += 1
         # The programmed problem, for the beta_eff estimate only; built with the transformed
         # ones, before the device calls (see _sample_transformed), and counted as client time.
-        bqm = layout.ising(linear, quadratic) if estimate else None
+        # With flux biases, the fields they add are part of the problem sampled.
+        bqm = layout.ising(linear if offsets is None else linear + offsets, quadratic) if estimate else None
         self._device_seconds = 0.0
         calibration = None
         try:
-            spins, device_info = self._sample_transformed(layout, linear, quadratic, reads, transforms, rng)
+            spins, device_info = self._sample_transformed(layout, linear, quadratic, reads, transforms, rng, offsets)
             if estimate and self.calibrate and not self.calibrated and hasattr(self.beta_estimator, "estimate"):
                 (spins, device_info), bqm, report, calibration = self._calibrate(
-                    bm, (spins, device_info), bqm, report, lambda lin, quad: self._sample_transformed(
-                        layout, lin, quad, reads, transforms, rng), rng)
+                    bm, (spins, device_info), bqm, report, lambda: self._fields(layout, bm, base),
+                    lambda lin, quad, off: self._sample_transformed(layout, lin, quad, reads, transforms, rng, off),
+                    rng)
         except QPUError as exc:
             if self.fallback is None:
                 raise
@@ -395,8 +506,36 @@ class QPUSampler(BoltzmannSampler):
             info["calibration"] = calibration
         return SampleResult(samples, info)
 
+    def _sample_conditioned(self, bm: BoltzmannMachine, conditions: ChainConditions, num_samples: int,
+                            seed: np.random.SeedSequence, **params) -> SampleResult:
+        """The reads grouped by condition, one set of device calls per distinct condition.
+
+        ``condition_with="h"``, or any clamp: each condition's reduced machine is programmed
+        (:meth:`BoltzmannSampler._sample_conditioned`). ``"flux_biases"`` with per-condition
+        biases only: every condition programs the machine's own ``h`` and ``J`` and adds its
+        bias offsets as flux biases (:meth:`_fields`); the seeds per condition are those of
+        the ``"h"`` path, so the two differ only in how the offsets reach the qubits.
+        ``info["per_condition"]`` holds each condition's call info, by condition id.
+        """
+        clamped = conditions.group_mask is not None and bool(conditions.group_mask.any())
+        if self.condition_with != "flux_biases" or clamped or conditions.group_biases is None:
+            return super()._sample_conditioned(bm, conditions, num_samples, seed, **params)
+        transforms = params.get("num_spin_reversal_transforms")
+        out = np.empty((conditions.num_samples, bm.num_variables), np.uint8)
+        infos: dict[int, dict] = {}
+        groups = conditions.groups()
+        for (cid, chains), child in zip(groups, seed.spawn(len(groups)), strict=True):
+            machine = BoltzmannMachine.from_arrays(conditions.group_biases[conditions.group[int(chains[0])]],
+                                                   (bm.edges, bm.weights), offset=bm.offset)
+            result = self._sample_programmed(machine, int(chains.size), child, transforms, base=bm)
+            out[chains] = result.samples
+            infos[cid] = dict(result.info)
+        return SampleResult(out, {"conditions": len(infos), "condition_with": "flux_biases",
+                                  "per_condition": infos})
+
     def _calibrate(self, bm: BoltzmannMachine, batch: tuple[np.ndarray, dict], programmed: dimod.BinaryQuadraticModel,
-                   report: Mapping[str, int], read: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict]],
+                   report: Mapping[str, int], fields: Callable[[], tuple],
+                   read: Callable[[np.ndarray, np.ndarray, Any], tuple[np.ndarray, dict]],
                    rng: np.random.Generator) -> tuple[tuple[np.ndarray, dict], dimod.BinaryQuadraticModel, dict, dict]:
         """Check a ``batch`` of reads (``(spins, device_info)`` for ``programmed`` at the current
         ``beta_eff``) and recalibrate ``beta_eff`` on it (the ``calibrate`` argument).
@@ -411,7 +550,7 @@ class QPUSampler(BoltzmannSampler):
         * an estimate within three standard errors: the reads are at the right
           temperature, and the sampler is calibrated;
         * otherwise ``beta_eff`` becomes the estimate, the problem is reprogrammed and read
-          again with ``read(linear, quadratic)``, and the new reads are checked the same
+          again with ``read(linear, quadratic, offsets)`` of ``fields()``, and the new reads are checked the same
           way, :attr:`CALIBRATION_ROUNDS` times at most. Iterating matters on a real
           device, whose ``beta_eff`` moves with the programmed energy scale.
 
@@ -436,9 +575,9 @@ class QPUSampler(BoltzmannSampler):
             if abs(beta - used) <= 3 * stderr or redraws == self.CALIBRATION_ROUNDS:
                 break
             self.effective_beta = float(beta)
-            linear, quadratic, report = layout.scaled_parameters(bm, self.effective_beta, self.h_range, self.j_range)
-            programmed = layout.ising(linear, quadratic)
-            batch = read(linear, quadratic)
+            linear, quadratic, report, offsets = fields()
+            programmed = layout.ising(linear if offsets is None else linear + offsets, quadratic)
+            batch = read(linear, quadratic, offsets)
             redraws += 1
         calibration = {"rounds": rounds, "reads": redraws * len(batch[0]), "calibrated": self.calibrated}
         return batch, programmed, dict(report), calibration

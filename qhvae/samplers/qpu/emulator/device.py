@@ -78,6 +78,7 @@ class EmulatorCall:
     readout_flips: int  # number of spins flipped at read-out
     seed_entropy: Any = None
     extra: dict = field(default_factory=dict)
+    h_flux: np.ndarray | None = None  # the h equivalent of the call's flux biases (added to h_programmed)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,9 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         num_sweeps: block-Gibbs sweeps per read (default: the profile's ``sweeps``):
             half annealing ``beta`` from 0 up to ``beta_eff`` in 8 steps, half at ``beta_eff``.
         chip_id: the ``chip_id`` property (default ``'QPUEmulator_<profile>'``).
+        flux_bias_constants: ``{"B": ..., "Ip": ..., "MAFM": ...}`` with which a call's
+            ``flux_biases`` become fields (:func:`dwave.system.temperatures.fluxbias_to_h`);
+            default: that function's defaults, as ``QPUSampler`` uses them.
 
     Raises:
         ValueError: on an unknown topology or profile, or yields outside (0, 1].
@@ -136,7 +140,11 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         seed: int | None = None,
         num_sweeps: int | None = None,
         chip_id: str | None = None,
+        flux_bias_constants: Any = None,
     ):
+        from ..sampler import _flux_constants  # lazily: the emulator stays importable on its own
+
+        self.flux_bias_constants = _flux_constants(flux_bias_constants)
         self.profile = noise_profile(noise)
         if not (0.0 < qubit_yield <= 1.0 and 0.0 < coupler_yield <= 1.0):
             raise ValueError(f"yields must lie in (0, 1], got qubit_yield={qubit_yield}, coupler_yield={coupler_yield}")
@@ -316,7 +324,13 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         ``anneal_schedule`` or ``annealing_time`` (default 20 us), ``auto_scale``
         (default True), ``answer_mode`` (``'histogram'``, the default, or ``'raw'``),
         ``programming_thermalization``, ``readout_thermalization``,
-        ``reduce_intersample_correlation``, ``label``, ``seed``.
+        ``reduce_intersample_correlation``, ``flux_biases``, ``label``, ``seed``.
+
+        ``flux_biases`` (one per qubit of the lattice, in Phi0) are modelled by their
+        freeze-out equivalent: :func:`dwave.system.temperatures.fluxbias_to_h` (with
+        :attr:`flux_bias_constants`) of each problem qubit's flux bias is added to its
+        programmed ``h`` (after ``auto_scale``, which does not scale them), before the
+        noise model (quantization, offsets, ICE); biases on other qubits act on nothing.
 
         Raises:
             dimod.exceptions.BinaryQuadraticModelStructureError: a variable or interaction
@@ -364,7 +378,14 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
 
         ice_seq, gibbs_seq, readout_seq, id_seq = call_seq.spawn(4)
         offsets = self._offsets[[self._node_index[v] for v in problem.labels]] if problem.labels else np.zeros(0)
-        h_s, j_s = control_errors(h_prog, j_prog, offsets, p, props["h_range"], props["j_range"], ice_seq)
+        h_flux = None
+        if call.flux_biases is not None:
+            from dwave.system.temperatures import fluxbias_to_h
+
+            qubits = np.asarray(problem.labels, np.intp)
+            h_flux = np.asarray(fluxbias_to_h(call.flux_biases[qubits], **self.flux_bias_constants), np.float64)
+        h_fields = h_prog if h_flux is None else h_prog + h_flux
+        h_s, j_s = control_errors(h_fields, j_prog, offsets, p, props["h_range"], props["j_range"], ice_seq)
         if problem.labels:
             spins = boltzmann_spins(h_s, problem.edges, j_s, beta, call.num_reads, self.num_sweeps, gibbs_seq,
                                     self._colorings, self._runners)
@@ -375,6 +396,6 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
             variables=problem.labels, couplers=problem.couplers, edges=problem.edges, schedule=call.schedule,
             freeze_out_s=s_star, beta_schedule=beta_schedule, drift_factor=drift, beta_eff=beta,
             scale_factor=scale, h_programmed=h_prog, j_programmed=j_prog, h_sampled=h_s, j_sampled=j_s,
-            num_reads=call.num_reads, readout_flips=flips, seed_entropy=call_seq.entropy,
+            num_reads=call.num_reads, readout_flips=flips, seed_entropy=call_seq.entropy, h_flux=h_flux,
         )
         return spins, record, id_seq

@@ -69,7 +69,7 @@ ADVANTAGE_TIMING_DATA: dict[str, Any] = {
 #: Parameters of a real QPU that the emulator refuses (it does not model them) rather than
 #: silently ignoring: a caller relying on them would get wrong physics without noticing.
 QPU_ONLY_PARAMETERS = frozenset({
-    "anneal_offsets", "flux_biases", "flux_drift_compensation", "h_gain_schedule", "initial_state",
+    "anneal_offsets", "flux_drift_compensation", "h_gain_schedule", "initial_state",
     "reinitialize_state", "fast_anneal",
 })
 
@@ -79,6 +79,9 @@ PARAMETER_DOCS = {
                        "'t' (microseconds) and 's'; forward anneals only.",
     "annealing_time": "Quantum annealing duration, in microseconds, as a positive floating point number.",
     "answer_mode": "Format of returned answers, as 'histogram' or 'raw' samples.",
+    "flux_biases": "Flux biases in units of Phi0, a list over all num_qubits qubits; the emulator adds their "
+                   "h equivalent (dwave.system.temperatures.fluxbias_to_h with the device's B, Ip, MAFM) to "
+                   "the programmed h, before its noise model.",
     "auto_scale": "Automatic rescaling of h and J values to their available range, as a boolean flag.",
     "label": "Problem label, returned in the sample set's info as 'problem_label'.",
     "num_reads": "Number of states to read (answers to return), as a positive integer.",
@@ -229,6 +232,7 @@ class CallParameters:
     label: str | None
     seed: int | None
     schedule: list
+    flux_biases: np.ndarray | None = None  # (num_qubits,) in Phi0, indexed by qubit label
 
 
 def parse_call(parameters: Mapping[str, Any], properties: Mapping) -> CallParameters:
@@ -260,9 +264,21 @@ def parse_call(parameters: Mapping[str, Any], properties: Mapping) -> CallParame
         raise ValueError(f"label must be a string, got {label!r}")
     schedule = call_schedule(parameters.get("anneal_schedule"), parameters.get("annealing_time"), properties)
     seed = check_int("seed", parameters.get("seed"), minimum=0, allow_none=True)
+    flux = parameters.get("flux_biases")
+    if flux is not None:
+        try:
+            flux = np.asarray(flux, np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("flux_biases must be a list of numbers, one per qubit") from None
+        n = int(properties["num_qubits"])
+        if flux.shape != (n,):
+            raise ValueError(f"flux_biases must be a list of num_qubits = {n} numbers (one per qubit), "
+                             f"got shape {flux.shape}")
+        if not np.all(np.isfinite(flux)):
+            raise ValueError("flux_biases must be finite (no NaN or inf)")
     return CallParameters(int(num_reads), answer_mode, bool(auto_scale), thermalization["programming_thermalization"],
                           thermalization["readout_thermalization"],
-                          bool(parameters.get("reduce_intersample_correlation", False)), label, seed, schedule)
+                          bool(parameters.get("reduce_intersample_correlation", False)), label, seed, schedule, flux)
 
 
 def _check_range(values: np.ndarray, lo: float, hi: float, what) -> None:
