@@ -168,7 +168,7 @@ def test_random_yield_is_seeded_and_near_the_fraction():
     ({"seed": -3}, ValueError, "seed"),
     ({"chain_strength": 2.0}, EmulatorParameterError, "not a parameter of this solver"),
     ({"num_spin_reversal_transforms": 5}, EmulatorParameterError, "SpinReversalTransformComposite"),
-    ({"flux_biases": [0.0]}, EmulatorParameterError, "does not emulate"),
+    ({"anneal_offsets": [0.0]}, EmulatorParameterError, "does not emulate"),
     ({"initial_state": {}}, EmulatorParameterError, "does not emulate"),
 ])
 def test_qpu_like_validation(chimera_ideal, kwargs, error, match):

@@ -58,6 +58,9 @@ def _emulator(graph=None, noise_profile=None, device_seed=None, seed=None, **con
     device_config.setdefault("seed", device_seed if device_seed is not None else seed)
     if device_config.setdefault("topology_type", "pegasus") == "pegasus":
         device_config.setdefault("topology_shape", [16])  # Advantage-sized: room for a 288-unit Chimera patch
+    if "flux_bias_constants" in config:
+        # the emulated device turns flux biases back into h with the constants the sampler used
+        device_config["flux_bias_constants"] = config["flux_bias_constants"]
     return QPUSampler(device=QPUEmulator(**device_config), graph=graph, seed=seed, **config)
 
 
