@@ -12,7 +12,7 @@ from qhvae.samplers.conditions import ChainConditions
 from qhvae.samplers.machine import BoltzmannMachine
 from qhvae.samplers.qpu import QPUEmulator, QPUSampler
 from qhvae.samplers.qpu.emulator import NoiseProfile
-from qhvae.samplers.qpu.sampler import FLUX_BIAS_CONSTANTS
+from qhvae.samplers.qpu.flux import FLUX_BIAS_CONSTANTS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*parameter is valid for DWaveSampler")
 

@@ -56,6 +56,7 @@ from ..base import BoltzmannSampler, SampleResult
 from ..conditions import ChainConditions
 from ..machine import BoltzmannMachine
 from ..schedules import build_schedule
+from .flux import flux_constants
 from .layout import DeviceLayout, spin_parameters
 from .temperature import BetaEffEstimator
 
@@ -119,43 +120,6 @@ def balanced_transforms(num_variables: int, num_transforms: int, rng: np.random.
     return flips
 
 
-def _flux_bias_defaults() -> dict[str, float | None]:
-    """``B``, ``Ip`` and ``MAFM`` as :func:`dwave.system.temperatures.h_to_fluxbias` defaults them."""
-    import inspect
-
-    from dwave.system.temperatures import h_to_fluxbias
-
-    parameters = inspect.signature(h_to_fluxbias).parameters
-    return {name: parameters[name].default for name in ("B", "Ip", "MAFM")}
-
-
-#: The constants of the h <-> flux-bias conversion by default: those of
-#: :func:`dwave.system.temperatures.h_to_fluxbias` (Advantage_system4.1 at single-qubit
-#: freeze-out: ``B = 1.391`` GHz, ``MAFM = 1.647`` pH, ``Ip`` inferred from them).
-FLUX_BIAS_CONSTANTS: dict[str, float | None] = _flux_bias_defaults()
-
-
-def _flux_constants(constants: Mapping | None) -> dict[str, float | None]:
-    """``constants`` (keys ``B``, ``Ip``, ``MAFM``) over :data:`FLUX_BIAS_CONSTANTS`, checked.
-
-    Raises:
-        ConfigError: an unknown key, or a value that is not a positive number (``Ip`` and
-            ``MAFM`` may be ``None``).
-    """
-    out = dict(FLUX_BIAS_CONSTANTS)
-    for key, value in dict(constants or {}).items():
-        if key not in out:
-            raise ConfigError(f"flux_bias_constants: unknown constant {key!r}; known: B, Ip, MAFM")
-        if value is None and key != "B":
-            out[key] = None
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-                math.isfinite(value) and value > 0):
-            raise ConfigError(f"flux_bias_constants: {key} must be a positive number, got {value!r}")
-        out[key] = float(value)
-    return out
-
-
 def _sampler_instance(value: Any, what: str) -> BoltzmannSampler | None:
     """``value`` when it is a sampler instance or None; a clear error for a sampler's name."""
     if value is None or isinstance(value, BoltzmannSampler):
@@ -214,7 +178,7 @@ class QPUSampler(BoltzmannSampler):
             :func:`dwave.system.temperatures.h_to_fluxbias`. Conditions with clamps take the
             ``"h"`` path. Needs a device that lists ``flux_biases`` in its ``parameters``.
         flux_bias_constants: ``{"B": ..., "Ip": ..., "MAFM": ...}`` for ``h_to_fluxbias``
-            (default :data:`FLUX_BIAS_CONSTANTS`, the function's own defaults: ``B = 1.391``
+            (default :data:`qhvae.samplers.qpu.flux.FLUX_BIAS_CONSTANTS`, the function's own defaults: ``B = 1.391``
             GHz, ``MAFM = 1.647`` pH, ``Ip`` inferred). Use the device's ``B(s)`` at
             freeze-out and its ``MAFM``; the emulator converts back with the same constants.
 
@@ -288,7 +252,7 @@ class QPUSampler(BoltzmannSampler):
                               f"{type(self.device).__name__} does not list 'flux_biases' in its parameters "
                               "(use condition_with='h')")
         self.condition_with = condition_with
-        self.flux_bias_constants = _flux_constants(flux_bias_constants)
+        self.flux_bias_constants = flux_constants(flux_bias_constants)
         nodes: list = getattr(self.device, "nodelist", [])
         self._num_device_qubits = int(props.get("num_qubits", max(nodes, default=-1) + 1))
 

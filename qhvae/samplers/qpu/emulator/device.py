@@ -27,6 +27,7 @@ from dimod.exceptions import BinaryQuadraticModelStructureError
 
 from ....validation import check_int
 from ...conversions import spins_to_binary
+from ..flux import flux_constants
 from .noise import (
     BetaDrift,
     NoiseProfile,
@@ -142,9 +143,7 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         chip_id: str | None = None,
         flux_bias_constants: Any = None,
     ):
-        from ..sampler import _flux_constants  # lazily: the emulator stays importable on its own
-
-        self.flux_bias_constants = _flux_constants(flux_bias_constants)
+        self.flux_bias_constants = flux_constants(flux_bias_constants)
         self.profile = noise_profile(noise)
         if not (0.0 < qubit_yield <= 1.0 and 0.0 < coupler_yield <= 1.0):
             raise ValueError(f"yields must lie in (0, 1], got qubit_yield={qubit_yield}, coupler_yield={coupler_yield}")
