@@ -231,11 +231,9 @@ class QVAE(CheckedBatches, keras.Model):
         self.negative_phase = NegativePhase(source, self.graph, self.num_negative_samples,
                                             prefetch=self.prefetch, seed=seed, num_classes=num_classes)
         if num_classes:
-            self._chain_labels = tf.constant(self.negative_phase.chain_labels, tf.int32)
-            # NegativePhase.chain_labels' blocks
-            blocks = np.arange(self.num_negative_samples) * num_classes // self.num_negative_samples
-            chains_per_class = np.bincount(blocks, minlength=num_classes)
-            self._chains_per_class = tf.constant(chains_per_class, tf.float32)
+            chain_labels = np.asarray(self.negative_phase.chain_labels)
+            self._chain_labels = tf.constant(chain_labels, tf.int32)
+            self._chains_per_class = tf.constant(np.bincount(chain_labels, minlength=num_classes), tf.float32)
         self.build((None,) + image_shape)
 
     # -- structure ---------------------------------------------------------------------

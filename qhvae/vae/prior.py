@@ -168,16 +168,6 @@ class BoltzmannPrior(keras.layers.Layer):
 
     # -- hidden units ------------------------------------------------------------------------
 
-    def _row_biases(self, labels, rows: int | None = None):
-        """Linear biases per row (``(B, L)``, with labels) or shared (``(L,)``)."""
-        if self.num_classes:
-            if labels is None:
-                raise ValueError("this prior is class-conditional: call it with the labels of z")
-            return self.b + tf.gather(self.u, tf.cast(labels, tf.int32))
-        if labels is not None:
-            raise ValueError("this prior is unconditional: it takes no labels")
-        return tf.convert_to_tensor(self.b)
-
     def _blocks(self):
         """``(W_vv, W_vh, W_hh)``: latent-latent (upper-triangular), latent-hidden and hidden-hidden
         (symmetric) blocks of the masked couplings."""
@@ -191,7 +181,7 @@ class BoltzmannPrior(keras.layers.Layer):
     def _latent_parts(self, z, labels):
         """``(E_v(z), hidden field, W_hh)`` for ``(N, L_v)`` latents: ``E(z, h) = E_v(z) + h.field + h W_hh h / 2``."""
         z = tf.convert_to_tensor(z, self.b.dtype)
-        biases = self._row_biases(labels)
+        biases = self.linear_biases(labels)
         b_v, b_h = tf.gather(biases, self._latent, axis=-1), tf.gather(biases, self._hidden, axis=-1)
         w_vv, w_vh, w_hh = self._blocks()
         energy = tf.reduce_sum(z * b_v, axis=-1) + tf.reduce_sum(tf.matmul(z, w_vv) * z, axis=-1)
