@@ -28,6 +28,38 @@ def test_headline_arms_are_the_issues_at_the_paper_sizes(tmp_path):
     assert (arms["rbm"].prior, arms["bernoulli"].prior, arms["chimera/pa"].sampler) == ("rbm", "bernoulli", "pa")
 
 
+def test_the_recipe_change_keeps_the_published_records_and_shares_the_runs_it_can(tmp_path):
+    """The headline-budget studies train with the recipe's KL warm-up (issue #25); the published
+    headline, trained with the paper's, is still every one of its records under ``--set
+    kl_anneal_fraction=0.1``, and no run of the new recipe takes an old record's name."""
+    from pathlib import Path
+
+    from qhvae.experiments.headline_studies import PAPER_KL_FRACTION, RECIPE_KL_FRACTION
+
+    assert (PAPER_KL_FRACTION, RECIPE_KL_FRACTION) == (0.1, TrainConfig().kl_anneal_fraction)
+    published = {p.name for p in (Path(__file__).parents[1] / "docs/experiments/headline/records").iterdir()}
+    assert len(published) == 15
+
+    def names(study, **kwargs):
+        return {r.arm.label: r.run_dir.name for r in plan_runs(study, tmp_path / study, budget="cpu", **kwargs)
+                if r.seed == 0}
+
+    paper = {r.run_dir.name for r in plan_runs("headline", tmp_path, budget="cpu",
+                                                 overrides={"kl_anneal_fraction": PAPER_KL_FRACTION})}
+    assert paper == published
+    now = names("headline")
+    assert not set(now.values()) & published
+    assert all(r.config.kl_anneal_fraction == RECIPE_KL_FRACTION for r in plan_runs("headline", tmp_path))
+    assert plan_runs("headline", tmp_path, budget="paper")[0].config.kl_anneal_fraction == PAPER_KL_FRACTION
+    # shared runs have one name, so one study's record is the other's (reuses_records_of)
+    recipe, hidden = names("recipe"), names("hidden")
+    assert recipe["bernoulli/kl0.1"] in published and recipe["chimera/gibbs/kl0.1"] in published
+    assert now["bernoulli"] == recipe["bernoulli/kl0.5"] and now["chimera/gibbs"] == recipe["chimera/gibbs/kl0.5"]
+    assert hidden["chimera/gibbs"] == recipe["chimera/gibbs/kl0.5"] and hidden["rbm"] == now["rbm"]
+    assert {"recipe"} <= set(EXPERIMENTS["headline"].reuses_records_of)
+    assert {"headline", "recipe"} <= set(EXPERIMENTS["hidden"].reuses_records_of)
+
+
 # The issue asks for a smoke run of under a minute on a quiet machine: the test checks that the
 # smoke budget does the small amount of work that takes (2 epochs of 48 digits, 2 steps each);
 # the timeout only catches a hang, generously for a loaded machine.

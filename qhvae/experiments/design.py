@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ConfigError, UnknownNameError
-from ..training.config import TrainConfig
+from ..training.config import DEFAULT_KL_ANNEAL_FRACTION, TrainConfig
 
 __all__ = ["Arm", "Budget", "BudgetChange", "Claim", "Experiment", "BUDGETS", "EQUAL_48_UNITS"]
 
@@ -232,7 +232,7 @@ BUDGETS: dict[str, Budget] = {
             num_negative_samples=500,
             base_filters=16,
             hidden=128,
-            kl_anneal_fraction=0.5,
+            kl_anneal_fraction=DEFAULT_KL_ANNEAL_FRACTION,
             eval_num_images=297,
             eval_num_samples=1000,
             eval_log_z_replicas=4000,
@@ -260,7 +260,7 @@ BUDGETS: dict[str, Budget] = {
             num_negative_samples=500,
             base_filters=8,
             hidden=256,
-            kl_anneal_fraction=0.5,
+            kl_anneal_fraction=DEFAULT_KL_ANNEAL_FRACTION,
             eval_num_images=300,
             eval_num_samples=200,
             eval_log_z_replicas=4000,
