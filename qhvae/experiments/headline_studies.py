@@ -349,7 +349,8 @@ _STUDIES.append(
         figure="issue #24 (the paper's priors have none)",
         summary=(
             "Full MNIST at the headline's budget. At 288 qubits: the 144+144 RBM and Chimera-288 with every unit a "
-            "latent (the headline's own runs) against the same graphs with 144 units hidden, marginalised by the "
+            "latent (all-latent Chimera: the recipe study's runs) against the same graphs with 144 units hidden, "
+            "marginalised by the "
             "prior: the RBM's left layer (the classical RBM prior over 144 latents) and one of Chimera's two "
             "colour classes (hidden units not coupled to each other: exact free energy), or 144 Chimera units "
             "chosen at random (coupled to each other: h | z sampled). At 144 latents: the same priors against "

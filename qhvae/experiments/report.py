@@ -143,17 +143,18 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     files.append(plot_curves(exp, rows, out / "curves.png", budget_info.description))
     if differences is not None:
         files.append(differences)
-    grid = plot_samples(exp, rows, out / "samples.png")
+    loaded = _LoadedRuns(exp, rows)
+    grid = plot_samples(exp, rows, out / "samples.png", loaded=loaded)
     if grid is not None:
         files.append(grid)
-    class_grids = plot_class_grids(exp, rows, out)
+    class_grids = plot_class_grids(exp, rows, out, loaded=loaded)
     if class_grids:
         links = ", ".join(f"[{p.name}]({p.name})" for p in class_grids)
         with (out / "summary.md").open("a") as fh:
             fh.write(f"\nSamples of every class (one row per class, each arm's first finished seed): {links}.\n")
         files += class_grids
     if exp.analysis == "modes":
-        chains = plot_chains(exp, rows, out / "chains.png")
+        chains = plot_chains(exp, rows, out / "chains.png", loaded=loaded)
         if chains is not None:
             files.append(chains)
     return files
@@ -249,21 +250,39 @@ def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tup
     return chosen
 
 
-def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw) -> Path | None:
+class _LoadedRuns:
+    """Each arm's first finished run, loaded once for all of a report's pictures (a full-MNIST
+    model with its sampler takes seconds to load)."""
+
+    def __init__(self, exp: Experiment, rows: Sequence[dict[str, Any]]):
+        self.chosen = _first_finished(exp, rows)
+        self._loaded: dict[str, tuple[Any, Any]] = {}
+
+    def __iter__(self):
+        for arm, row in self.chosen:
+            key = str(row["run_dir"])
+            if key not in self._loaded:
+                model, config, _ = load_run(row["run_dir"])
+                self._loaded[key] = (model, config)
+            yield (arm, row, *self._loaded[key])
+
+
+def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw,
+                loaded: _LoadedRuns | None = None) -> Path | None:
     """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
     returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them."""
-    chosen = _first_finished(exp, rows)
-    if not chosen:
+    loaded = _LoadedRuns(exp, rows) if loaded is None else loaded
+    if not loaded.chosen:
         return None
     strips = []
-    for arm, row in chosen:
-        model, config, _ = load_run(row["run_dir"])
+    for arm, row, model, config in loaded:
         images, caption = draw(arm, row, model, config)
         strips.append((np.asarray(images), caption))
     return plot_image_strips(strips, path, title)
 
 
-def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16) -> Path | None:
+def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, per_arm: int = 16,
+                 loaded: _LoadedRuns | None = None) -> Path | None:
     """Images decoded from prior samples, one row per arm (its first finished seed); a class-conditional
     model's cycle through its classes (0, 1, 2, ...)."""
     def draw(arm, row, model, config):
@@ -272,17 +291,17 @@ def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, pe
         images, _ = model.generate(per_arm, seed=config.seed, labels=labels)
         return images, f"{arm.label} (seed {row['seed']})" + (", classes 0, 1, 2, ... in turn" if num_classes else "")
 
-    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw)
+    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw, loaded)
 
 
-def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path, per_class: int = 10) -> list[Path]:
+def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path, per_class: int = 10,
+                     loaded: _LoadedRuns | None = None) -> list[Path]:
     """For class-conditional runs: one grid per arm (its first finished seed), one row per class of
     ``per_class`` images from ``p(z | y)``, written as ``samples-ARM.png`` (``/`` in the arm's label as ``-``)."""
     from ..training.run_evaluation import write_samples
 
     written = []
-    for arm, row in _first_finished(exp, rows):
-        model, config, _ = load_run(row["run_dir"])
+    for arm, _, model, config in _LoadedRuns(exp, rows) if loaded is None else loaded:
         if not getattr(model, "num_classes", 0):
             continue
         path = out / f"samples-{arm.label.replace('/', '-')}.png"
@@ -291,7 +310,7 @@ def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path,
 
 
 def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
-                seed: int = 0) -> Path | None:
+                seed: int = 0, loaded: _LoadedRuns | None = None) -> Path | None:
     """The paper's Fig. 10: one block-Gibbs chain per arm from a random state, one full sweep per frame."""
     def draw(arm, row, model, config):
         rng = np.random.default_rng(seed)
@@ -302,4 +321,4 @@ def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, fra
                 f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}")
 
     return _image_rows(exp, rows, path, "Block-Gibbs chains on the trained priors, decoded (left to right, one full "
-                       "sweep per frame)", draw)
+                       "sweep per frame)", draw, loaded)
