@@ -79,6 +79,18 @@ def _features(model, z, h):
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_the_joint_energy_from_the_blocks_is_the_whole_graphs_energy(name):
+    """``joint_energy`` (which the training step and the evaluation use for coupled hidden units)
+    assembles ``E(z, h)`` from the latent, latent-hidden and hidden-hidden blocks: it must be the
+    energy of the whole graph's state, for every ``(z, h)``."""
+    model = _model(GRAPHS[name]())
+    zs, hs, energy = _joint(model)
+    z = np.repeat(zs, len(hs), axis=0).astype(np.float32)
+    h = np.tile(hs, (len(zs), 1)).astype(np.float32)
+    np.testing.assert_allclose(model.prior.joint_energy(z, h).numpy(), energy.ravel(), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_the_log_probability_of_the_latents_is_the_marginal(name):
     model = _model(GRAPHS[name]())
     zs, _, energy = _joint(model)

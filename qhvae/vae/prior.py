@@ -98,8 +98,6 @@ class BoltzmannPrior(keras.layers.Layer):
         self._edges = tf.constant(self.graph.edges.reshape(-1, 2), tf.int64)
         self._latent = tf.constant(self.graph.latent_units, tf.int32)
         self._hidden = tf.constant(self.graph.hidden_units, tf.int32)
-        # joint order (latents then hidden units) -> unit order
-        self._joint_order = tf.constant(np.argsort(np.r_[self.graph.latent_units, self.graph.hidden_units]), tf.int32)
         hidden_colors = self.graph.colors[self.graph.hidden_units]
         classes = [np.flatnonzero(hidden_colors == c) for c in np.unique(hidden_colors)]
         self._hidden_classes = [tf.constant(units, tf.int32) for units in classes]
@@ -205,10 +203,14 @@ class BoltzmannPrior(keras.layers.Layer):
         return energy - tf.reduce_sum(tf.nn.softplus(-field), axis=-1)
 
     def joint_energy(self, z, h, labels=None):
-        """``E(z, h)`` of ``(N, L_v)`` latents and ``(N, H)`` hidden states."""
-        full = tf.gather(tf.concat([tf.convert_to_tensor(z, self.b.dtype), tf.cast(h, self.b.dtype)], axis=-1),
-                         self._joint_order, axis=-1)
-        return self(full, labels)
+        """``E(z, h)`` of ``(N, L_v)`` latents and ``(N, H)`` hidden states: the energy of the whole
+        graph's state, from the blocks, ``E_v(z) + h.f(z) + h W_hh h / 2``."""
+        energy, field, w_hh = self._latent_parts(z, labels)
+        return self._joint_from_parts(energy, field, w_hh, tf.cast(h, self.b.dtype))
+
+    @staticmethod
+    def _joint_from_parts(energy, field, w_hh, h):
+        return energy + tf.reduce_sum(h * field, axis=-1) + 0.5 * tf.reduce_sum(tf.matmul(h, w_hh) * h, axis=-1)
 
     def hidden_mean_field(self, z, labels=None, iterations: int = 10):
         """Naive mean-field means ``m`` of ``p(h | z)``: ``m = sigmoid(-(f(z) + m W_hh))``, ``iterations``
@@ -216,6 +218,9 @@ class BoltzmannPrior(keras.layers.Layer):
         uncoupled). The evaluation's proposal ``r(h | z) = prod_j Bernoulli(m_j)`` for coupled
         hidden units."""
         _, field, w_hh = self._latent_parts(z, labels)
+        return self._mean_field(field, w_hh, iterations)
+
+    def _mean_field(self, field, w_hh, iterations: int):
         means = tf.sigmoid(-field)
         if self.graph.hidden_coupled:
             for _ in range(iterations):
@@ -235,6 +240,9 @@ class BoltzmannPrior(keras.layers.Layer):
         ``uniform(shape)`` draws the uniforms.
         """
         _, field, w_hh = self._latent_parts(z, labels)
+        return self._gibbs_hidden(field, w_hh, sweeps, uniform)
+
+    def _gibbs_hidden(self, field, w_hh, sweeps: int, uniform):
         if not self.graph.hidden_coupled:  # p(h | z) factorizes: one exact draw
             means = tf.sigmoid(-field)
             return tf.cast(uniform(tf.shape(means)) < means, self.b.dtype)
@@ -274,13 +282,16 @@ class BoltzmannPrior(keras.layers.Layer):
             return self(zeta, labels)
         if not self.graph.hidden_coupled:
             return self.free_energy(zeta, labels)
+        # one set of blocks for h's conditional and E(z, h) (joint_energy)
+        energy, field, w_hh = self._latent_parts(zeta, labels)
         if relaxed:
-            h = tf.stop_gradient(self.sample_hidden(tf.stop_gradient(zeta), labels, sweeps, uniform=uniform_draws))
-            return self.joint_energy(zeta, h, labels)
-        means = tf.clip_by_value(self.hidden_mean_field(zeta, labels), 1e-6, 1.0 - 1e-6)
+            h = tf.stop_gradient(self._gibbs_hidden(tf.stop_gradient(field), tf.stop_gradient(w_hh), sweeps,
+                                                    uniform_draws))
+            return self._joint_from_parts(energy, field, w_hh, h)
+        means = tf.clip_by_value(self._mean_field(field, w_hh, 10), 1e-6, 1.0 - 1e-6)
         h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
         log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
-        return self.joint_energy(zeta, h, labels) + log_r
+        return self._joint_from_parts(energy, field, w_hh, h) + log_r
 
     def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
