@@ -218,6 +218,16 @@ _STUDIES.append(
         )
         + tuple(
             Claim(
+                f"{label}: a KL warm-up of {RECIPE_KL_FRACTIONS[2]} beats {RECIPE_KL_FRACTIONS[1]}",
+                "log_likelihood",
+                f"{label}/kl{RECIPE_KL_FRACTIONS[2]}",
+                f"{label}/kl{RECIPE_KL_FRACTIONS[1]}",
+                source="issue #25: which warm-up the defaults take",
+            )
+            for label in ("bernoulli", "chimera/gibbs")
+        )
+        + tuple(
+            Claim(
                 f"Chimera uses more latent units than Bernoulli with KL warm-up {fraction}",
                 "active_units",
                 f"chimera/gibbs/kl{fraction}",
