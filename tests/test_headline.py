@@ -29,29 +29,28 @@ def test_headline_arms_are_the_issues_at_the_paper_sizes(tmp_path):
 
 
 def test_the_recipe_change_keeps_the_published_records_and_shares_the_runs_it_can(tmp_path):
-    """The headline-budget studies train with the recipe's KL warm-up (issue #25); the published
-    headline, trained with the paper's, is still every one of its records under ``--set
-    kl_anneal_fraction=0.1``, and no run of the new recipe takes an old record's name."""
+    """The headline-budget studies train with the recipe's KL warm-up (issue #25); no run of the
+    new recipe takes a published record's name (tests/test_run_names.py: the published headline
+    is still every one of its records under ``--set kl_anneal_fraction=0.1``), and the runs two
+    studies share have one name, so one study's record is the other's (``reuses_records_of``)."""
     from pathlib import Path
 
     from qhvae.experiments.headline_studies import PAPER_KL_FRACTION, RECIPE_KL_FRACTION
 
     assert (PAPER_KL_FRACTION, RECIPE_KL_FRACTION) == (0.1, TrainConfig().kl_anneal_fraction)
     published = {p.name for p in (Path(__file__).parents[1] / "docs/experiments/headline/records").iterdir()}
-    assert len(published) == 15
 
     def names(study, **kwargs):
-        return {r.arm.label: r.run_dir.name for r in plan_runs(study, tmp_path / study, budget="cpu", **kwargs)
-                if r.seed == 0}
+        return {
+            r.arm.label: r.run_dir.name
+            for r in plan_runs(study, tmp_path / study, budget="cpu", **kwargs)
+            if r.seed == 0
+        }
 
-    paper = {r.run_dir.name for r in plan_runs("headline", tmp_path, budget="cpu",
-                                                 overrides={"kl_anneal_fraction": PAPER_KL_FRACTION})}
-    assert paper == published
     now = names("headline")
     assert not set(now.values()) & published
     assert all(r.config.kl_anneal_fraction == RECIPE_KL_FRACTION for r in plan_runs("headline", tmp_path))
     assert plan_runs("headline", tmp_path, budget="paper")[0].config.kl_anneal_fraction == PAPER_KL_FRACTION
-    # shared runs have one name, so one study's record is the other's (reuses_records_of)
     recipe, hidden = names("recipe"), names("hidden")
     assert recipe["bernoulli/kl0.1"] in published and recipe["chimera/gibbs/kl0.1"] in published
     assert now["bernoulli"] == recipe["bernoulli/kl0.5"] and now["chimera/gibbs"] == recipe["chimera/gibbs/kl0.5"]
@@ -93,9 +92,18 @@ def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(
 
 def test_the_log_likelihood_error_combines_seeds_images_and_log_z():
     exp = EXPERIMENTS["headline"]
-    rows = [{"arm": "bernoulli", "status": "finished", "log_likelihood": ll, "log_likelihood_stderr": 0.3,
-             "log_z_stderr": 0.4, **{c: 0.0 for c in exp.columns if c != "log_likelihood"}, "train_minutes": 1.0}
-            for ll in (-90.0, -91.0, -92.0)]
+    rows = [
+        {
+            "arm": "bernoulli",
+            "status": "finished",
+            "log_likelihood": ll,
+            "log_likelihood_stderr": 0.3,
+            "log_z_stderr": 0.4,
+            **{c: 0.0 for c in exp.columns if c != "log_likelihood"},
+            "train_minutes": 1.0,
+        }
+        for ll in (-90.0, -91.0, -92.0)
+    ]
     entry = summarize(exp, rows)["bernoulli"]["log_likelihood"]
     # three runs each with own error sqrt(0.3^2 + 0.4^2) = 0.5: their mean's is 0.5 / sqrt(3)
     assert entry["within_run_se"] == pytest.approx(0.5 / np.sqrt(3))
@@ -118,9 +126,14 @@ def test_the_curves_average_finished_runs_only(tmp_path, monkeypatch):
 
     figures = []
     monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig) or path)
-    rows = [{"arm": "bernoulli", "seed": s, "status": status, "history": {"test_log_likelihood": curve}}
-            for s, status, curve in ((0, "finished", [-120.0, -100.0]), (1, "finished", [-122.0, -102.0]),
-                                     (2, "partial", [-200.0]))]
+    rows = [
+        {"arm": "bernoulli", "seed": s, "status": status, "history": {"test_log_likelihood": curve}}
+        for s, status, curve in (
+            (0, "finished", [-120.0, -100.0]),
+            (1, "finished", [-122.0, -102.0]),
+            (2, "partial", [-200.0]),
+        )
+    ]
     report.plot_curves(EXPERIMENTS["headline"], rows, tmp_path / "curves.png")
     ax = figures[0].axes[0]
     (line,) = ax.get_lines()
@@ -154,14 +167,17 @@ def test_a_claims_difference_over_training_against_hand_computed_values():
     """Means, their standard error over seeds and the paired per-seed differences, epoch by epoch."""
     from qhvae.experiments import Claim, difference_over_training
 
-    rows = [{"arm": arm, "seed": seed, "status": status, "history": {"test_log_likelihood": curve}}
-            for arm, seed, status, curve in (
-                ("a", 0, "finished", [-110.0, -104.0, -100.0]),  # resumed at epoch 2: scored there alone
-                ("a", 1, "finished", [-114.0, None, -104.0]),
-                ("a", 2, "partial", [-50.0]),  # unfinished: left out
-                ("b", 0, "finished", [-115.0, None, -106.0]),
-                ("b", 1, "finished", [-117.0, None, -108.0]),
-                ("b", 2, "finished", [-119.0, None, -107.0]))]
+    rows = [
+        {"arm": arm, "seed": seed, "status": status, "history": {"test_log_likelihood": curve}}
+        for arm, seed, status, curve in (
+            ("a", 0, "finished", [-110.0, -104.0, -100.0]),  # resumed at epoch 2: scored there alone
+            ("a", 1, "finished", [-114.0, None, -104.0]),
+            ("a", 2, "partial", [-50.0]),  # unfinished: left out
+            ("b", 0, "finished", [-115.0, None, -106.0]),
+            ("b", 1, "finished", [-117.0, None, -108.0]),
+            ("b", 2, "finished", [-119.0, None, -107.0]),
+        )
+    ]
     d = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"), rows)
     assert d["epochs"].tolist() == [1, 3]  # epoch 2: one run's score, not a mean over the seeds
     assert d["difference"].tolist() == pytest.approx([-112.0 + 117.0, -102.0 + 107.0])
@@ -172,22 +188,34 @@ def test_a_claims_difference_over_training_against_hand_computed_values():
     # a metric nobody tracks has no curve
     assert difference_over_training(Claim("a > b", "elbo", "a", "b"), rows) is None
     # one run per arm: a difference, no spread
-    single = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"),
-                                      [r for r in rows if r["seed"] == 0])
+    single = difference_over_training(Claim("a > b", "log_likelihood", "a", "b"), [r for r in rows if r["seed"] == 0])
     assert single["difference"].tolist() == [5.0, 6.0] and np.isnan(single["stderr"]).all()
 
 
 def test_the_report_draws_the_differences_and_links_them(tmp_path):
     exp = EXPERIMENTS["headline"]
-    rows = [{"arm": arm, "seed": seed, "status": "finished", "epochs": 2, "of_epochs": 2, "train_minutes": 1.0,
-             "eval_minutes": 0.0, "log_likelihood": ll, "log_likelihood_stderr": 0.1, "log_z_stderr": 0.1,
-             "run_dir": str(tmp_path / "runs" / f"{arm.replace('/', '-')}-{seed}"),
-             "history": {"test_log_likelihood": [ll - 10.0, ll]},
-             **{c: 1.0 for c in exp.columns if c != "log_likelihood"}}
-            for arm, base in (("bernoulli", -98.0), ("chimera/pa", -95.0)) for seed, ll in
-            enumerate((base, base - 1.0, base + 1.0))]
+    rows = [
+        {
+            "arm": arm,
+            "seed": seed,
+            "status": "finished",
+            "epochs": 2,
+            "of_epochs": 2,
+            "train_minutes": 1.0,
+            "eval_minutes": 0.0,
+            "log_likelihood": ll,
+            "log_likelihood_stderr": 0.1,
+            "log_z_stderr": 0.1,
+            "run_dir": str(tmp_path / "runs" / f"{arm.replace('/', '-')}-{seed}"),
+            "history": {"test_log_likelihood": [ll - 10.0, ll]},
+            **{c: 1.0 for c in exp.columns if c != "log_likelihood"},
+        }
+        for arm, base in (("bernoulli", -98.0), ("chimera/pa", -95.0))
+        for seed, ll in enumerate((base, base - 1.0, base + 1.0))
+    ]
     summary = summarize(exp, rows)
     from qhvae.experiments import check_claims, write_report
+
     files = write_report(exp, tmp_path, [], rows, summary, check_claims(exp, summary), "cpu")
     assert tmp_path / "differences.png" in files
     assert (tmp_path / "differences.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
