@@ -195,9 +195,9 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
         finish_epoch_axis(ax, label, label, drawn, empty="no tracked epochs yet")
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
-    fig.suptitle(textwrap.fill(f"{exp.title} ({exp.figure}; {subtitle})", width=int(13 * 6.0 * cols)),
-                 fontsize=10)
-    fig.tight_layout()
+    title = textwrap.fill(f"{exp.title} ({exp.figure}; {subtitle})", width=int(13 * 6.0 * cols))
+    fig.suptitle(title, fontsize=10)
+    _layout_below_title(fig, title)
     return save_figure(fig, path)
 
 
@@ -234,9 +234,17 @@ def plot_differences(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path
         finish_epoch_axis(ax, f"difference, {unit}", title, drawn=True)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
-    fig.suptitle(f"{exp.title}: the claims' differences over training", fontsize=10)
-    fig.tight_layout()
+    title = textwrap.fill(f"{exp.title}: the claims' differences over training", width=int(13 * 6.0 * cols))
+    fig.suptitle(title, fontsize=10)
+    _layout_below_title(fig, title)
     return save_figure(fig, path)
+
+
+def _layout_below_title(fig, title: str) -> None:
+    """``tight_layout`` with the panels kept below the figure's title (it overlapped the first
+    row's titles): about 0.18 inch per line of the title, and a margin."""
+    lines = title.count("\n") + 1
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.18 * lines + 0.08) / fig.get_figheight()))
 
 
 def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tuple[Arm, dict[str, Any]]]:
