@@ -112,6 +112,9 @@ def test_flux_bias_constants_default_to_h_to_fluxbias_and_are_checked():
     assert qpu("flux_biases", flux_bias_constants={"B": 2.0}).flux_bias_constants["B"] == 2.0
     with pytest.raises(ConfigError, match="flux_bias_constants"):
         qpu("flux_biases", flux_bias_constants={"Bs": 2.0})
+    for bad in (-1.0, 0.0, float("nan"), float("inf"), True, "1.4"):
+        with pytest.raises(ConfigError, match=r"flux_bias_constants\['B'\] must be a finite number > 0"):
+            qpu("flux_biases", flux_bias_constants={"B": bad})
     with pytest.raises(ConfigError, match="condition_with"):
         qpu("fluxes")
 

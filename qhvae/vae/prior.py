@@ -40,6 +40,11 @@ def graph_from_config(config: dict[str, Any]) -> LatentGraph:
     )
 
 
+#: Damped fixed-point steps of the hidden units' mean field (:meth:`BoltzmannPrior.hidden_mean_field`),
+#: the evaluation's proposal for coupled hidden units.
+MEAN_FIELD_ITERATIONS = 10
+
+
 @keras.saving.register_keras_serializable(package="qhvae")
 class BoltzmannPrior(keras.layers.Layer):
     """``p(z) = exp(-E(z)) / Z`` with ``E(z) = b.z + sum_(i<j in edges) W_ij z_i z_j``.
@@ -212,7 +217,7 @@ class BoltzmannPrior(keras.layers.Layer):
     def _joint_from_parts(energy, field, w_hh, h):
         return energy + tf.reduce_sum(h * field, axis=-1) + 0.5 * tf.reduce_sum(tf.matmul(h, w_hh) * h, axis=-1)
 
-    def hidden_mean_field(self, z, labels=None, iterations: int = 10):
+    def hidden_mean_field(self, z, labels=None, iterations: int = MEAN_FIELD_ITERATIONS):
         """Naive mean-field means ``m`` of ``p(h | z)``: ``m = sigmoid(-(f(z) + m W_hh))``, ``iterations``
         damped fixed-point steps from the uncoupled means (exact in one step when hidden units are
         uncoupled). The evaluation's proposal ``r(h | z) = prod_j Bernoulli(m_j)`` for coupled
@@ -288,7 +293,7 @@ class BoltzmannPrior(keras.layers.Layer):
             h = tf.stop_gradient(self._gibbs_hidden(tf.stop_gradient(field), tf.stop_gradient(w_hh), sweeps,
                                                     uniform_draws))
             return self._joint_from_parts(energy, field, w_hh, h)
-        means = tf.clip_by_value(self._mean_field(field, w_hh, 10), 1e-6, 1.0 - 1e-6)
+        means = tf.clip_by_value(self._mean_field(field, w_hh, MEAN_FIELD_ITERATIONS), 1e-6, 1.0 - 1e-6)
         h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
         log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
         return self._joint_from_parts(energy, field, w_hh, h) + log_r

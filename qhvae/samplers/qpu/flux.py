@@ -8,12 +8,10 @@ and ``MAFM``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
-import numpy as np
-
 from ...exceptions import ConfigError
+from ...validation import check_real
 
 __all__ = ["FLUX_BIAS_CONSTANTS", "flux_constants"]
 
@@ -52,11 +50,5 @@ def flux_constants(constants: Mapping | None) -> dict[str, float | None]:
         if value is None and key != "B":
             out[key] = None
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float, np.number))
-            or not (math.isfinite(value) and value > 0)
-        ):
-            raise ConfigError(f"flux_bias_constants: {key} must be a positive number, got {value!r}")
-        out[key] = float(value)
+        out[key] = check_real(f"flux_bias_constants[{key!r}]", value, minimum=0, inclusive=False, error=ConfigError)
     return out

@@ -412,6 +412,13 @@ class QPUSampler(BoltzmannSampler):
         own, _, _ = layout.scaled_parameters(base, self.effective_beta, self.h_range, self.j_range)
         return own, quadratic, report, linear - own
 
+    @staticmethod
+    def _problem_sampled(layout: DeviceLayout, linear: np.ndarray, quadratic: np.ndarray,
+                         offsets: np.ndarray | None) -> dimod.BinaryQuadraticModel:
+        """The Ising problem the reads sample (for the ``beta_eff`` estimate): the programmed
+        one, with the fields that flux biases add."""
+        return layout.ising(linear if offsets is None else linear + offsets, quadratic)
+
     def _sample(self, bm, num_samples, seed, num_spin_reversal_transforms=None, **params):
         return self._sample_programmed(bm, num_samples, seed, num_spin_reversal_transforms)
 
@@ -430,8 +437,7 @@ class QPUSampler(BoltzmannSampler):
         self._calls += 1
         # The programmed problem, for the beta_eff estimate only; built with the transformed
         # ones, before the device calls (see _sample_transformed), and counted as client time.
-        # With flux biases, the fields they add are part of the problem sampled.
-        bqm = layout.ising(linear if offsets is None else linear + offsets, quadratic) if estimate else None
+        bqm = self._problem_sampled(layout, linear, quadratic, offsets) if estimate else None
         self._device_seconds = 0.0
         calibration = None
         try:
@@ -540,7 +546,7 @@ class QPUSampler(BoltzmannSampler):
                 break
             self.effective_beta = float(beta)
             linear, quadratic, report, offsets = fields()
-            programmed = layout.ising(linear if offsets is None else linear + offsets, quadratic)
+            programmed = self._problem_sampled(layout, linear, quadratic, offsets)
             batch = read(linear, quadratic, offsets)
             redraws += 1
         calibration = {"rounds": rounds, "reads": redraws * len(batch[0]), "calibrated": self.calibrated}
