@@ -11,8 +11,8 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Iterable
 from importlib import metadata
-from typing import Callable, Iterable
 
 import numpy as np
 

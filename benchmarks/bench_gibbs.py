@@ -33,7 +33,15 @@ import sys
 import numpy as np
 
 from _common import (
-    OtherLoad, benchmark_graph, machine_info, median, print_header, random_bm_arrays, spread, timed, write_json,
+    OtherLoad,
+    benchmark_graph,
+    machine_info,
+    median,
+    print_header,
+    random_bm_arrays,
+    spread,
+    timed,
+    write_json,
 )
 
 TARGETS = {"chimera": 3.0}  # issue target: ours / SA on Chimera
@@ -129,7 +137,7 @@ def bench_graph(name: str, args) -> dict:
                 numba.set_num_threads(threads)
             res["kernel_1t"].append(n * one_thread_sweeps * L / t)
 
-    ratios = [gi / s for gi, s in zip(res["gibbs"], res["sa"])]
+    ratios = [gi / s for gi, s in zip(res["gibbs"], res["sa"], strict=True)]
     out = {
         "graph": g.name,
         "key": name,

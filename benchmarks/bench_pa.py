@@ -39,7 +39,15 @@ import numpy as np
 from scipy.special import logsumexp
 
 from _common import (
-    OtherLoad, benchmark_graph, machine_info, median, print_header, random_bm_arrays, spread, timed, write_json,
+    OtherLoad,
+    benchmark_graph,
+    machine_info,
+    median,
+    print_header,
+    random_bm_arrays,
+    spread,
+    timed,
+    write_json,
 )
 
 

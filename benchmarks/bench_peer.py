@@ -113,7 +113,7 @@ def to_spin(graph, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dict]:
     h = b / 2.0
     np.add.at(h, graph.edges[:, 0], w / 4.0)
     np.add.at(h, graph.edges[:, 1], w / 4.0)
-    return h, {(int(u), int(v)): float(x) / 4.0 for (u, v), x in zip(graph.edges, w)}
+    return h, {(int(u), int(v)): float(x) / 4.0 for (u, v), x in zip(graph.edges, w, strict=True)}
 
 
 # -- the peer ------------------------------------------------------------------------------
@@ -214,8 +214,8 @@ def main(argv=None) -> None:
     import qhvae
 
     try:
-        import torch
         import dwave.plugins.torch  # noqa: F401
+        import torch
     except ImportError as exc:
         sys.exit(f"bench_peer.py needs the peer: {INSTALL} ({exc})")
     import tensorflow as tf

@@ -113,7 +113,7 @@ def main() -> None:
         t0 = time.perf_counter()
         gibbs.sample_bm(bm, args.samples, seed=call + 1)
         gibbs_s.append(time.perf_counter() - t0)
-    ours_total, ours_device, ours_est, overhead = (list(col) for col in zip(*ours))
+    ours_total, ours_device, ours_est, overhead = (list(col) for col in zip(*ours, strict=True))
     composite_overhead = [row[3] for row in theirs]
 
     # The client alone: a device that answers instantly by replaying the emulator's answers
@@ -154,7 +154,7 @@ def main() -> None:
                   f"median {1000 * median(instant):.2f} ms per call (range {1000 * min(instant):.2f}-"
                   f"{1000 * max(instant):.2f} ms)")
     cms = 1000 * median(composite_overhead)
-    ratios = [c / o for c, o in zip(composite_overhead, overhead)]
+    ratios = [c / o for c, o in zip(composite_overhead, overhead, strict=True)]
     console.print(f"with SpinReversalTransformComposite instead: median {cms:.2f} ms per call "
                   f"(range {1000 * min(composite_overhead):.2f}-{1000 * max(composite_overhead):.2f} ms); "
                   f"composite / ours: {median(ratios):.1f}x (median of per-call ratios, range "

@@ -100,7 +100,8 @@ def main(argv=None) -> None:
     table = Table(title="TensorBoard's cost in a default qhvae train run")
     for col in ("figure", "value", f"target <= {TARGET:.0%}"):
         table.add_column(col)
-    table.add_row("time inside the TensorBoard callback / run wall", f"{share:.2%}", "met" if share <= TARGET else "MISSED")
+    table.add_row("time inside the TensorBoard callback / run wall", f"{share:.2%}",
+                  "met" if share <= TARGET else "MISSED")
     table.add_row("median wall with logs / without", f"{ratio:.3f} ({ratio - 1:+.1%})",
                   "met" if ratio - 1 <= TARGET else "over (see the machine's load)")
     table.add_row("median wall with / without (s)", f"{median(walls[True]):.1f} / {median(walls[False]):.1f}", "")

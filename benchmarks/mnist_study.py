@@ -25,8 +25,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -54,8 +52,8 @@ def main() -> None:
 
     from qhvae.data import load_dataset
     from qhvae.evaluate import evaluate_model
-    from qhvae.vae import QVAE
     from qhvae.training.monitors import RichProgress
+    from qhvae.vae import QVAE
     from qhvae.vae.training_schedules import paper_schedules
 
     console = Console()
@@ -87,7 +85,7 @@ def main() -> None:
         rows.append(result)
         images, _ = model.generate(64, seed=args.seed)
         fig, axes = plt.subplots(8, 8, figsize=(6, 6))
-        for ax, img in zip(axes.ravel(), images):
+        for ax, img in zip(axes.ravel(), images, strict=True):
             ax.imshow(img[:, :, 0], cmap="gray", vmin=0, vmax=1)
             ax.axis("off")
         fig.suptitle(f"{name} prior: decoded prior samples (PA)")

@@ -46,10 +46,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-import keras  # noqa: E402
 
 from qhvae.data import load_dataset  # noqa: E402
 from qhvae.training.inputs import num_classes_of  # noqa: E402

@@ -45,8 +45,8 @@ def main() -> None:
 
     import qhvae
     from qhvae.data import load_dataset
-    from qhvae.vae import QVAE
     from qhvae.training.monitors import RichProgress, SamplerMonitor
+    from qhvae.vae import QVAE
     from qhvae.vae.training_schedules import paper_schedules
 
     console = Console()

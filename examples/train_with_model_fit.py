@@ -23,8 +23,8 @@ import numpy as np  # noqa: E402
 
 from qhvae.data import load_dataset  # noqa: E402
 from qhvae.evaluate import evaluate_model  # noqa: E402
-from qhvae.vae import QVAE  # noqa: E402
 from qhvae.training.monitors import RichProgress, StopOnNaN  # noqa: E402
+from qhvae.vae import QVAE  # noqa: E402
 from qhvae.vae.training_schedules import KLAnnealing, paper_schedules  # noqa: E402
 
 

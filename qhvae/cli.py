@@ -280,7 +280,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     elif args.address or args.cpus or args.cpus_per_run != 1 or args.gpus_per_run:
         raise ConfigError("--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray")
     executor = executor_by_name(args.executor, **options)
-    from .experiments import plan_runs, run_experiment  # Keras and TensorFlow load here
+    from .experiments.runner import plan_runs, run_experiment  # Keras and TensorFlow load here
 
     out = Path(args.out or f"experiments/{exp.name}")
     if args.dry_run:

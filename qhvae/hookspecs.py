@@ -22,8 +22,9 @@ another version than :data:`CONTRACT_VERSION`, is listed with the reason and ref
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -64,3 +65,4 @@ class SamplerEntry:
 @hookspec
 def qhvae_samplers() -> list[SamplerEntry]:
     """Return the samplers this plugin provides."""
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations, never this

@@ -26,9 +26,10 @@ from __future__ import annotations
 import inspect
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Iterable
+from typing import Any
 
 import dimod
 import pluggy
@@ -178,8 +179,9 @@ class SamplerRegistry:
 
     def register(self, plugin: Any, name: str | None = None, origin: str = "local") -> None:
         """Register a plugin object or module (for in-process plugins and tests)."""
-        name = self.pm.register(plugin, name=name)
-        self._origins[name] = origin
+        registered = self.pm.register(plugin, name=name)  # None for a blocked plugin
+        if registered is not None:
+            self._origins[registered] = origin
         self._entries = None
 
     def _offers(self) -> list[tuple[SamplerEntry, str, str]]:
@@ -189,7 +191,7 @@ class SamplerRegistry:
         return within :attr:`discovery_timeout` is recorded in ``_hook_failures`` (and not
         asked again).
         """
-        offers = []
+        offers: list[tuple[SamplerEntry, str, str]] = []
         for impl in self.pm.hook.qhvae_samplers.get_hookimpls():
             plugin_name, origin = impl.plugin_name, self._origins.get(impl.plugin_name, "local")
             if plugin_name in self._hook_failures:

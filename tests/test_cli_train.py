@@ -13,9 +13,9 @@ from qhvae.training.checkpoint import latest_checkpoint
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # Not conftest.py's tiny run: the command line with the conv network (and its widths) end to end.
-TINY = ["--limit", "96", "--batch-size", "32", "--epochs", "2", "--network", "conv", "--base-filters", "4", "--hidden", "16",
-        "--num-negative-samples", "32", "--sampler-option", "num_sweeps=2", "--sampler-option", "burn_in=5",
-        "--eval-images", "16", "--eval-samples", "8"]
+TINY = ["--limit", "96", "--batch-size", "32", "--epochs", "2", "--network", "conv", "--base-filters", "4",
+        "--hidden", "16", "--num-negative-samples", "32", "--sampler-option", "num_sweeps=2", "--sampler-option",
+        "burn_in=5", "--eval-images", "16", "--eval-samples", "8"]
 
 
 def _err(capsys) -> str:

@@ -115,7 +115,10 @@ def test_exact_is_exact_for_huge_bernoulli():
     assert out.shape == (400, 5000)
     # unit means track sigmoid(-b): compare averaged over blocks of 500 units
     p = 1 / (1 + np.exp(b))
-    block = lambda v: v.reshape(10, -1).mean(axis=1)
+
+    def block(v):
+        return v.reshape(10, -1).mean(axis=1)
+
     np.testing.assert_allclose(block(out.mean(axis=0)), block(p), atol=5 * 0.5 / np.sqrt(400 * 500))
 
 
@@ -137,12 +140,12 @@ class _Garbage(BoltzmannSampler):
 @pytest.mark.parametrize(
     "produce, match",
     [
-        (lambda n, l: np.zeros((n, l + 1)), r"shape \(4, 4\); expected \(4, 3\)"),
-        (lambda n, l: np.zeros((n - 1, l)), r"shape \(3, 3\); expected \(4, 3\)"),
-        (lambda n, l: -np.ones((n, l)), r"outside \{0, 1\} \(looks like spins"),
-        (lambda n, l: np.full((n, l), 0.5), r"values \[0.5\] outside"),
-        (lambda n, l: np.full((n, l), 7, np.uint8), r"values \[7\] outside"),
-        (lambda n, l: np.full((n, l), "x"), "dtype <U1"),
+        (lambda n, units: np.zeros((n, units + 1)), r"shape \(4, 4\); expected \(4, 3\)"),
+        (lambda n, units: np.zeros((n - 1, units)), r"shape \(3, 3\); expected \(4, 3\)"),
+        (lambda n, units: -np.ones((n, units)), r"outside \{0, 1\} \(looks like spins"),
+        (lambda n, units: np.full((n, units), 0.5), r"values \[0.5\] outside"),
+        (lambda n, units: np.full((n, units), 7, np.uint8), r"values \[7\] outside"),
+        (lambda n, units: np.full((n, units), "x"), "dtype <U1"),
     ],
 )
 def test_garbage_output_is_caught_and_names_the_sampler(produce, match):
@@ -154,7 +157,7 @@ def test_garbage_output_is_caught_and_names_the_sampler(produce, match):
 
 
 def test_crash_inside_a_sampler_is_wrapped():
-    s = _Garbage(lambda n, l: 1 / 0)
+    s = _Garbage(lambda n, units: 1 / 0)
     with pytest.raises(qhvae.SamplerError, match="sampler 'garbage'.*ZeroDivisionError"):
         s.sample_arrays(np.zeros(3), None, 4)
 

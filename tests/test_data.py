@@ -19,7 +19,6 @@ import pytest
 from qhvae import data
 from qhvae.data import Dataset, as_images, integrity, load_dataset, lookup, read_amat, read_idx
 
-
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -61,7 +60,7 @@ def amat_bytes(arr01: np.ndarray) -> bytes:
 def fake_amat_set(folder: Path, n=(5, 3, 4), seed=0, gz=True) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
-    for part, k in zip(("train", "valid", "test"), n):
+    for part, k in zip(("train", "valid", "test"), n, strict=True):
         arr = (rng.random((k, 784)) < 0.3).astype(np.uint8)
         write(folder / f"binarized_mnist_{part}.amat", amat_bytes(arr), gz)
         out[part] = arr
@@ -355,7 +354,8 @@ def test_uncompressed_checksums_and_bsd_format(hermetic):
     (folder / "SHA256SUMS.asc").write_text("-----BEGIN PGP SIGNATURE-----\nnot a sum\n")
     ds = load_dataset("binarized_mnist", "train_full", data_dir=folder, verify=False)
     assert len(ds) == 8
-    with pytest.raises(ValueError, match="(?s)binarized_mnist_test.amat.gz.*decompressed content.*expected sha256 0{64}"):
+    match = "(?s)binarized_mnist_test.amat.gz.*decompressed content.*expected sha256 0{64}"
+    with pytest.raises(ValueError, match=match):
         load_dataset("binarized_mnist", "test", data_dir=folder)
     # train and valid match their uncompressed sums, but are not the canonical files.
     with pytest.raises(ValueError, match="known canonical binarized_mnist train"):
@@ -415,7 +415,8 @@ def test_repeated_loads_use_the_cache(hermetic, monkeypatch):
         (bytes([0, 0, 0x42, 3]) + b"\x00" * 20, "bad magic number 0x00004203"),
         (bytes([0, 0, 8, 1]) + struct.pack(">I", 5) + b"\x01\x02\x03\x04\x05", "1 dimension.*expected 3"),
         (bytes([0, 0, 8, 3]) + struct.pack(">II", 2, 2), "truncated IDX header"),
-        (bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 2, 2) + b"\x00" * 7, "truncated IDX file.*24 bytes.*has 23 bytes"),
+        (bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 2, 2) + b"\x00" * 7,
+         "truncated IDX file.*24 bytes.*has 23 bytes"),
         (bytes([0, 0, 8, 3]) + struct.pack(">III", 1, 2, 2) + b"\x00" * 6, "2 unexpected trailing bytes"),
     ],
     ids=["tiny", "magic-order", "magic-type", "rank", "short-header", "truncated", "trailing"],
@@ -573,7 +574,7 @@ def test_seed_makes_epochs_reproducible_and_shuffles():
     ds = load_dataset("digits", "test")
     a = epochs(ds.to_tf(64, seed=3), 2)
     b = epochs(ds.to_tf(64, seed=3), 2)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a[0], a[1])
     plain = epochs(ds.to_tf(64, seed=3, dynamic_binarization=False), 2)

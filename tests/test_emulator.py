@@ -26,7 +26,6 @@ from qhvae.samplers.qpu.emulator import (
     freeze_out_point,
 )
 from qhvae.samplers.schedules import pause_quench
-
 from qhvae.testing.statistics import ALPHA, check_iid, spin_bqm_target
 
 
@@ -243,7 +242,8 @@ def test_binary_conversion_matches_dimod(chimera_ideal):
     J = rng.uniform(-1, 1, len(edges))
     idx = {q: i for i, q in enumerate(nodes)}
     e = np.array([[idx[u], idx[v]] for u, v in edges])
-    bqm = dimod.BQM(dict(zip(nodes, h)), dict(zip(edges, J)), 0.0, "SPIN").change_vartype("BINARY", inplace=False)
+    spin_bqm = dimod.BQM(dict(zip(nodes, h, strict=True)), dict(zip(edges, J, strict=True)), 0.0, "SPIN")
+    bqm = spin_bqm.change_vartype("BINARY", inplace=False)
     b = 2 * h
     np.subtract.at(b, e[:, 0], 2 * J)
     np.subtract.at(b, e[:, 1], 2 * J)
@@ -282,7 +282,7 @@ def test_beta_eff_model():
     # Plain anneal of the default 20 us freezes at the profile's freeze_s; slower anneals freeze later.
     assert low.freeze_out() == pytest.approx(0.45) and high.freeze_out() == pytest.approx(0.40)
     betas = [low.true_beta_eff(annealing_time=t) for t in (0.5, 2.0, 20.0, 200.0, 2000.0)]
-    assert all(a < b for a, b in zip(betas, betas[1:]))
+    assert all(a < b for a, b in zip(betas, betas[1:], strict=False))
     # The paper's pause-and-quench freezes at (nearly) the pause point when the pause is long
     # compared with the relaxation time there; longer pauses get closer.
     assert 0.48 < low.freeze_out(pause_quench()) <= 0.5
@@ -306,8 +306,8 @@ def test_ideal_profile_is_exact_boltzmann_at_beta_eff(kind, shape):
     qpu = QPUEmulator(kind, shape, noise="ideal", seed=11)
     rng = np.random.default_rng(2024)
     nodes, edges = ball(qpu, 10)
-    h = dict(zip(nodes, rng.uniform(-0.4, 0.4, len(nodes))))
-    J = dict(zip(edges, rng.uniform(-0.4, 0.4, len(edges))))
+    h = dict(zip(nodes, rng.uniform(-0.4, 0.4, len(nodes)), strict=True))
+    J = dict(zip(edges, rng.uniform(-0.4, 0.4, len(edges)), strict=True))
     schedule = pause_quench()
     n = 4000
     ss = qpu.sample_ising(h, J, num_reads=n, anneal_schedule=schedule, auto_scale=False, answer_mode="raw", seed=3)
@@ -409,8 +409,8 @@ def test_readout_flip_rate_on_strong_fields():
 def test_control_errors_and_precision_are_what_the_profile_says(pegasus_low):
     qpu = pegasus_low
     rng = np.random.default_rng(1)
-    h = dict(zip(qpu.nodelist, rng.uniform(-2, 2, len(qpu.nodelist))))
-    J = dict(zip(qpu.edgelist, rng.uniform(-1, 1, len(qpu.edgelist))))
+    h = dict(zip(qpu.nodelist, rng.uniform(-2, 2, len(qpu.nodelist)), strict=True))
+    J = dict(zip(qpu.edgelist, rng.uniform(-1, 1, len(qpu.edgelist)), strict=True))
     qpu.sample_ising(h, J, num_reads=1, auto_scale=False, seed=0)
     call, p = qpu.last_call, qpu.profile
     step_h, step_j = 8.0 / 2**p.h_bits, 2.0 / 2**p.j_bits

@@ -34,7 +34,8 @@ def test_executors_by_name():
 
 def test_ray_options_need_the_ray_executor(tmp_path, capsys):
     assert main(["experiment", "mapping", "--budget", "smoke", "--address", "auto", "--out", str(tmp_path)]) == 2
-    assert "--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray" in " ".join(capsys.readouterr().err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--address, --cpus, --cpus-per-run and --gpus-per-run apply to --executor ray" in err
 
 
 def test_a_missing_ray_is_a_clear_error(monkeypatch):
@@ -111,4 +112,4 @@ def test_ray_runs_a_study_side_by_side_and_survives_a_killed_worker(tmp_path):
         started = (p.run_dir / "config.json").stat().st_mtime
         spans.append((started, (p.run_dir / LATEST).stat().st_mtime))
     spans.sort()
-    assert any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:])), spans
+    assert any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False)), spans

@@ -9,6 +9,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+import qhvae.training.fit as fit_module  # noqa: E402
 from qhvae.cli import main  # noqa: E402
 from qhvae.experiments import (  # noqa: E402
     BUDGETS,
@@ -21,7 +22,6 @@ from qhvae.experiments import (  # noqa: E402
     plan_runs,
     run_experiment,
 )
-import qhvae.training.fit as fit_module  # noqa: E402
 from qhvae.training import TrainConfig, load_run, read_progress, train_run  # noqa: E402
 from qhvae.training.checkpoint import latest_checkpoint  # noqa: E402
 

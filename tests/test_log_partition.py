@@ -39,7 +39,6 @@ import qhvae
 from qhvae import topology
 from qhvae.evaluate import log_partition
 from qhvae.samplers.exact import exact_log_partition
-
 from qhvae.testing.statistics import ALPHA, check_error_bar_calibration, exact_target, random_bm
 
 TOL_NATS = 0.05
@@ -63,7 +62,7 @@ def t_bound(num_populations: int, num_tests: int, alpha: float = ALPHA) -> float
     return float(stats.t.isf(alpha / (2 * num_tests), num_populations - 1))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def small_case(name: str):
     factory, seed = SMALL_GRAPHS[name]
     graph = factory()
@@ -71,7 +70,7 @@ def small_case(name: str):
     return graph, bm, exact_target(bm, name).log_z
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def large_case(name: str):
     from dwave.samplers import TreeDecompositionSampler
 
@@ -177,7 +176,7 @@ def test_pa_sampler_reports_log_z_with_honest_error_bar():
     assert abs(ss_info["log_z"] - log_z) <= k * ss_info["log_z_stderr"], (ss_info, log_z)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pa_repeated_runs(num_runs: int = 25):
     """``num_runs`` independent default PA runs (1000 replicas, 8 populations) on chimera(1,2)."""
     graph, bm, log_z = small_case("chimera(1,2)")

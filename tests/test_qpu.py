@@ -198,7 +198,8 @@ def test_mpl_recovers_the_emulators_true_beta_eff():
     r = s.sample_bm(bm, 4000, seed=2)
     h, J = spin_parameters(bm)
     spins = 2 * r.samples.astype(int) - 1
-    spin_bqm = dimod.BinaryQuadraticModel.from_ising(dict(enumerate(h)), {tuple(e): j for e, j in zip(graph.edges, J)})
+    couplings = {tuple(e): j for e, j in zip(graph.edges, J, strict=True)}
+    spin_bqm = dimod.BinaryQuadraticModel.from_ising(dict(enumerate(h)), couplings)
     assert mpl_inverse_temperature(spin_bqm, spins, range(32)) == pytest.approx(1.0, rel=0.05)
 
 
@@ -240,7 +241,8 @@ def test_a_restored_sampler_continues_the_same_beta_eff():
     restored = annealer()
     restored.set_state(state)
     assert restored.effective_beta == original.effective_beta
-    assert restored.beta_estimator.history == original.beta_estimator.history and len(restored.beta_estimator.history) == 3
+    assert restored.beta_estimator.history == original.beta_estimator.history
+    assert len(restored.beta_estimator.history) == 3
     original.sample_bm(bm, 200, seed=3)
     restored.sample_bm(bm, 200, seed=3)
     assert restored.effective_beta == original.effective_beta != original.beta_history[-2]
@@ -264,7 +266,7 @@ def test_emulator_sampler_from_the_registry():
 
 @pytest.mark.slow
 def test_training_on_a_device_with_dead_qubits_masks_them():
-    tf = pytest.importorskip("tensorflow")
+    pytest.importorskip("tensorflow")
     import keras
 
     from qhvae.vae import QVAE
@@ -364,7 +366,7 @@ def test_dead_couplers_are_masked_whatever_the_machines_edge_order():
     device = QPUEmulator("chimera", (1, 1, 4), noise="ideal", broken_edges=[(0, 4)], seed=0)
     s = QPUSampler(device, graph=graph, beta_estimator=None, num_spin_reversal_transforms=0, seed=0)
     placement = s.placement(graph)
-    dead = {tuple(sorted(e)) for e, ok in zip(graph.edges.tolist(), placement.edge_mask) if not ok}
+    dead = {tuple(sorted(e)) for e, ok in zip(graph.edges.tolist(), placement.edge_mask, strict=True) if not ok}
     assert len(dead) == 1
     rng = np.random.default_rng(0)
     w = rng.uniform(0.5, 1.0, graph.num_edges)

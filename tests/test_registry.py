@@ -102,7 +102,8 @@ def test_plugin_errors_name_the_plugin(plugins):
     with pytest.raises(SamplerError, match=r"'vague' \(from package fake-plugins\) does not declare .*"
                                            r"contract_version=1"):
         plugins.get("vague")
-    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, emulator, exact, gibbs, .*pa, plain-dimod, qpu, sa, .*zeros"):
+    with pytest.raises(KeyError, match="unknown sampler 'nope'; known samplers: boom, emulator, exact, gibbs, "
+                                       ".*pa, plain-dimod, qpu, sa, .*zeros"):
         plugins.get("nope")
     with pytest.raises(TypeError, match="sampler 'gibbs' .* rejected its configuration"):
         plugins.get("gibbs", colour="blue")

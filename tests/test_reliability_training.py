@@ -478,7 +478,7 @@ def test_the_same_seed_gives_the_same_run(tmp_path, tiny):
     losses = [read_progress(run)["history"]["loss"] for run in runs]
     assert losses[0] == losses[1], losses
     weights = [load_run(run)[0].get_weights() for run in runs]
-    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
     other = train_run(TrainConfig(**dict(config, seed=6)), tmp_path / "other")
     assert read_progress(other)["history"]["loss"] != losses[0]
 

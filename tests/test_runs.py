@@ -30,8 +30,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 # 128 digits in batches of 32: 4 steps per epoch; a model small enough for seconds per run. Not
 # conftest.py's tiny run (2 steps an epoch): a kill mid-epoch and the step counts need 4, and the
 # pictures and the evaluation checked here need more samples.
-TINY = dict(train_limit=128, batch_size=32, network="fc", network_options={"hidden": [16]}, num_negative_samples=32, sampler="gibbs",
-            sampler_options={"num_sweeps": 2, "burn_in": 5}, eval_num_images=20, eval_num_samples=10,
+TINY = dict(train_limit=128, batch_size=32, network="fc", network_options={"hidden": [16]}, num_negative_samples=32,
+            sampler="gibbs", sampler_options={"num_sweeps": 2, "burn_in": 5}, eval_num_images=20, eval_num_samples=10,
             eval_log_z_replicas=200, num_plot_samples=9, gibbs_chain_steps=8)
 STEPS_PER_EPOCH = 4
 

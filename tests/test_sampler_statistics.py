@@ -39,10 +39,16 @@ import pytest
 
 import qhvae
 from qhvae import topology
-
 from qhvae.testing.statistics import (
-    MomentSpec, Target, check_batched, check_iid, check_moments_batched, check_moments_iid,
-    exact_target, random_bm, spin_bqm_target,
+    MomentSpec,
+    Target,
+    check_batched,
+    check_iid,
+    check_moments_batched,
+    check_moments_iid,
+    exact_target,
+    random_bm,
+    spin_bqm_target,
 )
 
 # Sample sizes (fixed before looking at any result; chosen from the time budget).
@@ -76,7 +82,7 @@ class Case:
         return self.bm.edges, self.bm.weights
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def case(name: str) -> Case:
     factory, seed = GRAPHS[name]
     graph = factory()
@@ -209,7 +215,7 @@ def test_dimod_sample_of_spin_bqm_matches_enumeration(name, config, reads, calls
 # ------------------------------------------------- larger graph: exact marginals
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tree_decomposition_case():
     """chimera(1,6): 48 units, treewidth 4 to 8; exact marginals from dwave-samplers."""
     from dwave.samplers import TreeDecompositionSampler

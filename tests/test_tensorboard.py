@@ -10,9 +10,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytest.importorskip("tensorflow")
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-from tensorboard.util.tensor_util import make_ndarray  # noqa: E402
-
 import keras  # noqa: E402
+from tensorboard.util.tensor_util import make_ndarray  # noqa: E402
 
 from qhvae.cli import main  # noqa: E402
 from qhvae.training import TrainConfig, train_run  # noqa: E402
@@ -58,9 +57,9 @@ def test_a_run_writes_the_qhvae_scalars(run):
     assert list(runs) == ["train"]
     acc = runs["train"]
     tags = set(acc.Tags().get("tensors", [])) | set(acc.Tags().get("scalars", []))
-    for tag in ("epoch_loss", "epoch_bound_without_log_z", "epoch_kl_weight", "epoch_beta_eff", "epoch_weight_l1", "epoch_sampler_ms_per_step",
-                "epoch_learning_rate", "epoch_test_log_likelihood", "epoch_test_log_z", "epoch_test_log_z_stderr",
-                "epoch_test_active_units"):
+    for tag in ("epoch_loss", "epoch_bound_without_log_z", "epoch_kl_weight", "epoch_beta_eff", "epoch_weight_l1",
+                "epoch_sampler_ms_per_step", "epoch_learning_rate", "epoch_test_log_likelihood", "epoch_test_log_z",
+                "epoch_test_log_z_stderr", "epoch_test_active_units"):
         assert tag in tags, f"{tag} missing; tags: {sorted(tags)}"
     assert sorted(scalar_series(acc, "epoch_loss")) == [0, 1, 2]
     # tracked epochs only: the first, every 2nd, the last
@@ -68,7 +67,7 @@ def test_a_run_writes_the_qhvae_scalars(run):
     weight_l1 = scalar_series(acc, "epoch_weight_l1")
     history = (run / "history.csv").read_text().splitlines()
     header = history[0].split(",")
-    last = dict(zip(header, history[-1].split(",")))
+    last = dict(zip(header, history[-1].split(","), strict=True))
     assert weight_l1[2] == pytest.approx(float(last["weight_l1"]), rel=1e-5)
     assert all(v > 0 for v in scalar_series(acc, "epoch_sampler_ms_per_step").values())
 

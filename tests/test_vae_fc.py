@@ -113,8 +113,10 @@ def test_one_integer_is_one_hidden_layer():
     "kwargs, match",
     [
         (dict(network="mlp"), r"unknown network 'mlp'; choose one of 'conv', 'fc'"),
-        (dict(network_options={"hidden": (64, 0)}), r"network_options\['hidden'\]\[1\] must be a positive integer, got 0"),
-        (dict(network_options={"hidden": (-3,)}), r"network_options\['hidden'\]\[0\] must be a positive integer, got -3"),
+        (dict(network_options={"hidden": (64, 0)}),
+         r"network_options\['hidden'\]\[1\] must be a positive integer, got 0"),
+        (dict(network_options={"hidden": (-3,)}),
+         r"network_options\['hidden'\]\[0\] must be a positive integer, got -3"),
         (dict(network_options={"hidden": (64, 2.5)}), r"network_options\['hidden'\]\[1\] must be a positive integer"),
         (dict(network_options={"hidden": ()}), r"network_options\['hidden'\] must be a non-empty sequence"),
         (dict(network_options={"hidden": True}), r"network_options\['hidden'\] must be a non-empty sequence"),

@@ -84,7 +84,7 @@ class Dataset:
         """``(H, W, 1)``, the shape of one image (the VAE's input shape)."""
         return tuple(int(d) for d in self.images.shape[1:])  # type: ignore[return-value]
 
-    def take(self, n: int) -> "Dataset":
+    def take(self, n: int) -> Dataset:
         """The first ``n`` examples (all of them if there are fewer), as a new Dataset.
 
         Example:
@@ -104,7 +104,7 @@ class Dataset:
             self.source,
         )
 
-    def binarize(self, seed: int | None = 0) -> "Dataset":
+    def binarize(self, seed: int | None = 0) -> Dataset:
         """One fixed Bernoulli draw ``x ~ Bernoulli(grey level)``, as a static binarized copy.
 
         Use it to evaluate on a fixed binarization of a grey-level test set

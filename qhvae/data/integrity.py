@@ -19,9 +19,10 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .formats import decompress
 
@@ -74,7 +75,7 @@ class FileRecord:
     value: Any
 
 
-_CACHE: "OrderedDict[tuple, FileRecord]" = OrderedDict()
+_CACHE: OrderedDict[tuple, FileRecord] = OrderedDict()
 _SUMS_CACHE: dict[tuple, dict[str, tuple[str, str]]] = {}
 _CACHE_LOCK = threading.RLock()
 _CACHE_MAX = 16

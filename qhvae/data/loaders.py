@@ -7,7 +7,7 @@ The names and splits are in :mod:`qhvae.data.catalog`, the search order in
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -23,9 +23,9 @@ quietly yield the data found in another place.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ..exceptions import DataNotFoundError
 from .catalog import canonical_name
@@ -116,7 +116,7 @@ def check_data_dir(data_dir: str | os.PathLike | None, name: str = "data_dir") -
         >>> check_data_dir("/nonexistent/data")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        qhvae.exceptions.DataNotFoundError: data_dir /nonexistent/data does not exist; fix the path, create the folder, or ...
+        qhvae.exceptions.DataNotFoundError: data_dir /nonexistent/data does not exist; fix the path, ...
     """
     if data_dir is None:
         return None

@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 from ..lazy import lazy_exports
-
 from .studies import BUDGETS, EXPERIMENTS, Arm, Budget, BudgetChange, Claim, Experiment, get_experiment
 
 __all__ = [

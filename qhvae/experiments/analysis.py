@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -211,8 +212,8 @@ def check_claims(experiment: str | Experiment, summary: dict[str, dict[str, Any]
     for claim in exp.claims:
         a = summary.get(claim.first, {}).get(claim.metric)
         b = summary.get(claim.second, {}).get(claim.metric)
-        entry = {"text": claim.text, "metric": claim.metric, "first": claim.first, "second": claim.second,
-                 "relation": claim.relation, "source": claim.source}
+        entry: dict[str, Any] = {"text": claim.text, "metric": claim.metric, "first": claim.first,
+                                 "second": claim.second, "relation": claim.relation, "source": claim.source}
         if not a or not b or not a["n"] or not b["n"]:
             verdicts.append(dict(entry, verdict="not run", ours=""))
             continue

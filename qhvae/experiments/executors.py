@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..exceptions import ConfigError
 from ..training.config import TrainingDiverged

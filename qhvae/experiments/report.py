@@ -19,8 +19,9 @@ import math
 import os
 import textwrap
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -91,13 +92,13 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     metrics = list(dict.fromkeys(exp.columns + ("train_minutes",)))
     has_ll = "log_likelihood" in metrics  # it gets its combined error beside the spread
     with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.writer(f)
+        summary_writer = csv.writer(f)
         errors = ["se", "within_run_se"] if has_ll else []
-        writer.writerow(["arm", "finished", "planned", "diverged"]
+        summary_writer.writerow(["arm", "finished", "planned", "diverged"]
                         + [f"{m}_{k}" for m in metrics for k in ("mean", "std", "min", "max")]
                         + [f"log_likelihood_{k}" for k in errors])
         for label, entry in summary.items():
-            writer.writerow([label, entry["finished"], entry["planned"], entry["diverged"]]
+            summary_writer.writerow([label, entry["finished"], entry["planned"], entry["diverged"]]
                             + [entry[m][k] for m in metrics for k in ("mean", "std", "min", "max")]
                             + [entry["log_likelihood"].get(k, float("nan")) for k in errors])
     files.append(out / "summary.csv")
@@ -171,7 +172,7 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
     cols = min(len(keys), 2)
     nrows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 4.0 * nrows), squeeze=False)
-    for ax, key in zip(axes.ravel(), keys):
+    for ax, key in zip(axes.ravel(), keys, strict=False):
         drawn = False
         for arm in exp.arms:
             finished = [r for r in rows if r["arm"] == arm.label and r["status"] == "finished"]
@@ -218,7 +219,7 @@ def plot_differences(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path
     cols = min(len(panels), 2)
     nrows = math.ceil(len(panels) / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 3.6 * nrows), squeeze=False)
-    for ax, (claim, d) in zip(axes.ravel(), panels):
+    for ax, (claim, d) in zip(axes.ravel(), panels, strict=False):
         x = d["epochs"]
         for i, paired in enumerate(d["paired"].values()):
             ax.plot(x, paired, color="0.6", lw=0.8, label=None if i else "one seed")

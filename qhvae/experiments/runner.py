@@ -36,9 +36,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..exceptions import ConfigError
 from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, is_file_dataset
@@ -101,7 +102,8 @@ def plan_runs(experiment: str | Experiment, out: str | os.PathLike, *, budget: s
     Args:
         experiment: a name of :data:`~qhvae.experiments.EXPERIMENTS` or an :class:`Experiment`.
         out: the experiment's output folder.
-        budget: ``smoke``, ``cpu``, ``mnist`` or ``paper`` (what each means for a study: its :meth:`~Experiment.budget` description).
+        budget: ``smoke``, ``cpu``, ``mnist`` or ``paper`` (what each means for a study: its
+            :meth:`~Experiment.budget` description).
         seeds: seeds per arm (default: the budget's).
         overrides: :class:`~qhvae.training.TrainConfig` fields for every arm (an arm's own
             fields still win: the ``datasets`` study sets each arm's dataset).

@@ -22,10 +22,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -335,11 +335,8 @@ def linear_labeller(kind: str, shape: tuple[int, ...]) -> Callable:
         8
     """
     coords = _coordinates(kind, shape)
-    return {
-        "chimera": getattr(coords, "chimera_to_linear", None),
-        "pegasus": getattr(coords, "nice_to_linear", None),
-        "zephyr": getattr(coords, "zephyr_to_linear", None),
-    }[kind]
+    name = {"chimera": "chimera_to_linear", "pegasus": "nice_to_linear", "zephyr": "zephyr_to_linear"}[kind]
+    return getattr(coords, name)  # dwave.graphs' coordinate classes of the three families all have it
 
 
 def family_shape(graph: LatentGraph) -> tuple[int, ...]:

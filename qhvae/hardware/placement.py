@@ -32,9 +32,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class Placement:
 
     @classmethod
     def evaluate(cls, graph: LatentGraph, device: Any, qubits: Any, method: str = "search",
-                 info: dict | None = None) -> "Placement":
+                 info: dict | None = None) -> Placement:
         """The placement of ``graph`` on ``qubits``, with its masks read off the device's working graph.
 
         Args:
@@ -166,7 +166,7 @@ class Placement:
         }
 
     @classmethod
-    def from_config(cls, config: Mapping, graph: LatentGraph, device: Any | None = None) -> "Placement":
+    def from_config(cls, config: Mapping, graph: LatentGraph, device: Any | None = None) -> Placement:
         """Rebuild a placement; with ``device`` the masks are recomputed on its working graph."""
         qubits = np.asarray(config["qubits"], dtype=np.int64)
         if device is not None:
@@ -276,14 +276,15 @@ def place_native(
     _check_native(graph, dev)
     off = _native_offset(offset)
     mapping = _native_mapping(graph, off)
-    kind, shape = dev.topology_type, dev.shape
-    target = [tuple(mapping(c)) for c in graph.coordinates]
+    coordinates, kind, shape = graph.coordinates, dev.topology_type, dev.shape
+    assert coordinates is not None and kind is not None  # _check_native refused the graphs and devices without
+    target = [tuple(mapping(c)) for c in coordinates]
     bad = [i for i, c in enumerate(target) if not coordinate_in_range(kind, shape, c)]
     if bad:
         i = bad[0]
         raise ValueError(
             f"{graph.name} (family shape {tuple(graph.family_shape)}) does not fit a {kind} "
-            f"device of shape {list(shape)} at offset {off}: unit {i} at {graph.coordinates[i]} "
+            f"device of shape {list(shape)} at offset {off}: unit {i} at {coordinates[i]} "
             f"would go to {target[i]}, outside the device ({len(bad)} units outside)"
         )
     to_linear = linear_labeller(kind, shape)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Mapping
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -169,7 +169,8 @@ def _sublattice_generator(graph: LatentGraph, dev: DeviceGraph):
     if src == "chimera" and tgt == "chimera":
         if s_shape[2] != t_shape[2]:
             return None
-        offsets = itertools.product(range(t_shape[0] - s_shape[0] + 1), range(t_shape[1] - s_shape[1] + 1))
+        offsets: Iterable[tuple[int, ...]] = itertools.product(range(t_shape[0] - s_shape[0] + 1),
+                                                              range(t_shape[1] - s_shape[1] + 1))
         return "chimera->chimera", dg.chimera_sublattice_mappings(source, target, offsets)
     if tgt == "pegasus" and src == "chimera":
         if s_shape[2] != 4:
@@ -235,13 +236,14 @@ class _CandidateMapper:
     """
 
     def __init__(self, graph: LatentGraph, dev: DeviceGraph):
+        coords, kind = graph.coordinates, dev.topology_type
+        assert coords is not None and kind is not None  # built only for sublattice mappings, which need both
         self.graph = graph
-        self.to_target = _TargetLabels(dev.topology_type, dev.shape)
+        self.to_target = _TargetLabels(kind, dev.shape)
         self.node_ok = dev.working_mask()
         first = set(_probe_units(graph)) | set(range(0, graph.num_nodes, 3))
         self.stage1 = np.array(sorted(first), dtype=np.int64)
         self.stage2 = np.setdiff1d(np.arange(graph.num_nodes), self.stage1)
-        coords = graph.coordinates
         self.coords1 = [coords[i] for i in self.stage1]
         self.coords2 = [coords[i] for i in self.stage2]
 
@@ -288,7 +290,9 @@ class _Best:
     def __init__(self, graph: LatentGraph, dev: DeviceGraph):
         self.graph, self.dev = graph, dev
         self.key: tuple | None = None  # (defects, missing qubits, order)
-        self.qubits = self.strategy = self.offset = None
+        self.qubits: np.ndarray | None = None
+        self.strategy: str | None = None
+        self.offset: tuple | None = None
         self.count = 0
 
     @property
@@ -397,11 +401,12 @@ def place_search(
         raise ValueError(f"cannot place {graph.name} on {dev.topology}: {reason}")
 
     best = _Best(graph, dev)
-    explicit = candidates is not None and not isinstance(candidates, (int, np.integer))
+    given = None if candidates is None or isinstance(candidates, (int, np.integer)) else candidates
+    explicit = given is not None
     strategy = None
-    if explicit:
-        for q in _explicit_candidates(graph, candidates):
-            best.consider(q, "explicit candidates", None)
+    if given is not None:
+        for qubits in _explicit_candidates(graph, given):
+            best.consider(qubits, "explicit candidates", None)
             if best.perfect:
                 break
     else:

@@ -22,7 +22,6 @@ and population annealing's resampling copies done in the same call.
 
 from __future__ import annotations
 
-
 import numba as nb
 import numpy as np
 from llvmlite import ir
@@ -142,7 +141,8 @@ def _exp32(f):
     p = p * r + _EXP_C2
     p = p * r + _EXP_C1
     p = p * r + _EXP_C0
-    return p * _f32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+    # numba's stubs type an @intrinsic as its typing function; jitted callers pass only ``bits``
+    return p * _f32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))  # type: ignore[call-arg]
 
 
 def split_csr(
@@ -376,8 +376,9 @@ def anneal_sweeps(z, rng, parent, linear, indptr, split, neighbors, weights, ord
     One population-annealing step after the reweighting: chain slot ``c`` takes the state
     (and energy) of slot ``parent[c]`` (each parent must be a slot with ``parent[p] == p``),
     keeping its own random stream; then every chain gets ``num_sweeps`` block-Gibbs sweeps
-    (``P(z_i = 1 | rest) = sigmoid(-beta (b_i + sum_j W_ij z_j))``, colour by colour) and ``energy`` receives ``E(z) = b.z + sum_e w_e z_i z_j`` of the final states,
-    accumulated during the last sweep. With ``num_sweeps = 0`` only the copies are made.
+    (``P(z_i = 1 | rest) = sigmoid(-beta (b_i + sum_j W_ij z_j))``, colour by colour) and ``energy``
+    receives ``E(z) = b.z + sum_e w_e z_i z_j`` of the final states, accumulated during the last sweep.
+    With ``num_sweeps = 0`` only the copies are made.
 
     Args:
         z: ``(L, N)`` uint8 chain states, updated in place.

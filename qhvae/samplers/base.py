@@ -110,7 +110,7 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
         (4, 2)
     """
 
-    name: ClassVar[str] = "abstract"
+    name: str = "abstract"  # the class's; the registry gives an instance the name it was registered under
     description: ClassVar[str] = ""
     sampler_parameters: ClassVar[Mapping[str, Any]] = {}
     persistent: ClassVar[bool] = False
@@ -121,7 +121,7 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
 
     @property
     def parameters(self) -> dict[str, list]:
-        params = {"num_reads": [], "seed": []}
+        params: dict[str, list] = {"num_reads": [], "seed": []}
         params.update({k: [] for k in self.sampler_parameters})
         return params
 

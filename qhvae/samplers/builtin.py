@@ -68,7 +68,8 @@ def _emulator(graph=None, noise_profile=None, device_seed=None, seed=None, **con
 def qhvae_samplers() -> list[SamplerEntry]:
     """qhvae's own samplers: exact, gibbs, pa, sa, qpu and emulator."""
     return [
-        SamplerEntry("exact", _exact, "exact enumeration (components up to 20 units; Bernoulli of any size)", CONTRACT_VERSION),
+        SamplerEntry("exact", _exact, "exact enumeration (components up to 20 units; Bernoulli of any size)",
+                     CONTRACT_VERSION),
         SamplerEntry("gibbs", _gibbs, "persistent block Gibbs (PCD) over the graph colouring", CONTRACT_VERSION),
         SamplerEntry("pa", _pa, "population annealing beta 0 -> 1; log Z with error bar", CONTRACT_VERSION),
         SamplerEntry("sa", _sa, "dwave-samplers simulated annealing ending at beta = 1", CONTRACT_VERSION),

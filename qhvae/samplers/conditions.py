@@ -27,9 +27,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ class ChainConditions:
     @classmethod
     def build(cls, num_samples: int, num_variables: int, *, biases: Any = None, clamp_mask: Any = None,
               clamp_values: Any = None, condition_ids: Any = None, condition_biases: Any = None,
-              condition_clamp_mask: Any = None, condition_clamp_values: Any = None) -> "ChainConditions | None":
+              condition_clamp_mask: Any = None, condition_clamp_values: Any = None) -> ChainConditions | None:
         """Validate a call's conditions; ``None`` when it has none (an unconditional call).
 
         Each of the three may be given per chain (``biases``, ``clamp_mask``, ``clamp_values``)
@@ -414,6 +415,7 @@ def reduced_machine(bm, biases: np.ndarray | None, mask: np.ndarray | None, valu
     if mask is None or not mask.any():
         free = np.arange(bm.num_variables, dtype=np.int64)
         return BoltzmannMachine.from_arrays(linear, (bm.edges, bm.weights), offset=bm.offset), free
+    assert values is not None  # a condition with clamped units has their values
     v = np.where(mask, values, 0).astype(np.float64)
     free = np.flatnonzero(~mask)
     i, j, w = bm.edges[:, 0], bm.edges[:, 1], bm.weights
@@ -422,7 +424,8 @@ def reduced_machine(bm, biases: np.ndarray | None, mask: np.ndarray | None, valu
     np.add.at(field, j, w * v[i])
     both_free = ~mask[i] & ~mask[j]
     both_clamped = mask[i] & mask[j]
-    offset = float(bm.offset + linear[mask] @ v[mask] + (w[both_clamped] * v[i[both_clamped]] * v[j[both_clamped]]).sum())
+    clamped_pairs = (w[both_clamped] * v[i[both_clamped]] * v[j[both_clamped]]).sum()
+    offset = float(bm.offset + linear[mask] @ v[mask] + clamped_pairs)
     position = np.full(bm.num_variables, -1, np.int64)
     position[free] = np.arange(free.size)
     edges = np.stack([position[i[both_free]], position[j[both_free]]], axis=1)
@@ -449,7 +452,7 @@ def sample_by_condition(bm, conditions: ChainConditions, seed: np.random.SeedSeq
     out = np.empty((conditions.num_samples, bm.num_variables), np.uint8)
     infos = {}
     groups = conditions.groups()
-    for (cid, chains), child in zip(groups, seed.spawn(len(groups))):
+    for (cid, chains), child in zip(groups, seed.spawn(len(groups)), strict=True):
         first = int(chains[0])
         reduced, free = reduced_machine(bm, conditions.biases_of(first), conditions.mask_of(first),
                                         conditions.values_of(first))

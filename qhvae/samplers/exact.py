@@ -106,10 +106,12 @@ class ExactSampler(BoltzmannSampler):
             ValueError: a connected component has more than ``max_variables`` units.
 
         Example:
-            >>> ExactSampler(max_variables=2).check_structure(3, [(0, 1), (1, 2)])
+            >>> ExactSampler(max_variables=2).check_structure(3, [(0, 1), (1, 2)])  # doctest: +NORMALIZE_WHITESPACE
             Traceback (most recent call last):
             ...
-            ValueError: the exact sampler enumerates connected components of at most 2 units, but this model has a component of 3 units; use 'pa' (population annealing) or 'gibbs' instead, or raise max_variables if you have the memory (2**n states)
+            ValueError: the exact sampler enumerates connected components of at most 2 units, but this model has
+            a component of 3 units; use 'pa' (population annealing) or 'gibbs' instead, or raise max_variables if
+            you have the memory (2**n states)
         """
         edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         bm = BoltzmannMachine.from_arrays(np.zeros(int(num_variables)), (edges, np.ones(len(edges))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numba
 import numpy as np
@@ -45,7 +45,7 @@ class ChainRunner:
         self._energy = np.zeros(0, np.float64)
 
     @classmethod
-    def for_machine(cls, bm: BoltzmannMachine, colors: np.ndarray, cache: dict) -> "ChainRunner":
+    def for_machine(cls, bm: BoltzmannMachine, colors: np.ndarray, cache: dict) -> ChainRunner:
         """A runner for ``bm``, sharing the structure (CSR, order) of the last one built in ``cache``.
 
         Training calls a sampler every step with new parameters on the same graph; the CSR
@@ -110,7 +110,10 @@ def coloring_for(bm: BoltzmannMachine, graph: LatentGraph | None, cache: dict) -
     key = (bm.structure_key(), id(graph))
     if key not in cache:
         cache.clear()  # one structure at a time is the training pattern; don't grow unbounded
-        cache[key] = graph.colors if bm.matches(graph) else greedy_coloring(bm.num_variables, bm.edges)
+        if graph is not None and bm.matches(graph):  # matches(None) is False: the first test only narrows
+            cache[key] = graph.colors
+        else:
+            cache[key] = greedy_coloring(bm.num_variables, bm.edges)
     return cache[key]
 
 
@@ -161,22 +164,23 @@ class GibbsSampler(BoltzmannSampler):
         sweeps = self.num_sweeps if num_sweeps is None else check_int("num_sweeps", num_sweeps)
         runner = ChainRunner.for_machine(bm, coloring_for(bm, self.graph, self._colorings), self._runners)
         key = bm.structure_key()
-        fresh = self._chains is None or self._key != key
-        if fresh or self._chains.shape[1] != num_samples:
+        chains, streams = self._chains, self._streams  # both None before the first call, both set after
+        if chains is None or streams is None or self._key != key or chains.shape[1] != num_samples:
             # The seed only starts chains. Later calls continue each chain's own random
             # stream (saved with the state): reseeding every call would replay the same
             # random numbers whenever a training loop passes the same seed, freezing the chains.
             init_seed, stream_seed = seed.spawn(2)
             init = np.random.default_rng(init_seed).integers(0, 2, (bm.num_variables, num_samples), np.uint8)
-            streams = seed_streams(stream_seed, num_samples)
-            if not fresh:
-                keep = min(num_samples, self._chains.shape[1])
-                init[:, :keep] = self._chains[:, :keep]
-                streams[:keep] = self._streams[:keep]
-            self._chains, self._streams, self._key = np.ascontiguousarray(init), streams, key
-            runner.sweep(self._chains, self._streams, self.burn_in)
-        runner.sweep(self._chains, self._streams, sweeps)
-        return SampleResult(self._chains.T.copy(), {"num_sweeps": sweeps})
+            new_streams = seed_streams(stream_seed, num_samples)
+            if chains is not None and streams is not None and self._key == key:  # the same machine's chains
+                keep = min(num_samples, chains.shape[1])
+                init[:, :keep] = chains[:, :keep]
+                new_streams[:keep] = streams[:keep]
+            chains, streams = np.ascontiguousarray(init), new_streams
+            self._chains, self._streams, self._key = chains, streams, key
+            runner.sweep(chains, streams, self.burn_in)
+        runner.sweep(chains, streams, sweeps)
+        return SampleResult(chains.T.copy(), {"num_sweeps": sweeps})
 
     def _sample_conditioned(self, bm, conditions, num_samples, seed, num_sweeps=None, **params):
         """Native conditional sampling: every condition's chains in one sweep of the kernel.
@@ -221,6 +225,7 @@ class GibbsSampler(BoltzmannSampler):
                                                                       np.concatenate([have[1], new_streams]))
                     self._pools[cid] = have
                     fresh = True
+                assert have is not None  # a condition has chains (hi > lo): a new one got its pool above
                 z[:, lo:hi] = have[0][:, :hi - lo]
                 streams[lo:hi] = have[1][:hi - lo]
         biases = clamp = values = None
@@ -258,13 +263,16 @@ class GibbsSampler(BoltzmannSampler):
         ``num_variables``. Restoring it with :meth:`set_state` continues the exact same chains.
         """
         state: dict[str, np.ndarray] = {}
-        if self._chains is not None:
-            n, edges = self._key[0], np.frombuffer(self._key[1], dtype=np.int64).reshape(-1, 2)
-            state.update({"chains": self._chains.T.copy(), "streams": self._streams.copy(), "edges": edges.copy(),
+        chains, streams, key = self._chains, self._streams, self._key
+        if chains is not None:
+            assert streams is not None and key is not None  # set together with the chains
+            n, edges = key[0], np.frombuffer(key[1], dtype=np.int64).reshape(-1, 2)
+            state.update({"chains": chains.T.copy(), "streams": streams.copy(), "edges": edges.copy(),
                           "num_variables": np.int64(n)})
         if self._pools:
             # Conditional chains, persistent per condition id (``_sample_conditioned``).
             ids = sorted(self._pools)
+            assert self._pool_key is not None  # set together with the pools
             n, edges = self._pool_key[0], np.frombuffer(self._pool_key[1], dtype=np.int64).reshape(-1, 2)
             state.update({
                 "condition_ids": np.asarray(ids, np.int64),
@@ -315,5 +323,5 @@ class GibbsSampler(BoltzmannSampler):
         edges = np.ascontiguousarray(np.asarray(state["condition_edges"], np.int64).reshape(-1, 2))
         bounds = np.concatenate([[0], np.cumsum(counts)])
         self._pools = {int(cid): (np.ascontiguousarray(chains[lo:hi].T.astype(np.uint8)), streams[lo:hi].copy())
-                       for cid, lo, hi in zip(ids.tolist(), bounds[:-1].tolist(), bounds[1:].tolist())}
+                       for cid, lo, hi in zip(ids.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)}
         self._pool_key = (n, edges.tobytes())

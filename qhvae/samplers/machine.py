@@ -87,7 +87,7 @@ class BoltzmannMachine:
         linear: Any,
         quadratic: Any = None,
         graph: LatentGraph | np.ndarray | None = None,
-        offset: float = 0.0,
+        offset: float | np.floating | np.integer = 0.0,
     ) -> BoltzmannMachine:
         """Validate and normalise numpy-like parameters.
 
@@ -171,8 +171,10 @@ class BoltzmannMachine:
             raise ValueError("the BQM has no variables")
         binary = bqm.change_vartype(dimod.BINARY, inplace=False) if bqm.vartype is dimod.SPIN else bqm
         labels = list(binary.variables)
-        linear, (rows, cols, quad), offset = binary.to_numpy_vectors(variable_order=labels)
-        return cls.from_arrays(linear, (rows, cols, quad), offset=offset), labels
+        # By field: dimod types the result as a union with the 4-field LabelledBQMVectors.
+        vectors = binary.to_numpy_vectors(variable_order=labels)
+        rows, cols, quad = vectors.quadratic
+        return cls.from_arrays(vectors.linear_biases, (rows, cols, quad), offset=vectors.offset), labels
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Symmetric CSR adjacency with per-entry weights ``(indptr, neighbors, weights)``."""

@@ -30,7 +30,7 @@ docs/benchmarks.md (``benchmarks/bench_pa.py``).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numba as nb
 import numpy as np

@@ -20,7 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -154,6 +155,7 @@ def build_schedule(shape: str | Sequence[Sequence[float]] | None, properties: Ma
     """
     if shape is None:
         return None
+    points: Sequence[Sequence[float]]
     if isinstance(shape, str):
         if shape == "forward":
             points = forward(**options)

@@ -7,8 +7,8 @@ Plugin authors run it in their own test suite::
     def test_my_sampler_conforms():
         assert_conforms(MySampler())
 
-It checks the dimod Sampler API (and runs dimod's own generated sampler tests), both vartypes, the fast array path, seeding, output
-validation and, most importantly, that the samples follow the Boltzmann distribution at
+It checks the dimod Sampler API (and runs dimod's own generated sampler tests), both vartypes, the fast
+array path, seeding, output validation and, most importantly, that the samples follow the Boltzmann distribution at
 beta = 1, against exact enumeration on small graphs.
 
 Seeding is checked twice: one instance called twice with one seed, and two fresh instances
@@ -33,15 +33,16 @@ below ``alpha``, and a sampler whose bias exceeds a few error bars fails.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import dimod
 import numpy as np
 from scipy import stats
 
-from ..samplers.conditions import ChainConditions, reduced_machine
 from ..samplers.base import BoltzmannSampler
+from ..samplers.conditions import ChainConditions, reduced_machine
 from ..samplers.machine import BoltzmannMachine
 from ..topology import LatentGraph, chimera, full
 from .dimod_suite import run_dimod_suite
@@ -105,13 +106,14 @@ def boltzmann_statistics(
         raise ValueError("need at least 3 batches for batch-means error bars")
     means, pairs, energy = _exact_moments(bm)
     iu = np.triu_indices(bm.num_variables, 1)
-    per_batch = []
+    rows = []
     for s in batches:
         zf = s.astype(np.float64)
-        per_batch.append(np.concatenate([zf.mean(0), ((zf.T @ zf) / len(zf))[iu], [bm.energies(s).mean()]]))
-    per_batch = np.array(per_batch)
+        rows.append(np.concatenate([zf.mean(0), ((zf.T @ zf) / len(zf))[iu], [bm.energies(s).mean()]]))
+    per_batch = np.array(rows)
     exact = np.concatenate([means, pairs, [energy]])
-    names = [f"<z_{i}>" for i in range(bm.num_variables)] + [f"<z_{i} z_{j}>" for i, j in zip(*iu)] + ["<E>"]
+    names = ([f"<z_{i}>" for i in range(bm.num_variables)] + [f"<z_{i} z_{j}>" for i, j in zip(*iu, strict=True)]
+             + ["<E>"])
     mean = per_batch.mean(0)
     se = per_batch.std(0, ddof=1) / np.sqrt(b)
     if np.all(per_batch == per_batch[0]):
@@ -135,7 +137,8 @@ def _reference_models(seed: int) -> list[tuple[str, BoltzmannMachine]]:
     for graph, scale in ((chimera(1), 1.0), (full(6), 1.0)):
         b = rng.uniform(-scale, scale, graph.num_nodes)
         w = rng.uniform(-scale, scale, graph.num_edges)
-        out.append((f"{graph.name} with b, W ~ U(-{scale}, {scale})", BoltzmannMachine.from_arrays(b, (graph.edges, w))))
+        name = f"{graph.name} with b, W ~ U(-{scale}, {scale})"
+        out.append((name, BoltzmannMachine.from_arrays(b, (graph.edges, w))))
     return out
 
 
@@ -213,8 +216,8 @@ def check_sampler(
 
     def vartypes():
         for vartype in (dimod.SPIN, dimod.BINARY):
-            bqm = dimod.BinaryQuadraticModel({"a": 0.3, ("b", 1): -0.2, 7: 0.1}, {("a", ("b", 1)): 0.5, (("b", 1), 7): -0.4},
-                                             1.5, vartype)
+            bqm = dimod.BinaryQuadraticModel({"a": 0.3, ("b", 1): -0.2, 7: 0.1},
+                                             {("a", ("b", 1)): 0.5, (("b", 1), 7): -0.4}, 1.5, vartype)
             _reset(sampler)
             ss = sampler.sample(bqm, num_reads=9, seed=seed, **params)
             assert isinstance(ss, dimod.SampleSet), f"sample() returned {type(ss).__name__}, not a dimod.SampleSet"
@@ -224,11 +227,12 @@ def check_sampler(
             assert np.allclose(ss.record.energy, bqm.energies(ss)), "SampleSet energies disagree with the BQM"
 
     def array_path():
-        for n, l in ((7, 1), (5, 8)):
+        for n, units in ((7, 1), (5, 8)):
             _reset(sampler)
-            out = sampler.sample_arrays(np.zeros(l), None, n, seed=seed, **params)
-            assert isinstance(out, np.ndarray) and out.shape == (n, l) and out.dtype == np.uint8, (
-                f"sample_arrays returned {type(out).__name__} {getattr(out, 'shape', '')}, expected ({n}, {l}) uint8")
+            out = sampler.sample_arrays(np.zeros(units), None, n, seed=seed, **params)
+            assert isinstance(out, np.ndarray) and out.shape == (n, units) and out.dtype == np.uint8, (
+                f"sample_arrays returned {type(out).__name__} {getattr(out, 'shape', '')}, "
+                f"expected ({n}, {units}) uint8")
 
     def seeding():
         g = chimera(1)

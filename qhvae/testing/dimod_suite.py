@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import unittest
-from typing import Callable
+from collections.abc import Callable
 
 import dimod
 import dimod.testing

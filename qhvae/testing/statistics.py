@@ -106,7 +106,7 @@ class MomentSpec:
     pairs: np.ndarray  # (P, 2)
 
     @classmethod
-    def all_pairs(cls, num_units: int) -> "MomentSpec":
+    def all_pairs(cls, num_units: int) -> MomentSpec:
         iu, ju = np.triu_indices(num_units, k=1)
         return cls(num_units, np.stack([iu, ju], 1))
 

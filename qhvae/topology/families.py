@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -28,13 +28,13 @@ __all__ = ["chimera", "pegasus", "zephyr", "rbm", "full", "bernoulli", "from_edg
 
 def _from_labelled_graph(
     g: nx.Graph,
-    nodes: Sequence[Hashable],
+    nodes: Sequence[tuple[int, ...]],  # the hardware coordinates labelling g's nodes
     *,
     name: str,
     family: str,
     family_shape: tuple[int, ...],
-    color_of: Callable[[Hashable], int],
-    orientation_of: Callable[[Hashable], int],
+    color_of: Callable[[tuple[int, ...]], int],
+    orientation_of: Callable[[tuple[int, ...]], int],
 ) -> LatentGraph:
     index = {n: i for i, n in enumerate(nodes)}
     sub = g.subgraph(nodes)

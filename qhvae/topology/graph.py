@@ -266,7 +266,7 @@ class LatentGraph:
         """The graph as a :class:`networkx.Graph` with ``color`` (and ``coordinate``) node data."""
         g = nx.Graph()
         for i in range(self.num_nodes):
-            data = {"color": int(self.colors[i])}
+            data: dict[str, Any] = {"color": int(self.colors[i])}
             if self.coordinates is not None:
                 data["coordinate"] = self.coordinates[i]
             g.add_node(i, **data)

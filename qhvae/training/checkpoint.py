@@ -205,7 +205,7 @@ def _save_model(model, path: Path) -> None:
 
 def _save_state(state: dict[str, np.ndarray], path: Path) -> None:
     with open(path, "wb") as f:
-        np.savez(f, **state)
+        np.savez(f, **state)  # type: ignore[arg-type]  # numpy's stub matches **kwds against allow_pickle: bool
         f.flush()
         os.fsync(f.fileno())
 
@@ -560,6 +560,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         steps = self.every_steps
         if steps and self._finite and int(self.model.optimizer.iterations.numpy()) % steps == 0:
             done = self._done(self._epoch)
+            assert self.steps_per_epoch is not None  # set by on_train_begin
             if done < self.steps_per_epoch and weights_finite(self.model):  # the epoch end commits the last one
                 self._commit(epoch=self._epoch, batch=done)
 
@@ -569,6 +570,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             self.diverged = True
             return
         done = self._done(epoch)
+        assert self.steps_per_epoch is not None  # set by on_train_begin
         if done < self.steps_per_epoch:  # stopped early by another callback: a mid-epoch checkpoint
             self._commit(epoch=epoch, batch=done)
             return

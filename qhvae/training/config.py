@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..exceptions import RunError, TrainingDiverged, TrainingFailed
@@ -235,7 +233,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from a dict (e.g. ``config.json``); unknown keys are an error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
@@ -243,7 +241,7 @@ class TrainConfig:
             raise RunError(f"unknown training options {unknown}; known: {', '.join(sorted(names))}")
         return cls(**data)
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Check names and ranges without touching TensorFlow; raises :class:`RunError`."""
         from ..data import DATASETS
         from ..registry import default_registry
@@ -352,10 +350,13 @@ def check_resume_changes(changes: dict[str, Any]) -> None:
 
     Example:
         >>> check_resume_changes({"epochs": 80})
-        >>> check_resume_changes({"prior": "rbm", "epochs": 80})
+        >>> check_resume_changes({"prior": "rbm", "epochs": 80})  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        qhvae.exceptions.RunError: --prior cannot change when resuming: the run's config.json holds its settings (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, --eval-images, --eval-samples, eval_log_z_replicas, num_plot_samples, gibbs_chain_steps, track_every_epochs, track_num_images, track_num_samples, track_log_z_replicas and --no-tensorboard may change)
+        qhvae.exceptions.RunError: --prior cannot change when resuming: the run's config.json holds its settings
+        (--epochs, --learning-rate, --final-learning-rate, --checkpoint-every, --eval-images, --eval-samples,
+        eval_log_z_replicas, num_plot_samples, gibbs_chain_steps, track_every_epochs, track_num_images,
+        track_num_samples, track_log_z_replicas and --no-tensorboard may change)
     """
     refused = [option_flag(name) for name in changes if name not in RESUME_OPTIONS]
     if refused:

@@ -31,8 +31,9 @@ import inspect
 import math
 import os
 import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..tfutil import import_tensorflow_quietly
 
@@ -42,21 +43,38 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from .. import topology
+from ..samplers.base import BoltzmannSampler
 from ..vae import QVAE
 from ..vae.training_schedules import paper_schedules
-from ..samplers.base import BoltzmannSampler
-from .config import (DEFAULT_RUN_DIR, RESUME_OPTIONS, RunError, TrainConfig, TrainingDiverged, TrainingFailed,
-                     check_resume_changes, default_graph_options)
+from .checkpoint import RunCheckpoint, commit_checkpoint, has_checkpoint, load_checkpoint
+from .config import (
+    DEFAULT_RUN_DIR,
+    RunError,
+    TrainConfig,
+    TrainingDiverged,
+    TrainingFailed,
+    check_resume_changes,
+    default_graph_options,
+)
 from .console import say
-from .run_evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
 from .guard import InterruptWatch, RunLock, check_run_dir, sigterm_as_interrupt
 from .history import HistoryCSVLogger, restore_history_csv
 from .inputs import load_test_data, load_train_data, num_classes_of
 from .monitors import RichProgress, SamplerMonitor, StopOnNaN, TestSetTracker, weights_finite
+from .run_evaluation import evaluate_model_of_run, evaluation_line, save_run_plots
+from .rundir import (
+    CONFIG_FILE,
+    HISTORY_FILE,
+    describe_position,
+    holds_run,
+    mark_ended,
+    new_record,
+    read_config,
+    read_progress,
+    write_json,
+    write_progress,
+)
 from .tensorboard import TENSORBOARD_DIR, QVAETensorBoard, images_every_for, tensorboard_installed
-from .checkpoint import RunCheckpoint, commit_checkpoint, has_checkpoint, load_checkpoint
-from .rundir import (CONFIG_FILE, HISTORY_FILE, describe_position, holds_run, mark_ended, new_record, read_config,
-                     read_progress, write_json, write_progress)
 
 __all__ = ["build_model", "build_sampler", "seed_run", "network_arguments", "training_callbacks", "fit_run",
            "train_run", "resume_run", "finish_run"]
@@ -435,7 +453,9 @@ def _resume_locked(run_dir: Path, config: TrainConfig, console, callbacks: Itera
     if updated.epochs < record["epoch"]:
         raise RunError(f"{run_dir} has already trained {record['epoch']} epochs; --epochs {updated.epochs} is fewer")
     try:
-        model.sampler  # a loaded model builds its training sampler only now: resuming needs it
+        # Reading the property builds a loaded model's training sampler (it is built on first
+        # use): resuming needs it, so a sampler that cannot be built any more fails here.
+        _ = model.sampler
     except Exception as exc:
         raise _sampler_gone(run_dir, config, exc) from None
     train = load_train_data(updated)

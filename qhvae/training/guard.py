@@ -27,7 +27,10 @@ import signal
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from .config import RunError
 
@@ -115,7 +118,7 @@ class RunLock:
         """Whether this object holds the lock."""
         return self._fd is not None
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         if self._fd is not None or fcntl is None:
             return self
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +149,7 @@ class RunLock:
             pass
         os.close(fd)  # closing the descriptor releases the flock
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:
@@ -241,7 +244,7 @@ class InterruptWatch:
     def __init__(self, event: threading.Event | None = None):
         self.event = event if event is not None else threading.Event()
         self._active = False
-        self._old_handlers: dict[int, object] = {}
+        self._old_handlers: dict[int, Callable[[int, FrameType | None], Any] | int | signal.Handlers | None] = {}
         self._count = 0
 
     def _handler(self, signum, frame):
@@ -250,7 +253,7 @@ class InterruptWatch:
         if self._count > 1:  # asked twice: stop waiting for anything
             raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
-    def __enter__(self) -> "InterruptWatch":
+    def __enter__(self) -> InterruptWatch:
         if threading.current_thread() is not threading.main_thread():
             return self
         self.event.clear()

@@ -50,6 +50,8 @@ class HistoryCSVLogger(keras.callbacks.CSVLogger):
         path: the run's ``history.csv``.
     """
 
+    keys: list[str] | None  # CSVLogger's: the columns, once the first epoch (or the header) sets them
+
     def __init__(self, path: str | os.PathLike):
         super().__init__(str(path), append=True)
         self.path = Path(path)
@@ -136,6 +138,7 @@ def restore_history_csv(path: str | os.PathLike, record: dict[str, Any]) -> str 
     path = Path(path)
     epochs = int(record["epoch"])
     history = {k: list(v) for k, v in (record.get("history") or {}).items()}
+    problem: str | None
     if epochs == 0:
         # Nothing checkpointed to keep: the logger starts the file again, header included.
         if path.exists():

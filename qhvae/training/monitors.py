@@ -18,7 +18,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class RichProgress(keras.callbacks.Callback):
     def __init__(self, console=None, keys: Sequence[str] = ("loss", "bound", "bound_without_log_z", "recon")):
         super().__init__()
         self.console, self.keys = console, tuple(keys)
-        self._progress = None
+        self._progress: Any = None  # a rich Progress from on_train_begin (rich loads there)
 
     def on_train_begin(self, logs=None):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn

@@ -42,8 +42,8 @@ import_tensorflow_quietly()  # before Keras: its import prints TensorFlow's noti
 import keras  # noqa: E402
 
 from ..plots import image_grid  # noqa: E402
-from .run_evaluation import gibbs_chain, prior_chain_frames  # noqa: E402
 from .monitors import prior_is_finite  # noqa: E402
+from .run_evaluation import gibbs_chain, prior_chain_frames  # noqa: E402
 
 __all__ = ["QVAETensorBoard", "TENSORBOARD_DIR", "images_every_for", "tensorboard_installed"]
 

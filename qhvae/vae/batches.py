@@ -30,6 +30,7 @@ class CheckedBatches:
 
     image_shape: tuple[int, ...]
     num_classes: int
+    _input_error: DataError | None  # a refused batch's error, set by the checks, read by _input_errors
 
     def _images(self, data):
         """The batch's images as float32, checked as ``qhvae train`` checks its data.

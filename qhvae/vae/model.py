@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -139,6 +140,8 @@ class QVAE(CheckedBatches, keras.Model):
         {'hidden': [32, 16], 'activation': 'tanh'}
     """
 
+    built: bool  # Keras's, set by build(); declared for the type checker
+
     def __init__(
         self,
         image_shape: Sequence[int] = (8, 8, 1),
@@ -215,6 +218,7 @@ class QVAE(CheckedBatches, keras.Model):
         self.recon_tracker = keras.metrics.Mean(name="recon")
         self.bound_tracker = keras.metrics.Mean(name="bound_without_log_z")
         self.exact_bound_tracker = keras.metrics.Mean(name="bound") if self.graph.num_edges == 0 else None
+        source: BoltzmannSampler | Callable[[], BoltzmannSampler]
         if edge_mask is None and unit_mask is None:
             # A sampler on hardware knows which qubits and couplers exist: the prior
             # never relies on the ones that do not (paper Sec. IV.A.1). A new model asks it

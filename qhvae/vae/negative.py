@@ -12,7 +12,8 @@ import queue
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -56,13 +57,14 @@ class _Call:
     """One function call handed to a :class:`_Worker`; :meth:`result` waits for it in short polls."""
 
     def __init__(self, fn: Callable[[], Any]):
-        self._fn = fn
+        self._fn: Callable[[], Any] | None = fn  # dropped once run
         self._done = threading.Event()
         self._value: Any = None
         self._error: BaseException | None = None
 
     def run(self) -> None:
         try:
+            assert self._fn is not None  # a call runs once
             self._value = self._fn()
         except BaseException as exc:  # handed to the waiting thread
             self._error = exc
@@ -136,6 +138,8 @@ class NegativePhase:
 
     def __init__(self, sampler: BoltzmannSampler | Callable[[], BoltzmannSampler], graph: LatentGraph,
                  num_samples: int = 1000, prefetch: bool = False, seed: int | None = None, num_classes: int = 0):
+        self._sampler: BoltzmannSampler | None
+        self._factory: Callable[[], BoltzmannSampler] | None
         if isinstance(sampler, BoltzmannSampler):
             self._sampler, self._factory = sampler, None
         elif callable(sampler):
@@ -166,14 +170,17 @@ class NegativePhase:
     @property
     def sampler(self) -> BoltzmannSampler:
         """The sampler, built on first use (with any checkpointed state restored)."""
-        if self._sampler is None:
+        sampler = self._sampler
+        if sampler is None:
             with self._build_lock:
-                if self._sampler is None:
+                sampler = self._sampler
+                if sampler is None:
+                    assert self._factory is not None  # without a sampler there is a factory
                     sampler = self._factory()
                     if self._saved_state:
                         sampler.set_state(self._saved_state)
                     self._sampler, self._saved_state = sampler, {}
-        return self._sampler
+        return sampler
 
     @property
     def built(self) -> bool:

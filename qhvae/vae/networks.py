@@ -15,7 +15,8 @@ logits ``(N, H, W, 1)`` for ``p(x|z)``; :func:`make_networks` builds either pair
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -44,7 +45,7 @@ NETWORKS = ("conv", "fc")
 CONV_DEFAULTS = {"base_filters": 32, "hidden": 512}
 
 #: Default ``network_options`` of the ``"fc"`` network (the DVAE papers' MNIST networks).
-FC_DEFAULTS = {"hidden": (512, 256), "activation": "tanh"}
+FC_DEFAULTS: dict[str, Any] = {"hidden": (512, 256), "activation": "tanh"}
 
 
 def conv_plan(image_size: int, base_filters: int) -> list[tuple[int, int]]:

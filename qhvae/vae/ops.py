@@ -22,6 +22,7 @@ def uniform_draws(shape, minval: float = 0.0, maxval: float = 1.0):
     """
     if tf.executing_eagerly():
         global_seed, op_seed = tf.compat.v1.get_seed(None)
+        seed: np.ndarray | tuple[int, int]
         if global_seed is None:  # no global seed: TensorFlow's draws would not repeat either
             seed = np.random.randint(0, 2**31 - 1, size=2)
         else:

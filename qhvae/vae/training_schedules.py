@@ -6,7 +6,7 @@ The callbacks that watch a run without changing it (:class:`~qhvae.training.moni
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -66,7 +66,7 @@ class ImportanceSampleAnnealing(keras.callbacks.Callback):
         super().__init__()
         if every < 1 or not schedule or any(k < 1 or d < 1 for k, d in schedule):
             raise ValueError("need every >= 1 and a non-empty schedule of positive (K, D) pairs")
-        self.schedule, self.every = [tuple(map(int, kd)) for kd in schedule], int(every)
+        self.schedule, self.every = [(int(k), int(d)) for k, d in schedule], int(every)
 
     def kd_at(self, epoch: int) -> tuple[int, int]:
         return self.schedule[min(epoch // self.every, len(self.schedule) - 1)]

@@ -41,8 +41,9 @@ from __future__ import annotations
 import atexit
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import openjij
@@ -277,7 +278,7 @@ class OpenJijSQASampler(BoltzmannSampler):
         does; the returned ``units[k]`` is the qhvae unit stored at OpenJij index ``k``.
         """
         linear = {i: float(v) for i, v in enumerate(bm.linear)}
-        quadratic = {(int(i), int(j)): float(w) for (i, j), w in zip(bm.edges, bm.weights)}
+        quadratic = {(int(i), int(j)): float(w) for (i, j), w in zip(bm.edges, bm.weights, strict=True)}
         model = openjij.BinaryQuadraticModel(linear, quadratic, 0.0, "BINARY", sparse=True)
         units = np.asarray(list(model.variables), dtype=np.int64)
         if units.shape != (bm.num_variables,) or set(units.tolist()) != set(range(bm.num_variables)):

@@ -12,7 +12,6 @@ import pytest
 from scipy import stats
 
 import qhvae
-
 from qhvae.testing.statistics import ALPHA, check_moments_iid, exact_moments, exact_target, random_bm
 
 MODELS = {

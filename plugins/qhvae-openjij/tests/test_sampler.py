@@ -11,9 +11,8 @@ import openjij
 import pytest
 
 import qhvae
-from qhvae_openjij.sampler import DEFAULTS, OpenJijSQASampler, random_draws
-
 from qhvae.testing.statistics import random_bm
+from qhvae_openjij.sampler import DEFAULTS, OpenJijSQASampler, random_draws
 
 FAST = dict(anneal_sweeps=20, equilibration_sweeps=20)
 

@@ -17,7 +17,8 @@ and wraps the sampler as a :class:`dimod.Sampler` for you.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -63,7 +63,8 @@ def spin_parameters(bm: BoltzmannMachine) -> tuple[np.ndarray, np.ndarray]:
         ([1.5, 0.0], [1.0])
     """
     n = bm.num_variables
-    h = bm.linear / 2.0 + (np.bincount(bm.edges[:, 0], bm.weights, n) + np.bincount(bm.edges[:, 1], bm.weights, n)) / 4.0
+    coupled = np.bincount(bm.edges[:, 0], bm.weights, n) + np.bincount(bm.edges[:, 1], bm.weights, n)
+    h = bm.linear / 2.0 + coupled / 4.0
     return h, bm.weights / 4.0
 
 
@@ -75,7 +76,7 @@ def _usable_edges(bm: BoltzmannMachine, placement: Any) -> np.ndarray:
         return usable
     # The mask follows the placed graph's edge order; the machine may list the same
     # couplings in another order (or orientation): match them by their units.
-    works = {(min(i, j), max(i, j)): bool(ok) for (i, j), ok in zip(placed.tolist(), usable)}
+    works = {(min(i, j), max(i, j)): bool(ok) for (i, j), ok in zip(placed.tolist(), usable, strict=True)}
     out = np.empty(bm.num_edges, bool)
     for e, (i, j) in enumerate(bm.edges.tolist()):
         key = (min(i, j), max(i, j))
@@ -118,7 +119,7 @@ class DeviceLayout:
     from_sorted: np.ndarray
 
     @classmethod
-    def build(cls, bm: BoltzmannMachine, placement: Any) -> "DeviceLayout":
+    def build(cls, bm: BoltzmannMachine, placement: Any) -> DeviceLayout:
         """The layout of ``bm`` on ``placement`` (a placement of a graph with ``bm``'s couplings).
 
         Raises:

@@ -43,7 +43,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import dimod
 import numpy as np
@@ -233,8 +234,8 @@ class QPUSampler(BoltzmannSampler):
         self._calls = 0
         self.num_spin_reversal_transforms = int(num_spin_reversal_transforms)
         props = self.device.properties
-        self.h_range = tuple(float(v) for v in props.get("h_range", (-4.0, 4.0)))
-        self.j_range = tuple(float(v) for v in props.get("j_range", (-1.0, 1.0)))
+        (h_min, h_max), (j_min, j_max) = props.get("h_range", (-4.0, 4.0)), props.get("j_range", (-1.0, 1.0))
+        self.h_range, self.j_range = (float(h_min), float(h_max)), (float(j_min), float(j_max))
         self.schedule = build_schedule(schedule, props, **dict(schedule_options or {}))
         self.retries, self.backoff = int(retries), float(backoff)
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
@@ -442,7 +443,7 @@ class QPUSampler(BoltzmannSampler):
         calibration = None
         try:
             spins, device_info = self._sample_transformed(layout, linear, quadratic, reads, transforms, rng, offsets)
-            if estimate and self.calibrate and not self.calibrated and hasattr(self.beta_estimator, "estimate"):
+            if bqm is not None and self.calibrate and not self.calibrated and hasattr(self.beta_estimator, "estimate"):
                 (spins, device_info), bqm, report, calibration = self._calibrate(
                     bm, (spins, device_info), bqm, report, lambda: self._fields(layout, bm, base),
                     lambda lin, quad, off: self._sample_transformed(layout, lin, quad, reads, transforms, rng, off),
@@ -450,7 +451,7 @@ class QPUSampler(BoltzmannSampler):
         except QPUError as exc:
             if self.fallback is None:
                 raise
-            return self._fall_back(bm, num_samples, seed, exc)
+            return self._fall_back(self.fallback, bm, num_samples, seed, exc)
         device_seconds = self._device_seconds
         if len(spins) < num_samples:
             raise QPUError(f"{self.label}: the device returned {len(spins)} reads, expected {num_samples}")
@@ -557,11 +558,11 @@ class QPUSampler(BoltzmannSampler):
         self.clip_counts["J"] += report["clipped_j"]
         self.clip_counts["calls"] += 1
 
-    def _fall_back(self, bm, num_samples, seed, error):
-        name = self.fallback.name
+    def _fall_back(self, fallback: BoltzmannSampler, bm, num_samples, seed, error):
+        name = fallback.name
         warnings.warn(f"{error}; falling back to the classical sampler {name!r} for this call",
                       RuntimeWarning, stacklevel=3)
-        result = self.fallback.sample_bm(bm, num_samples, seed=seed)
+        result = fallback.sample_bm(bm, num_samples, seed=seed)
         result.info["fallback"] = {"sampler": name, "error": str(error)}
         return result
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import dimod
 import numpy as np
@@ -191,8 +192,8 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         yrng = np.random.default_rng(yield_seq)
         node_ok = yrng.random(len(all_nodes)) < qubit_yield if qubit_yield < 1 else np.ones(len(all_nodes), bool)
         edge_ok = yrng.random(len(all_edges)) < coupler_yield if coupler_yield < 1 else np.ones(len(all_edges), bool)
-        broken_n |= {q for q, ok in zip(all_nodes, node_ok) if not ok}
-        broken_e |= {e for e, ok in zip(all_edges, edge_ok) if not ok}
+        broken_n |= {q for q, ok in zip(all_nodes, node_ok, strict=True) if not ok}
+        broken_e |= {e for e, ok in zip(all_edges, edge_ok, strict=True) if not ok}
         self._nodelist = [q for q in all_nodes if q not in broken_n]
         self._edgelist = [
             e for e in all_edges if e[0] not in broken_n and e[1] not in broken_n and e not in broken_e
@@ -205,12 +206,12 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
     # ------------------------------------------------------------------ dimod interface
 
     @property
-    def nodelist(self) -> list[int]:
+    def nodelist(self) -> list[int]:  # type: ignore[override]  # dimod types it list[Hashable]; list is invariant
         """Working qubits, sorted."""
         return self._nodelist
 
     @property
-    def edgelist(self) -> list[tuple[int, int]]:
+    def edgelist(self) -> list[tuple[int, int]]:  # type: ignore[override]  # as nodelist
         """Working couplers ``(u, v)`` with ``u < v``, sorted."""
         return self._edgelist
 
@@ -227,7 +228,7 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
     @property
     def qubit_offsets(self) -> dict[int, float]:
         """The persistent per-qubit offsets on h (ground truth), ``{qubit: offset}``."""
-        return dict(zip(self._nodelist, self._offsets.tolist()))
+        return dict(zip(self._nodelist, self._offsets.tolist(), strict=True))
 
     def __repr__(self) -> str:
         t = self._topology
@@ -288,7 +289,8 @@ class QPUEmulator(dimod.Sampler, dimod.Structured):
         spin = bqm if bqm.vartype is dimod.SPIN else bqm.change_vartype(dimod.SPIN, inplace=False)
         labels = list(spin.variables)
         if labels:
-            h, (rows, cols, J), _ = spin.to_numpy_vectors(variable_order=labels)
+            vectors = spin.to_numpy_vectors(variable_order=labels)  # by field: dimod types it as a union
+            h, (rows, cols, J) = vectors.linear_biases, vectors.quadratic
         else:
             h, rows, cols, J = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         h = np.asarray(h, np.float64)

@@ -33,8 +33,9 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +133,7 @@ class NoiseProfile:
                 raise ValueError(f"NoiseProfile.{name} must be an integer in 1..32 or None, got {bits!r}")
         check_int("NoiseProfile.sweeps", self.sweeps, minimum=2)
 
-    def replace(self, **changes: Any) -> "NoiseProfile":
+    def replace(self, **changes: Any) -> NoiseProfile:
         """A copy with some numbers changed (``name`` becomes ``'<name>*'`` unless given)."""
         changes.setdefault("name", self.name if self.name.endswith("*") else self.name + "*")
         return replace(self, **changes)
@@ -213,7 +214,7 @@ def freeze_out_point(schedule: Sequence[Sequence[float]], profile: NoiseProfile,
     r_ref = 1.0 / reference_time
     s_eq = 0.0
     pts = [(float(t), float(s)) for t, s in schedule]
-    for (t0, s0), (t1, s1) in zip(pts, pts[1:]):
+    for (t0, s0), (t1, s1) in zip(pts, pts[1:], strict=False):
         dt, ds = t1 - t0, s1 - s0
         if ds > 0:
             s_r = s_f + w * math.log(r_ref * dt / ds)

@@ -17,8 +17,9 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -116,11 +117,12 @@ def lattice(topology_type: str, shape: Sequence[int]) -> tuple[nx.Graph, int, tu
     try:
         import dwave.graphs as dg
     except ImportError:  # older Ocean
-        import dwave_networkx as dg  # type: ignore[no-redef]
+        import dwave_networkx as dg
     if topology_type == "chimera":
         if not 1 <= len(shape) <= 3:
             raise ValueError(f"a chimera shape is [m], [m, n] or [m, n, t], got {list(shape)}")
-        m, n, t = (list(shape) + [None, None])[:3]
+        padded: list[Any] = [*shape, None, None]  # n and t may be left out
+        m, n, t = padded[:3]
         n = m if n is None else n
         t = 4 if t is None else t
         return dg.chimera_graph(m, n, t), 2 * m * n * t, (m, n, t)
