@@ -18,6 +18,7 @@ import numpy as np
 
 from ..registry import get_sampler
 from ..samplers import BoltzmannMachine
+from ..samplers.base import adopt_graph
 from ..topology import LatentGraph
 from .partition import LogPartition, log_partition
 
@@ -68,9 +69,7 @@ def compare_samplers(graph: LatentGraph, names: Sequence[str], *, num_reads: int
     for name in names:
         if progress is not None:
             progress(f"sampling with {name}")
-        sampler = get_sampler(name, **(config or {} if name == names[0] else {}))
-        if getattr(sampler, "graph", "absent") is None:
-            sampler.graph = graph
+        sampler = adopt_graph(get_sampler(name, **(config or {} if name == names[0] else {})), graph)
         start = time.perf_counter()
         samples[name] = sampler.sample_bm(machine, num_reads, seed=seed).samples
         seconds[name] = time.perf_counter() - start

@@ -42,7 +42,28 @@ from .conversions import SeedLike, seed_sequence
 from .machine import BoltzmannMachine
 from .timeout import call_with_timeout
 
-__all__ = ["BoltzmannSampler", "SampleResult", "check_samples"]
+__all__ = ["BoltzmannSampler", "SampleResult", "adopt_graph", "check_samples"]
+
+
+def adopt_graph(sampler: Any, graph: Any) -> Any:
+    """Give ``sampler`` the model's ``graph`` if it takes one and was built without it.
+
+    Block Gibbs and the annealers colour their updates by a graph: built by name (``"gibbs"``
+    from a command line), they have ``graph=None`` until the model they sample supplies its
+    own colouring. A sampler with a graph of its own, or with no ``graph`` at all, is unchanged.
+
+    Returns:
+        ``sampler``, for chaining.
+
+    Example:
+        >>> import qhvae
+        >>> g = qhvae.topology.chimera(1)
+        >>> adopt_graph(qhvae.get_sampler("gibbs"), g).graph is g
+        True
+    """
+    if getattr(sampler, "graph", "absent") is None:
+        sampler.graph = graph
+    return sampler
 
 
 def check_samples(samples: Any, num_samples: int, num_variables: int, who: str) -> np.ndarray:

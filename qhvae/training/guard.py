@@ -25,6 +25,7 @@ import errno
 import os
 import signal
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,10 +35,11 @@ from typing import Any
 
 from .config import RunError
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover (Windows): no lock, as before
+# A platform check rather than try/except ImportError, so that type checkers see one binding.
+if sys.platform == "win32":  # pragma: no cover (Windows): no lock, as before
     fcntl = None
+else:
+    import fcntl
 
 __all__ = ["LOCK_FILE", "RunLock", "check_run_dir", "check_unlocked", "InterruptWatch", "lock_holder",
            "sigterm_as_interrupt"]

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ..plots import plot_gibbs_chain, plot_prior_samples, plot_training_curves
+from ..samplers.base import adopt_graph
 from ..samplers.gibbs import ChainRunner
 from ..samplers.machine import BoltzmannMachine
 from ..validation import is_integer
@@ -109,8 +110,7 @@ def prior_sampler(model, config: TrainConfig, name: str | None = None, options: 
         raise RunError(exc.args[0] if exc.args else str(exc)) from None
     except (TypeError, ValueError, SamplerError) as exc:
         raise RunError(str(exc)) from None
-    if getattr(sampler, "graph", "absent") is None:
-        sampler.graph = model.graph
+    adopt_graph(sampler, model.graph)
     say(console, f"[dim]note: the run was trained with sampler {trained!r}; its prior is sampled with {name!r} "
                  "(--sampler chooses another)[/dim]")
     return sampler

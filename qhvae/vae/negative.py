@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..samplers.base import BoltzmannSampler
+from ..samplers.base import BoltzmannSampler, adopt_graph
 from ..topology import LatentGraph
 
 __all__ = ["NegativePhase", "SamplingInterrupted", "resolve_sampler"]
@@ -48,9 +48,7 @@ def resolve_sampler(sampler: BoltzmannSampler | str | None, graph: LatentGraph,
         sampler = registry.get(sampler, **registry.seeded_options(sampler, config or {}, seed))
     if not isinstance(sampler, BoltzmannSampler):
         raise TypeError(f"sampler must be a registered name or a qhvae.BoltzmannSampler, got {type(sampler).__name__}")
-    if getattr(sampler, "graph", "absent") is None:
-        sampler.graph = graph  # use the graph's own colouring for block updates
-    return sampler
+    return adopt_graph(sampler, graph)
 
 
 class _Call:
