@@ -141,6 +141,22 @@ def test_the_curves_average_finished_runs_only(tmp_path, monkeypatch):
     assert list(line.get_ydata()) == [-121.0, -101.0]  # the partial run's -200 stays out of the mean
 
 
+def test_the_curves_skip_epochs_only_some_runs_were_scored_at(tmp_path, monkeypatch):
+    """A resumed run is also scored where its sitting began; the mean must not dip there."""
+    import qhvae.experiments.report as report
+
+    figures = []
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig) or path)
+    rows = [
+        {"arm": "bernoulli", "seed": s, "status": "finished", "history": {"test_log_likelihood": curve}}
+        for s, curve in ((0, [-120.0, None, -100.0]), (1, [-122.0, -150.0, -102.0]))
+    ]
+    report.plot_curves(EXPERIMENTS["headline"], rows, tmp_path / "curves.png")
+    (line,) = figures[0].axes[0].get_lines()
+    assert list(line.get_xdata()) == [1, 3]
+    assert list(line.get_ydata()) == [-121.0, -101.0]
+
+
 def test_a_finished_runs_record_is_kept_as_it_ends_not_when_the_whole_call_ends(tmp_path, monkeypatch):
     """A sitting cut short (or a later run failing) must not lose the runs already finished."""
     import qhvae.experiments.executors as executors

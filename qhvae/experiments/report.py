@@ -165,7 +165,8 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
     """One panel per tracked metric: each arm's mean over its finished seeds and their min-max band.
 
     Unfinished runs are left out: with runs of different lengths the mean would jump where
-    one ends, which reads as a change in the arm.
+    one ends, which reads as a change in the arm. For the same reason an epoch enters an
+    arm's curve only if every one of its runs was scored there.
     """
     plt = pyplot()
     keys = list(exp.curves)
@@ -179,7 +180,12 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
             table = history_table(finished, key)
             if not table.shape[1]:
                 continue
-            epochs = np.flatnonzero(np.isfinite(table).any(axis=0))
+            # Only the epochs every run was scored at: a resumed run is also scored at the first
+            # epoch of each sitting, and a mean over fewer seeds there reads as a dip in the arm.
+            finite = np.isfinite(table)
+            epochs = np.flatnonzero(finite.all(axis=0))
+            if not len(epochs):  # runs tracked on disjoint schedules: the best there is
+                epochs = np.flatnonzero(finite.any(axis=0))
             if not len(epochs):
                 continue
             values = table[:, epochs]
