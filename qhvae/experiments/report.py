@@ -18,7 +18,6 @@ import csv
 import math
 import os
 import textwrap
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,10 +187,8 @@ def plot_curves(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, sub
                 epochs = np.flatnonzero(finite.any(axis=0))
             if not len(epochs):
                 continue
-            values = table[:, epochs]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of unfinished runs
-                mean, low, high = np.nanmean(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)
+            values = table[:, epochs]  # every column has a value, so no all-NaN warning
+            mean, low, high = np.nanmean(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)
             x = epochs + 1
             ax.plot(x, mean, color=arm.color, ls=arm.linestyle, marker="." if len(x) < 30 else None,
                     label=f"{arm.label} ({len(finished)} run{'s' if len(finished) > 1 else ''})")
