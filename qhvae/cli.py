@@ -180,11 +180,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     sampler, options = sampler_choice(args)
-    from .training.run_evaluation import evaluate_run
+    from .training.run_evaluation import evaluate_run, rescore_generated
     from .training.rundir import EVALUATION_FILE
 
-    results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images, seed=args.seed,
-                           console=console, sampler=sampler, sampler_options=options)
+    if args.generated_only:
+        if args.num_images is not None or args.num_samples != 1000 or args.seed != 0 or args.hidden_samples != 1:
+            raise ConfigError("--generated-only keeps the evaluation's test images, seed and importance samples: "
+                              "drop --num-images, --num-samples, --seed and --hidden-samples (or evaluate again "
+                              "without "
+                              "--generated-only)")
+        results = rescore_generated(args.run, console=console, sampler=sampler, sampler_options=options)
+    else:
+        results = evaluate_run(args.run, num_samples=args.num_samples, num_images=args.num_images,
+                               seed=args.seed, console=console, sampler=sampler, sampler_options=options,
+                               hidden_samples=args.hidden_samples)
     table = Table(title=f"{args.run}: {results['prior']} prior, {results['dataset']} test split, "
                         f"epoch {results['epoch']}")
     table.add_column("quantity")
@@ -193,6 +202,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         ("test log-likelihood (nats)", f"{results['log_likelihood']:.3f} ± {results['log_likelihood_stderr']:.3f}"),
         ("ELBO (nats)", f"{results['elbo']:.3f}"),
         ("importance samples K", str(results["num_samples"])),
+        *([("draws of h per z (coupled hidden units)", str(results["hidden_samples"]))]
+          if "hidden_samples" in results else []),
         ("test images", str(results["num_images"])),
         ("active units", f"{results['active_units']} of {results['units']}"
                          + (f" (hidden: {results['active_hidden_units']} of {results['hidden_units']})"
@@ -214,7 +225,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         generated = results.get("generated")
         if generated:
             rows[1:1] = [
-                (f"samples classified as their label ({generated['num_generated']} drawn)",
+                (f"samples classified as their label ({generated['num_generated']} drawn by "
+                 f"{generated.get('sampler', '?')})",
                  f"{generated['accuracy']:.3f}"),
                 ("Fréchet distance to the test images (classifier features)", f"{generated['frechet_distance']:.2f}"),
             ]
@@ -323,6 +335,14 @@ def _add_train_parser(sub) -> None:
                                "population annealing")
     p.add_argument("--num-samples", type=int, default=1000, help="importance samples per image (default 1000)")
     p.add_argument("--num-images", type=int, help="first N test images (default: all)")
+    p.add_argument("--hidden-samples", type=int, default=1, metavar="M",
+                   help="a prior whose hidden units are coupled to each other: draws of h per latent sample that "
+                        "estimate its free energy (default 1; the bound tightens as M grows, and costs M times "
+                        "more)")
+    p.add_argument("--generated-only", action="store_true",
+                   help="an evaluated class-conditional run: draw only its generated-image measures again "
+                        "(with the evaluation's test images and seed; --sampler: the sampler that draws the "
+                        "images, default exact or pa) and keep the rest of evaluation.json")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("sample", help="PNG grid of images decoded from the prior of a trained run")

@@ -299,6 +299,21 @@ def test_the_command_line_trains_samples_by_label_evaluates_and_resumes_a_condit
     assert evaluation["conditional"] and len(evaluation["log_z_per_class"]) == 10
     assert 0 <= evaluation["generative_classifier"]["accuracy"] <= 1
     assert 0 <= evaluation["generated"]["accuracy"] <= 1 and evaluation["generated"]["frechet_distance"] >= 0
+    # Trained with Gibbs, but every run's images are drawn by the same equilibrium sampler.
+    assert evaluation["generated"]["sampler"] == "pa"
+    assert main(["evaluate", str(out), "--generated-only", "--sampler", "gibbs"]) == 0
+    rescored = json.loads((out / "evaluation.json").read_text())
+    assert rescored["generated"]["sampler"] == "gibbs"
+    assert {k: v for k, v in rescored.items() if k != "generated"} == {
+        k: v for k, v in evaluation.items() if k != "generated"
+    }
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--generated-only", "--num-images", "5"]) == 2
+    assert "drop --num-images" in " ".join(capsys.readouterr().err.split())
+    stale = dict(rescored, step=rescored["step"] - 1)
+    (out / "evaluation.json").write_text(json.dumps(stale))
+    assert main(["evaluate", str(out), "--generated-only"]) == 2
+    assert "evaluate the run again" in " ".join(capsys.readouterr().err.split())
     png = tmp_path / "three.png"
     assert main(["sample", str(out), "--label", "3", "--num", "6", "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

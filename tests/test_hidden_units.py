@@ -114,6 +114,51 @@ def test_the_log_probability_of_the_latents_is_the_marginal(name):
         assert abs(estimate - exact_free[i]) < 5 * stderr + 1e-4, (z, estimate, exact_free[i], stderr)
 
 
+@pytest.mark.parametrize("coupling, halves", [(-3.0, True), (-8.0, False)])
+def test_more_hidden_draws_keep_the_free_energy_estimate_unbiased_and_never_loosen_its_log(coupling, halves):
+    """``hidden_samples = M``: ``exp(-term)`` stays an unbiased estimate of ``exp(-F(z))``, and the
+    mean of ``-term``, which the log-likelihood averages, never moves away from ``-F(z)`` as ``M``
+    grows (the mean log of an average of M unbiased estimates does not decrease with M).
+
+    The two hidden units (1, 2) are coupled so that ``p(h | z)`` has two peaks, 00 and 11. At
+    coupling -3 the mean-field fixed point stays at the middle (``|W| / 4 < 1``), ``r`` covers both
+    peaks and 8 draws at least halve Jensen's gap. At -8 it collapses onto one peak: ``r`` almost
+    never proposes the other, and more draws barely help (the gap stays near log 2)."""
+    model = _model(_coupled_graph(), seed=4, scale=0.3)
+    edges = [tuple(e) for e in np.asarray(model.graph.edges).tolist()]
+    w, b = model.prior.w.numpy(), model.prior.b.numpy()
+    w[edges.index((1, 2))], b[[1, 2]] = coupling, -coupling / 2
+    model.prior.w.assign(w)
+    model.prior.b.assign(b)
+    zs, _, energy = _joint(model)
+    exact_free = -np.logaddexp.reduce(-energy, axis=1)
+    n = 4000
+    gaps = {}
+    for m in (1, 8):
+        batch = tf.constant(np.repeat(zs.astype(np.float32), n, axis=0))
+        terms = -model._prior_energy(batch, None, relaxed=False, hidden_samples=m).numpy().astype(np.float64)
+        terms = terms.reshape(len(zs), n)
+        shift = terms.max(axis=1, keepdims=True)
+        weights = np.exp(terms - shift)
+        estimate = -(np.log(weights.mean(axis=1)) + shift[:, 0])
+        stderr = weights.std(axis=1) / weights.mean(axis=1) / np.sqrt(n)
+        if halves:  # collapsed, r proposes the other peak with odds of ~1e-12: no finite sample shows it
+            np.testing.assert_array_less(np.abs(estimate - exact_free), 5 * stderr + 1e-3)
+        gap = -exact_free - terms.mean(axis=1)  # Jensen: >= 0 on average
+        gap_se = terms.std(axis=1) / np.sqrt(n)
+        np.testing.assert_array_less(-5 * gap_se - 1e-4, gap)
+        gaps[m] = (gap, gap_se)
+    (g1, s1), (g8, s8) = gaps[1], gaps[8]
+    assert g1.min() > 10 * s1.max()  # one draw's gap is really there: the checks can fail
+    np.testing.assert_array_less(g8, g1 + 5 * np.hypot(s1, s8))
+    if halves:
+        np.testing.assert_array_less(g8, g1 / 2 + 5 * np.hypot(s1, s8))
+    else:
+        np.testing.assert_array_less(g1 / 2, g8)
+    with pytest.raises(ValueError, match="hidden_samples"):
+        importance_weighted_log_likelihood(model, np.zeros((1, 4, 4, 1), np.float32), 0.0, 4, hidden_samples=0)
+
+
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_the_prior_terms_gradient_is_exact_or_unbiased_for_every_prior_parameter(name):
     model = _model(GRAPHS[name](), seed=1)

@@ -131,6 +131,27 @@ def test_training_lowers_the_loss():
     assert history["recon"][-1] < history["recon"][0]
 
 
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("chimera", {"m": 2}), ("pegasus", {"m": 2, "rows": 1, "cols": 1}), ("zephyr", {"m": 1, "num_units": 40})],
+)
+def test_a_saved_graph_keeps_what_hardware_placement_needs(name, kwargs):
+    import json
+
+    from qhvae.hardware.device import family_shape
+    from qhvae.topology import by_name
+    from qhvae.vae.prior import graph_from_config, graph_to_config
+
+    graph = by_name(name, **kwargs)
+    config = json.loads(json.dumps(graph_to_config(graph)))
+    restored = graph_from_config(config)
+    assert family_shape(restored) == family_shape(graph)
+    assert (restored.family, restored.num_nodes) == (graph.family, graph.num_nodes)
+    np.testing.assert_array_equal(restored.edges, graph.edges)
+    del config["family_shape"]  # a model saved before family_shape was kept still loads
+    assert graph_from_config(config).family_shape == ()
+
+
 @pytest.mark.slow
 def test_save_and_load_round_trip(tmp_path):
     model = QVAE((8, 8, 1), "chimera", graph_kwargs={"m": 1}, sampler="gibbs", mapping="chains", k=2, d=4, **TINY)
@@ -143,6 +164,7 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), before)
     assert loaded.graph.num_edges == model.graph.num_edges and loaded.mapping == "chains"
+    assert loaded.graph.family_shape == model.graph.family_shape == (1, 1, 4)  # hardware placement needs it
     assert (int(loaded.iw_k.numpy()), int(loaded.iw_d.numpy())) == (2, 4)
     assert loaded.sampler.name == "gibbs"
     np.testing.assert_array_equal(loaded.prior.w.numpy(), model.prior.w.numpy())

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from ..validation import check_int
 from .partition import LogPartition, log_partition
 
 __all__ = ["prior_log_partition", "class_log_partitions", "importance_weighted_log_likelihood", "elbo",
@@ -61,7 +62,8 @@ def _per_image_log_z(log_z: Any, num_images: int) -> np.ndarray:
     return value
 
 
-def _log_weight_batches(model, images: np.ndarray, labels: Any, num_samples: int, batch_size: int):
+def _log_weight_batches(model, images: np.ndarray, labels: Any, num_samples: int, batch_size: int,
+                        hidden_samples: int = 1):
     """``(log_w (B, K), rows)`` per batch of images (with their labels, for a conditional model)."""
     images = np.asarray(images, np.float32)
     if getattr(model, "num_classes", 0):
@@ -73,34 +75,43 @@ def _log_weight_batches(model, images: np.ndarray, labels: Any, num_samples: int
     for start in range(0, len(images), batch_size):
         y = None if labels is None else labels[start:start + batch_size]
         log_w, _ = model.importance_log_weights(images[start:start + batch_size], num_samples, training=False,
-                                                relaxed=False, labels=y)
+                                                relaxed=False, labels=y, hidden_samples=hidden_samples)
         yield log_w
 
 
 def importance_weighted_log_likelihood(model, images: np.ndarray, log_z: Any, num_samples: int = 1000,
-                                       batch_size: int | None = None, labels: Any = None) -> np.ndarray:
+                                       batch_size: int | None = None, labels: Any = None,
+                                       hidden_samples: int = 1) -> np.ndarray:
     """Per-image ``log p(x) ~ log mean_k p(x, z_k) / q(z_k|x) - log Z`` with discrete ``z_k ~ q(z|x)``.
 
     ``K = num_samples`` (paper: 1000) discrete samples, the ``tau -> 0`` limit; the bound
     tightens as ``K`` grows. For a class-conditional model, ``labels`` are the images'
     classes and the estimate is ``log p(x | y)``; ``log_z`` is then one ``log Z(y_i)`` per
-    image (a number is every image's).
+    image (a number is every image's). With hidden units coupled to each other, each ``z_k``'s
+    free energy is estimated from ``hidden_samples`` draws of ``h``
+    (:meth:`~qhvae.vae.prior.BoltzmannPrior.latent_energy`): the bound tightens with them too.
 
     Returns:
         ``(N,)`` float64 estimates in nats.
     """
-    batch_size = batch_size or max(1, 4000 // num_samples)
+    hidden_samples = check_int("hidden_samples", hidden_samples, minimum=1)
+    batch_size = batch_size or max(1, 4000 // (num_samples * hidden_samples))
     out = [(tf.reduce_logsumexp(log_w, axis=1) - np.log(num_samples)).numpy()
-           for log_w in _log_weight_batches(model, images, labels, num_samples, batch_size)]
+           for log_w in _log_weight_batches(model, images, labels, num_samples, batch_size, hidden_samples)]
     return np.concatenate(out).astype(np.float64) - _per_image_log_z(log_z, len(images))
 
 
 def elbo(model, images: np.ndarray, log_z: Any, num_samples: int = 10, batch_size: int = 256,
-         labels: Any = None) -> np.ndarray:
+         labels: Any = None, hidden_samples: int = 1) -> np.ndarray:
     """Per-image ELBO ``E_q[log p(x|z) - E(z) - log q(z|x)] - log Z``, averaged over ``num_samples`` discrete draws
-    (with ``labels``: of ``log p(x | y)``, as :func:`importance_weighted_log_likelihood`)."""
+    (with ``labels``: of ``log p(x | y)``, as :func:`importance_weighted_log_likelihood`).
+
+    With hidden units, ``E(z)`` is the free energy ``F(z)``: exact when they are not coupled
+    to each other, else estimated from ``hidden_samples`` draws of ``h`` (the bound is then
+    looser than the model's ELBO, less so as ``hidden_samples`` grows)."""
+    hidden_samples = check_int("hidden_samples", hidden_samples, minimum=1)
     out = [tf.reduce_mean(log_w, axis=1).numpy()
-           for log_w in _log_weight_batches(model, images, labels, num_samples, batch_size)]
+           for log_w in _log_weight_batches(model, images, labels, num_samples, batch_size, hidden_samples)]
     return np.concatenate(out).astype(np.float64) - _per_image_log_z(log_z, len(images))
 
 
@@ -212,7 +223,7 @@ def generative_classifier(model, images: np.ndarray, labels: np.ndarray, log_z_p
 
 def evaluate_model(model, images: np.ndarray, *, num_samples: int = 1000, log_z: Any = None,
                    seed: int | None = 0, log_z_replicas: int = 4000, labels: Any = None,
-                   elbo_samples: int = 10) -> dict[str, Any]:
+                   elbo_samples: int = 10, hidden_samples: int = 1) -> dict[str, Any]:
     """Test log-likelihood, ELBO, active units and weight L1 of a trained model.
 
     Args:
@@ -226,13 +237,16 @@ def evaluate_model(model, images: np.ndarray, *, num_samples: int = 1000, log_z:
             those of ``log p(x | y)``, ``log_z`` is a list of one :class:`LogPartition` per
             class (by default :func:`class_log_partitions`).
         elbo_samples: discrete draws per image of the ELBO; 0 skips it (``elbo`` is NaN).
+        hidden_samples: with hidden units coupled to each other, the draws of ``h`` that
+            estimate each ``z``'s free energy (:func:`importance_weighted_log_likelihood`).
 
     Returns:
         A dict with ``log_likelihood`` (mean over images), ``log_likelihood_stderr``
         (over images), ``elbo``, ``active_units``, ``weight_l1``, ``log_z``,
         ``log_z_stderr``, ``log_z_method``, ``num_images``, ``num_samples``
         (``active_units`` counts latent units; a prior with hidden units adds
-        ``hidden_units``, ``active_hidden_units`` and ``hidden_coupled``). For a
+        ``hidden_units``, ``active_hidden_units`` and ``hidden_coupled``, and coupled ones
+        ``hidden_samples``). For a
         conditional model also ``conditional: True``, ``log_z_per_class`` and
         ``log_z_stderr_per_class``; ``log_z`` is then the mean of ``log Z(y_i)`` over the
         images, and its error combines the classes' (independent) errors.
@@ -256,16 +270,20 @@ def evaluate_model(model, images: np.ndarray, *, num_samples: int = 1000, log_z:
             log_z = prior_log_partition(model, seed=seed, num_replicas=log_z_replicas)
         image_log_z = log_z.value
         summary = {"log_z": float(log_z.value), "log_z_stderr": float(log_z.stderr), "log_z_method": log_z.method}
-    ll = importance_weighted_log_likelihood(model, images, image_log_z, num_samples=num_samples, labels=labels)
+    ll = importance_weighted_log_likelihood(model, images, image_log_z, num_samples=num_samples, labels=labels,
+                                            hidden_samples=hidden_samples)
     count, _ = active_units(model, images, labels=labels)
     if model.graph.hidden is not None:
         summary["hidden_units"] = model.graph.num_hidden
         summary["active_hidden_units"] = active_hidden_units(model, images, labels=labels)[0]
         summary["hidden_coupled"] = model.graph.hidden_coupled
+        if model.graph.hidden_coupled:
+            summary["hidden_samples"] = int(hidden_samples)
     return {
         "log_likelihood": float(ll.mean()),
         "log_likelihood_stderr": float(ll.std(ddof=1) / np.sqrt(len(ll))) if len(ll) > 1 else float("nan"),
-        "elbo": float(elbo(model, images, image_log_z, elbo_samples, labels=labels).mean()) if elbo_samples
+        "elbo": float(elbo(model, images, image_log_z, elbo_samples, labels=labels,
+                           hidden_samples=hidden_samples).mean()) if elbo_samples
         else float("nan"),
         "active_units": count,
         "weight_l1": weight_l1(model),

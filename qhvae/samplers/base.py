@@ -175,10 +175,12 @@ class BoltzmannSampler(dimod.Sampler, abc.ABC):
                             seed: np.random.SeedSequence, **params) -> SampleResult:
         """Samples of every chain under its own condition (clamps and biases).
 
-        The default is correct for any sampler: one :meth:`_sample` call per distinct
-        condition, on the machine reduced to that condition's free units. A sampler that can
-        condition in one pass (per-chain biases in its kernel, clamped units skipped)
-        overrides it. ``info["log_z_per_condition"]`` (and ``..._stderr``) hold, per condition
+        The default is correct for any sampler without state between calls: one
+        :meth:`_sample` call per distinct condition, on the machine reduced to that
+        condition's free units. A sampler that can condition in one pass (per-chain biases in
+        its kernel, clamped units skipped) overrides it, and so must a persistent one that
+        keeps chains per condition (``conditions.group_ids``), since these calls do not say
+        which condition they are for. ``info["log_z_per_condition"]`` (and ``..._stderr``) hold, per condition
         id, the ``log Z`` of a sampler that estimates one.
         """
         samples, infos = sample_by_condition(bm, conditions, seed,

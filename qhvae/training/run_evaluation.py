@@ -14,6 +14,7 @@ of the ``gibbs`` sampler, so pictures and chain statistics see the same dynamics
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from pathlib import Path
@@ -103,7 +104,7 @@ def prior_sampler(model, config: TrainConfig, name: str | None = None, options: 
                      "another)[/dim]")
         return None
     if name is None:
-        name = "exact" if model.graph.num_edges == 0 else "pa"
+        name = equilibrium_sampler_name(model)
     try:
         sampler = get_sampler(name, **dict(options or {}))
     except KeyError as exc:
@@ -114,6 +115,12 @@ def prior_sampler(model, config: TrainConfig, name: str | None = None, options: 
     say(console, f"[dim]note: the run was trained with sampler {trained!r}; its prior is sampled with {name!r} "
                  "(--sampler chooses another)[/dim]")
     return sampler
+
+
+def equilibrium_sampler_name(model) -> str:
+    """The sampler that draws ``model``'s prior at equilibrium whatever it was trained with:
+    ``exact`` for an edge-free prior (independent units are sampled exactly), else ``pa``."""
+    return "exact" if model.graph.num_edges == 0 else "pa"
 
 
 def log_z_from_sampler(model, sampler, num_replicas: int, seed: int | None):
@@ -160,7 +167,8 @@ def evaluation_line(results: dict[str, Any]) -> str:
 
 
 def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike, num_images: int | None,
-                          num_samples: int, seed: int, console, record: dict[str, Any], log_z=None) -> dict[str, Any]:
+                          num_samples: int, seed: int, console, record: dict[str, Any], log_z=None,
+                          hidden_samples: int = 1) -> dict[str, Any]:
     """Evaluate ``model`` (the run's, already loaded) on the run's test split; writes ``evaluation.json``.
 
     Args:
@@ -174,6 +182,8 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
         record: the checkpoint record (its epoch and step are written with the results).
         log_z: a :class:`~qhvae.evaluate.LogPartition` to use; ``None``: exact when
             feasible, else population annealing with the run's ``eval_log_z_replicas``.
+        hidden_samples: with hidden units coupled to each other, draws of ``h`` per ``z``
+            (:func:`qhvae.evaluate.importance_weighted_log_likelihood`).
 
     Returns:
         The results as written.
@@ -193,7 +203,8 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
     what = f"evaluating on {len(images)} test images x {num_samples} importance samples"
     with console.status(what + " ...") if console is not None else contextlib.nullcontext():
         results = evaluate_model(model, images, num_samples=num_samples, seed=seed, log_z=log_z,
-                                 log_z_replicas=config.eval_log_z_replicas, labels=labels)
+                                 log_z_replicas=config.eval_log_z_replicas, labels=labels,
+                                 hidden_samples=hidden_samples)
         if labels is not None:
             results["generative_classifier"] = _generative_classifier(model, config, images, labels, results,
                                                                       num_samples)
@@ -232,13 +243,19 @@ def generated_measures(model, config: TrainConfig, reference: np.ndarray, seed: 
                        sampler=None) -> dict[str, Any]:
     """Whether a class-conditional run's samples of class ``y`` look like its class ``y``.
 
-    Draws the same number of images of every class from ``p(z | y)`` (in one sampler call:
-    the run's own sampler when classical, else PA or exact, :func:`prior_sampler`), decodes
-    them and draws binary images from the pixel probabilities (the test images are binary
-    too), then asks qhvae's cached classifier of the dataset
+    Draws the same number of images of every class from ``p(z | y)`` in one sampler call,
+    decodes them and draws binary images from the pixel probabilities (the test images are
+    binary too), then asks qhvae's cached classifier of the dataset
     (:func:`qhvae.evaluate.load_classifier`, trained once on first use): the fraction
     classified as the label they were drawn for, per class, and the Fréchet distance between
     the classifier's features of generated and ``reference`` (test) images.
+
+    The images come from the same kind of sampler for every run, whatever it was trained
+    with (:func:`equilibrium_sampler_name`: exact, else population annealing), unless
+    ``sampler`` is given: a persistent sampler's copy would continue its training chains
+    for the first ``num_negative_samples / C`` images of a class and start the rest from
+    random states with only its burn-in, so runs trained with Gibbs and with PA would be
+    compared on samples of different quality.
 
     Returns:
         :meth:`qhvae.evaluate.GeneratedImageMeasures.to_dict`, with ``sampler``.
@@ -249,18 +266,62 @@ def generated_measures(model, config: TrainConfig, reference: np.ndarray, seed: 
     per_class = max(1, min(GENERATED_PER_CLASS, len(reference) // model.num_classes))
     labels = np.repeat(np.arange(model.num_classes), per_class)
     if sampler is None:
-        sampler = prior_sampler(model, config, None, None, None)
+        sampler = prior_sampler(model, config, equilibrium_sampler_name(model))
     probabilities, _ = model.generate(len(labels), seed=seed, sampler=sampler, labels=labels)
     rng = np.random.default_rng(seed)
     images = (rng.random(probabilities.shape) < probabilities).astype(np.float32)
     measures = generated_image_measures(classifier, images, labels, reference).to_dict()
-    used = sampler if sampler is not None else model.sampler
-    return dict(measures, sampler=used.name)
+    return dict(measures, sampler=sampler.name)
+
+
+def rescore_generated(run_dir: str | os.PathLike, console=None, sampler: str | None = None,
+                      sampler_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Draw a class-conditional run's generated-image measures again; updates ``evaluation.json``.
+
+    Only the ``generated`` entry changes (:func:`generated_measures`, with the evaluation's
+    test images and seed): the log-likelihoods, which cost most of an evaluation, are kept.
+
+    Args:
+        run_dir: an evaluated class-conditional run.
+        console: a ``rich`` console for notes, or ``None``.
+        sampler: the registered sampler that draws the images; ``None``:
+            :func:`equilibrium_sampler_name`.
+        sampler_options: its configuration.
+
+    Raises:
+        RunError: the run was not evaluated, is not class-conditional, or has trained on
+            since it was evaluated (evaluate it again).
+    """
+    if sampler_options and sampler is None:
+        raise RunError("sampler_options configure a sampler: name it too (sampler='pa')")
+    run_dir = Path(run_dir)
+    path = run_dir / EVALUATION_FILE
+    if not path.exists():
+        raise RunError(f"{run_dir} has no {EVALUATION_FILE}: evaluate it first (qhvae evaluate {run_dir})")
+    try:
+        results = json.loads(path.read_text())
+    except ValueError as exc:
+        raise RunError(f"{path} is not valid JSON ({exc}): evaluate the run again (qhvae evaluate {run_dir})") from None
+    if not results.get("conditional"):
+        raise RunError(f"{run_dir} is not a class-conditional run: it has no generated-image measures")
+    model, config, record = load_run(run_dir, console)
+    if int(record.get("step", 0)) != int(results.get("step", -1)):
+        raise RunError(f"{path} scores step {results.get('step')} but the last checkpoint is step "
+                       f"{record.get('step')}: evaluate the run again (qhvae evaluate {run_dir})")
+    seed = int(results["binarization_seed"])
+    try:
+        images, _ = load_test_data(config, int(results["num_images"]), seed=seed)
+    except (ValueError, FileNotFoundError) as exc:
+        raise RunError(str(exc)) from None
+    chosen = None if sampler is None else prior_sampler(model, config, sampler, sampler_options, console)
+    results["generated"] = generated_measures(model, config, images, seed, console, sampler=chosen)
+    write_json(path, results)
+    return results
 
 
 def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images: int | None = None, seed: int = 0,
-                 console=None, sampler: str | None = None, sampler_options: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 console=None, sampler: str | None = None, sampler_options: dict[str, Any] | None = None,
+                 hidden_samples: int = 1) -> dict[str, Any]:
     """Evaluate a run's last checkpoint on its test split; writes ``evaluation.json``.
 
     The sampler the run was trained with is not needed: ``log Z`` is exact when feasible,
@@ -275,9 +336,11 @@ def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images
         sampler: a registered sampler that estimates ``log Z`` (``provides_log_z``), with
             the run's ``eval_log_z_replicas`` samples; ``None``: the default estimate.
         sampler_options: its configuration.
+        hidden_samples: with hidden units coupled to each other, draws of ``h`` per ``z`` that
+            estimate its free energy (the bound tightens as it grows; cost grows with it).
     """
-    if num_samples < 1 or (num_images is not None and num_images < 1):
-        raise RunError("need num_samples >= 1 and num_images >= 1")
+    if num_samples < 1 or (num_images is not None and num_images < 1) or hidden_samples < 1:
+        raise RunError("need num_samples >= 1, num_images >= 1 and hidden_samples >= 1")
     if sampler_options and sampler is None:
         raise RunError("sampler_options configure a sampler: name it too (sampler='pa')")
     run_dir = Path(run_dir)
@@ -289,7 +352,8 @@ def evaluate_run(run_dir: str | os.PathLike, num_samples: int = 1000, num_images
     say(console, f"[dim]note: the run was trained with sampler {config.sampler!r}; the evaluation needs only its "
                  f"prior (log Z: {log_z.method if log_z else 'exact when feasible, else population annealing'})"
                  "[/dim]")
-    return evaluate_model_of_run(model, config, run_dir, num_images, num_samples, seed, console, record, log_z=log_z)
+    return evaluate_model_of_run(model, config, run_dir, num_images, num_samples, seed, console, record, log_z=log_z,
+                                 hidden_samples=hidden_samples)
 
 
 # --------------------------------------------------------------------------------------

@@ -388,11 +388,14 @@ class QVAE(CheckedBatches, keras.Model):
         """``log p(x|z)`` for matching rows of images and latents."""
         return bernoulli_log_likelihood(tf.convert_to_tensor(x, tf.float32), self.decode_logits(z, training=training))
 
-    def importance_log_weights(self, x, num_samples, training=False, relaxed=True, kl_weight=1.0, labels=None):
+    def importance_log_weights(self, x, num_samples, training=False, relaxed=True, kl_weight=1.0, labels=None,
+                               hidden_samples: int = 1):
         """``(B, num_samples)`` log weights ``log p(x|zeta) - kl_weight (E(zeta) + log q(zeta|x))``.
 
         For a class-conditional model, ``labels`` ``(B,)`` are the images' classes ``y``: the
         weights are those of ``p(x | y)`` (``E(zeta) + U_y.zeta`` and ``q(zeta | x, y)``).
+        ``hidden_samples``: for coupled hidden units in evaluation, the draws of ``h`` per ``z``
+        that estimate its free energy (:meth:`BoltzmannPrior.latent_energy`).
 
         Returns:
             ``(log_w, log_px_given_z)``, both ``(B, num_samples)``.
@@ -406,7 +409,8 @@ class QVAE(CheckedBatches, keras.Model):
         # broadcast over the n draws instead of repeated (no B*n copy of the images).
         logits = tf.reshape(self.decode_logits(zeta, training=training), (batch, -1) + self.image_shape)
         log_px = bernoulli_log_likelihood(x[:, None], logits)
-        log_w = log_px - kl_weight * tf.reshape(self._prior_energy(zeta, prior_labels, relaxed) + log_q, (batch, -1))
+        prior_energy = self._prior_energy(zeta, prior_labels, relaxed, hidden_samples)
+        log_w = log_px - kl_weight * tf.reshape(prior_energy + log_q, (batch, -1))
         return log_w, log_px
 
     @property
@@ -414,9 +418,9 @@ class QVAE(CheckedBatches, keras.Model):
         """Latent units the encoder infers and the decoder reads (the graph's units less its hidden ones)."""
         return self.graph.num_latent
 
-    def _prior_energy(self, zeta, labels, relaxed: bool):
+    def _prior_energy(self, zeta, labels, relaxed: bool, hidden_samples: int = 1):
         """The prior's term of the log weights (:meth:`BoltzmannPrior.latent_energy`)."""
-        return self.prior.latent_energy(zeta, labels, relaxed, self.hidden_sweeps)
+        return self.prior.latent_energy(zeta, labels, relaxed, self.hidden_sweeps, hidden_samples)
 
     def _bound(self, x, training, labels=None):
         """``L_{K,D} + kl_weight * log Z`` (the part computable without ``log Z``) and the reconstruction."""

@@ -22,6 +22,7 @@ def graph_to_config(graph: LatentGraph) -> dict[str, Any]:
         "edges": graph.edges.tolist(),
         "colors": graph.colors.tolist(),
         "family": graph.family,
+        "family_shape": [int(v) for v in graph.family_shape],
         "orientation": None if graph.orientation is None else graph.orientation.tolist(),
         "hidden": None if graph.hidden is None else graph.hidden.tolist(),
     }
@@ -35,6 +36,8 @@ def graph_from_config(config: dict[str, Any]) -> LatentGraph:
         edges=np.asarray(config["edges"], np.int64).reshape(-1, 2),
         colors=np.asarray(config["colors"], np.int64),
         family=config.get("family", "custom"),
+        # absent from models saved before it was kept: hardware placement then asks for it
+        family_shape=tuple(int(v) for v in config.get("family_shape", ())),
         orientation=None if config.get("orientation") is None else np.asarray(config["orientation"], np.int64),
         hidden=None if config.get("hidden") is None else np.asarray(config["hidden"], np.int64),
     )
@@ -267,7 +270,7 @@ class BoltzmannPrior(keras.layers.Layer):
                 h[c] = tf.cast(uniform(tf.shape(local)) < tf.sigmoid(-local), self.b.dtype)
         return tf.gather(tf.concat(h, axis=-1), self._class_order, axis=-1)
 
-    def latent_energy(self, zeta, labels=None, relaxed: bool = True, sweeps: int = 10):
+    def latent_energy(self, zeta, labels=None, relaxed: bool = True, sweeps: int = 10, hidden_samples: int = 1):
         """The prior's term of a QVAE's log weights for latents ``zeta``: ``E(zeta)`` with all units
         latent; with hidden units:
 
@@ -276,12 +279,16 @@ class BoltzmannPrior(keras.layers.Layer):
           block Gibbs and held constant. Its gradient is an unbiased estimate of ``F``'s, for the
           prior's parameters and the encoder alike (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``); its
           value is ``F`` plus the conditional entropy of ``h`` on average, so the bound that
-          training logs is looser than the model's.
-        - coupled, evaluation (discrete ``z``): ``E(z, h) + log r(h | z)`` with ``h`` drawn from
-          the mean-field proposal ``r`` (:meth:`hidden_mean_field`), so that
-          ``exp(-log w)`` is an unbiased estimate over ``(z, h)`` jointly: the importance-weighted
-          log-likelihood stays a stochastic lower bound that tightens as ``K`` grows, with the
-          hidden units' sampling error inside its per-image spread.
+          training logs is looser than the model's. In an importance-weighted bound with
+          ``K > 1`` the weights then use ``E(zeta_k, h_k)`` in place of ``F(zeta_k)``, and each
+          weight is correlated with its own sample's gradient: that gradient is biased (only
+          ``K = 1`` is unbiased).
+        - coupled, evaluation (discrete ``z``): ``-log mean_m exp(-E(z, h_m) - log r(h_m | z))``
+          over ``hidden_samples`` draws ``h_m`` of the mean-field proposal ``r``
+          (:meth:`hidden_mean_field`), so that ``exp(-log w)`` is an unbiased estimate of
+          ``exp(-F(z))``: the importance-weighted log-likelihood stays a stochastic lower bound,
+          which tightens as ``K`` and ``hidden_samples`` grow, with the hidden units' sampling
+          error inside its per-image spread.
         """
         if self.graph.hidden is None:
             return self(zeta, labels)
@@ -294,9 +301,18 @@ class BoltzmannPrior(keras.layers.Layer):
                                                     uniform_draws))
             return self._joint_from_parts(energy, field, w_hh, h)
         means = tf.clip_by_value(self._mean_field(field, w_hh, MEAN_FIELD_ITERATIONS), 1e-6, 1.0 - 1e-6)
-        h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
+        if hidden_samples == 1:
+            h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
+            log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
+            return self._joint_from_parts(energy, field, w_hh, h) + log_r
+        # M draws per z, flattened to (M * N, H) for one matrix product with W_hh
+        shape = tf.concat([[hidden_samples], tf.shape(means)], 0)
+        h = tf.cast(uniform_draws(shape) < means, means.dtype)
         log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
-        return self._joint_from_parts(energy, field, w_hh, h) + log_r
+        flat = tf.reshape(h, (-1, tf.shape(means)[-1]))
+        pairs = tf.reshape(tf.reduce_sum(tf.matmul(flat, w_hh) * flat, axis=-1), tf.shape(log_r))
+        joint = energy + tf.reduce_sum(h * field, axis=-1) + 0.5 * pairs + log_r
+        return -(tf.reduce_logsumexp(-joint, axis=0) - tf.math.log(tf.cast(hidden_samples, joint.dtype)))
 
     def numpy_parameters(self, label: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """``(b, (edges, w))`` as float64 numpy arrays, the sampler's array-path input.
