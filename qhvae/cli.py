@@ -337,8 +337,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--num-images", type=int, help="first N test images (default: all)")
     p.add_argument("--hidden-samples", type=int, default=1, metavar="M",
                    help="a prior whose hidden units are coupled to each other: draws of h per latent sample that "
-                        "estimate its free energy (default 1; the bound tightens as M grows, and costs M times "
-                        "more)")
+                        "estimate its free energy (default 1; the bound can only tighten as M grows, and the "
+                        "hidden units' part of the cost grows M-fold)")
     p.add_argument("--generated-only", action="store_true",
                    help="an evaluated class-conditional run: draw only its generated-image measures again "
                         "(with the evaluation's test images and seed; --sampler: the sampler that draws the "

@@ -245,6 +245,12 @@ def test_a_prior_with_hidden_units_trains_evaluates_saves_and_loads(tmp_path):
         assert np.isfinite(history.history["loss"]).all()
         results = evaluate_model(model, test.images, num_samples=10, log_z_replicas=200)
         assert results["hidden_units"] == 4 and 0 <= results["active_hidden_units"] <= 4
+        if graph.hidden_coupled:  # the draws of h per z are recorded where they are used
+            more = evaluate_model(model, test.images, num_samples=10, log_z_replicas=200, hidden_samples=3)
+            assert (results["hidden_samples"], more["hidden_samples"]) == (1, 3)
+            assert np.isfinite(more["log_likelihood"]) and more["log_z"] == results["log_z"]
+        else:
+            assert "hidden_samples" not in results
         assert results["units"] == 4 if "units" in results else True
         images, z = model.generate(3, seed=0)
         assert images.shape == (3, 8, 8, 1) and z.shape == (3, 4)
