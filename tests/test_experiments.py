@@ -282,3 +282,51 @@ def test_the_hidden_study_runs_at_the_smoke_budget_with_latent_and_hidden_units_
     assert (rows["rbm"]["units"], rows["rbm"]["hidden_units"]) == (288, 0)
     assert rows["chimera144"]["units"] == 144 and rows["chimera/144h-coupled"]["hidden_units"] == 144
     assert np.isfinite(rows["rbm/144h"]["active_hidden_units"])
+
+
+def test_a_run_evaluated_again_with_other_settings_is_not_counted_and_its_record_is_kept(tmp_path):
+    """``qhvae evaluate RUN --num-images 1000`` (a side measurement) rewrites the run's
+    evaluation.json: the study keeps counting the evaluation its configuration asks for."""
+    import shutil
+
+    from qhvae.experiments.analysis import collect_results, evaluation_as_configured, run_source, run_state, summarize
+    from qhvae.experiments.report import write_report
+    from qhvae.experiments.runner import _keep_record
+
+    out = tmp_path / "mapping"
+    planned = plan_runs("mapping", out, budget="smoke", overrides=FAST)
+    run = planned[0]
+    run.run_dir.mkdir(parents=True)
+    (run.run_dir / "config.json").write_text(json.dumps({"eval_num_images": 20, "eval_num_samples": 8}))
+    (run.run_dir / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 2, "history": {}}))
+    own = {"num_images": 20, "num_samples": 8, "binarization_seed": 0, "log_likelihood": -50.0}
+    (run.run_dir / "evaluation.json").write_text(json.dumps(own))
+    assert run_state(run.run_dir) == "finished"
+    _keep_record(run)
+    side = dict(own, num_images=5, num_images_requested=5, log_likelihood=-10.0)
+    (run.run_dir / "evaluation.json").write_text(json.dumps(side))
+    assert run_state(run.run_dir) == "re-evaluated" and run_source(run) == run.record_dir
+    _keep_record(run)  # the side measurement is not archived over the record
+    assert json.loads((run.record_dir / "evaluation.json").read_text())["log_likelihood"] == -50.0
+    rows = collect_results("mapping", planned)
+    assert (rows[0]["status"], rows[0]["log_likelihood"]) == ("finished", -50.0)
+
+    shutil.rmtree(run.record_dir)  # no record to fall back on: the run is left out, and the report says why
+    rows = collect_results("mapping", planned)
+    assert rows[0]["status"] == "re-evaluated"
+    exp = EXPERIMENTS["mapping"]
+    summary = summarize(exp, rows)
+    assert summary[rows[0]["arm"]]["finished"] == 0
+    write_report(exp, out, planned, rows, summary, check_claims(exp, summary), "smoke")
+    assert "restores the study's evaluation" in (out / "summary.md").read_text()
+
+    for changed, expected in [
+        ({"num_images": 3, "num_images_requested": None}, True),  # the whole split, smaller than asked
+        ({"num_images": 3}, True),  # written before the request was recorded
+        ({"num_images": 3, "num_images_requested": 3}, False),
+        ({"num_samples": 100}, False),
+        ({"binarization_seed": 1}, False),
+        ({"hidden_samples": 10}, False),
+    ]:
+        (run.run_dir / "evaluation.json").write_text(json.dumps(dict(own, **changed)))
+        assert evaluation_as_configured(run.run_dir) is expected, changed

@@ -29,7 +29,8 @@ from .studies import Claim, Experiment, get_experiment
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
     from .runner import PlannedRun
 
-__all__ = ["MODES_FILE", "RECORD_FILES", "run_state", "run_source", "archive_run", "collect_results", "summarize",
+__all__ = ["MODES_FILE", "RECORD_FILES", "run_state", "evaluation_as_configured", "run_source", "archive_run",
+           "collect_results", "summarize",
            "check_claims", "history_table", "difference_over_training", "modes_statistics"]
 
 MODES_FILE = "modes.json"
@@ -41,7 +42,9 @@ RECORD_FILES = (CONFIG_FILE, PROGRESS_FILE, EVALUATION_FILE, MODES_FILE)
 
 
 def run_state(run_dir: str | os.PathLike) -> str:
-    """``new``, ``finished`` (trained and evaluated), ``diverged`` or ``partial``.
+    """``new``, ``finished`` (trained and evaluated), ``diverged``, ``partial`` or ``re-evaluated``
+    (trained, but its ``evaluation.json`` is not the one its configuration asks for:
+    :func:`evaluation_as_configured`).
 
     Example:
         >>> import tempfile
@@ -55,16 +58,62 @@ def run_state(run_dir: str | os.PathLike) -> str:
     status = progress.get("status")
     if status == "diverged":
         return "diverged"
-    if status == "finished" and ((run_dir / EVALUATION_FILE).exists() or not _wants_evaluation(run_dir)):
+    if status == "finished" and not _wants_evaluation(run_dir):
         return "finished"
+    if status == "finished" and (run_dir / EVALUATION_FILE).exists():
+        return "finished" if evaluation_as_configured(run_dir) else "re-evaluated"
     return "partial"
+
+
+def evaluation_as_configured(run_dir: str | os.PathLike) -> bool:
+    """Whether a run's ``evaluation.json`` is the evaluation its configuration asks for.
+
+    That is the one at the end of training: ``eval_num_images`` test images (fewer only where
+    the test split has fewer), ``eval_num_samples`` importance samples, binarization seed 0
+    and one draw of ``h`` per ``z``. ``qhvae evaluate RUN`` with other settings (a side
+    measurement on part of the test split, say) rewrites the file; a study must not count it
+    as the run's result, nor archive it over the record.
+
+    Example:
+        >>> import tempfile
+        >>> run = Path(tempfile.mkdtemp())
+        >>> _ = (run / "config.json").write_text('{"eval_num_images": 100, "eval_num_samples": 50}')
+        >>> _ = (run / "evaluation.json").write_text('{"num_images": 100, "num_samples": 50}')
+        >>> evaluation_as_configured(run)
+        True
+        >>> side = '{"num_images": 10, "num_samples": 50, "num_images_requested": 10}'
+        >>> _ = (run / "evaluation.json").write_text(side)
+        >>> evaluation_as_configured(run)
+        False
+    """
+    run_dir = Path(run_dir)
+    config, evaluation = _read_json(run_dir / CONFIG_FILE), _read_json(run_dir / EVALUATION_FILE)
+    if not evaluation:
+        return False
+    if evaluation.get("binarization_seed", 0) != 0 or evaluation.get("hidden_samples", 1) != 1:
+        return False
+    samples = config.get("eval_num_samples")
+    if samples is not None and evaluation.get("num_samples") != samples:
+        return False
+    images, evaluated = config.get("eval_num_images"), evaluation.get("num_images")
+    if not images or evaluated is None or evaluated == images:
+        return True
+    # Fewer images only because the split has fewer: it asked for at least as many (evaluations
+    # written before the request was recorded cannot say, and are taken as they are).
+    requested = evaluation.get("num_images_requested", images)
+    return evaluated < images and (requested is None or requested >= images)
 
 
 def run_source(run: PlannedRun) -> Path:
     """Where a planned run's results are read from: its folder, or else its archived record.
 
-    The run folder wins while it holds a run (it may be further along than the record).
+    The run folder wins while it holds a run (it may be further along than the record),
+    unless it was evaluated again with other settings and the record holds the run's own
+    evaluation.
     """
+    if run.record_dir is not None and (run.record_dir / CONFIG_FILE).exists() and \
+            run_state(run.run_dir) == "re-evaluated" and run_state(run.record_dir) == "finished":
+        return run.record_dir
     if (run.run_dir / CONFIG_FILE).exists() or run.record_dir is None:
         return run.run_dir
     if (run.record_dir / CONFIG_FILE).exists():

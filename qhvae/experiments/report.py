@@ -118,7 +118,9 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
         cells = [_fmt_stats(entry[m]) for m in metrics]
         if has_ll:
             ll = entry["log_likelihood"]
-            cells.append(f"{_fmt(ll['mean'])} ± {_fmt(ll.get('se', float('nan')), 2)}" if ll["n"] else "—")
+            # one run has no spread over seeds: its error is the run's own only
+            cells.append(f"{_fmt(ll['mean'])} ± {_fmt(ll.get('se', float('nan')), 2)}"
+                         + (" (one run: its own error)" if ll["n"] == 1 else "") if ll["n"] else "—")
         lines.append(f"| {label} | {runs} | " + " | ".join(cells) + " |")
     minutes = sum(r["train_minutes"] + r["eval_minutes"] for r in rows)
     finished = sum(r["status"] == "finished" for r in rows)
@@ -126,6 +128,12 @@ def write_report(exp: Experiment, out: Path, planned: Sequence[PlannedRun], rows
     lines += ["", f"Compute: {done}, {minutes:.0f} minutes of training (with the tracked test metrics) and "
                   "final evaluation in all, unfinished runs' minutes so far included, on the machine that ran them "
                   "(runs shared with another study through `--runs-dir` were trained once)."]
+    redone = [r for r in rows if r["status"] == "re-evaluated"]
+    if redone:
+        lines += ["", "Not counted: evaluated again with other settings than the study's (their `evaluation.json` "
+                      "is a side measurement). `qhvae evaluate RUN --num-images N --num-samples K`, with the run's "
+                      "`eval_num_images` and `eval_num_samples`, restores the study's evaluation:"]
+        lines += [f"- {r['arm']}, seed {r['seed']}: `{r['run_dir']}`" for r in redone]
     if claims:
         lines += ["", "## The paper's findings, checked", "",
                   "| finding | paper | ours (first vs second) | verdict |", "|---|---|---|---|"]

@@ -210,6 +210,7 @@ def evaluate_model_of_run(model, config: TrainConfig, run_dir: str | os.PathLike
                                                                       num_samples)
             results["generated"] = generated_measures(model, config, images, seed, console)
     results = dict(results, dataset=config.dataset, split="test", binarization_seed=seed,
+                   num_images_requested=num_images,
                    units=int(model.graph.num_latent), prior=model.graph.name, sampler=config.sampler,
                    epoch=int(record.get("epoch", 0)), step=int(record.get("step", 0)),
                    seconds=round(time.perf_counter() - start, 2))
