@@ -53,6 +53,14 @@ def log_estimates(model, z: np.ndarray, hidden_samples: int, repeats: int, label
     return -terms.numpy().astype(np.float64)
 
 
+def training_terms(model, z: np.ndarray, repeats: int, labels=None) -> np.ndarray:
+    """``repeats`` draws of the training step's prior term ``E(z, h)``, ``h`` by the step's clamped Gibbs."""
+    import tensorflow as tf
+
+    batch = tf.constant(np.repeat(z[None], repeats, axis=0), tf.float32)
+    return model._prior_energy(batch, labels, relaxed=True).numpy().astype(np.float64)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", help="a trained run whose prior has coupled hidden units")
@@ -86,6 +94,8 @@ def main(argv=None) -> int:
     ms = [int(m) for m in args.hidden_samples.split(",")]
     gaps: dict[int, list[float]] = {m: [] for m in ms}
     reference_errors = []
+    excess_mean: list[float] = []
+    excess_std: list[float] = []
     for i, z in enumerate(zs):
         label = None if labels is None else labels[i : i + 1]
         e_v, biases, edges, weights = hidden_machine(model, z, label)
@@ -94,6 +104,9 @@ def main(argv=None) -> int:
         reference_errors.append(reference.stderr)
         for m in ms:
             gaps[m].append(minus_free - log_estimates(model, z, m, args.repeats, label).mean())
+        excess = training_terms(model, z, args.repeats, label) + minus_free  # E(z, h) - F(z)
+        excess_mean.append(excess.mean())
+        excess_std.append(excess.std(ddof=1))
         console.print(
             f"latent {i + 1}/{len(zs)}: -F(z) = {minus_free:.3f} ± {reference.stderr:.3f}, gap at M=1 "
             f"{gaps[ms[0]][-1]:.4f}"
@@ -119,6 +132,14 @@ def main(argv=None) -> int:
         table.add_row(str(m), f"{g.mean():.4f} ± {stderr:.4f}", f"{g.max():.4f}")
         results["gaps"][str(m)] = {"mean": float(g.mean()), "stderr": float(stderr), "max": float(g.max())}
     console.print(table)
+    # The training step's weights use E(z, h) at one Gibbs draw of h in place of F(z): how far
+    # off, and how noisy, that is sets how much the importance weights of K > 1 samples are distorted.
+    console.print(
+        f"training's term E(z, h) - F(z), h by {model.hidden_sweeps} Gibbs sweeps: mean "
+        f"{np.mean(excess_mean):.3f} nats over the latents (the conditional entropy of h), spread within a "
+        f"latent {np.mean(excess_std):.3f} nats (std over draws of h, mean over latents)"
+    )
+    results["training_excess"] = {"mean": float(np.mean(excess_mean)), "std_within_latent": float(np.mean(excess_std))}
     if args.json:
         write_json(args.json, results)
     return 0

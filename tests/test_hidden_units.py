@@ -186,6 +186,52 @@ def test_the_prior_terms_gradient_is_exact_or_unbiased_for_every_prior_parameter
             assert stderr.max() > 1e-3  # the hidden units are really sampled: the check can fail
 
 
+def _iw_gradient(model, zs, offsets, repeats, batches, prior_term):
+    """Mean and standard error over ``batches`` of the gradient, w.r.t. ``(b, w)``, of
+    ``logsumexp_k(offsets_k - prior_term(z_k))`` averaged over ``repeats`` draws."""
+    params = [model.prior.b, model.prior.w]
+    num_edges = model.graph.num_edges
+    z = tf.constant(np.tile(zs.astype(np.float32), (repeats, 1)))
+    got = []
+    for _ in range(batches):
+        with tf.GradientTape() as tape:
+            terms = tf.reshape(prior_term(z), (repeats, len(zs)))
+            bound = tf.reduce_mean(tf.reduce_logsumexp(offsets[None] - terms, axis=1))
+        grads = tape.gradient(bound, params)
+        got.append(np.r_[grads[0].numpy(), grads[1].numpy()[:num_edges]].astype(np.float64))
+    got = np.array(got)
+    return got.mean(axis=0), got.std(axis=0, ddof=1) / np.sqrt(batches)
+
+
+def test_with_k_samples_the_coupled_hidden_units_gradient_is_the_importance_weighted_one():
+    """``K = 4`` latents in one importance-weighted bound, ``logsumexp_k(c_k - F(z_k))``: its
+    exact gradient is ``sum_k softmax(c - F)_k (-dF(z_k))``. The training step's prior term weighs
+    the samples by the mean-field estimate of ``F`` and takes the gradient at a Gibbs draw of
+    ``h`` apart from it: its mean gradient matches the exact one. Weighing them by ``E(z_k, h_k)``
+    at the gradient's own draw (what the step did before) does not: the check can fail."""
+    model = _model(_coupled_graph(), seed=1)
+    zs, hs, energy = _joint(model)
+    picked = zs[[1, 3, 5, 6]]
+    rows = [np.flatnonzero((zs == z).all(axis=1))[0] for z in picked]
+    offsets = np.array([0.3, -0.4, 0.1, 0.0], np.float32)
+    free = -np.logaddexp.reduce(-energy[rows], axis=1)
+    p_h = np.exp(-(energy[rows] - energy[rows].min(axis=1, keepdims=True)))
+    p_h /= p_h.sum(axis=1, keepdims=True)
+    grad_free = np.array([p_h[i] @ np.array([_features(model, z, h) for h in hs]) for i, z in enumerate(picked)])
+    weights = np.exp(offsets - free - np.logaddexp.reduce(offsets - free))
+    exact = -(weights @ grad_free)
+
+    new, new_se = _iw_gradient(model, picked, offsets, 2000, 20, lambda z: model._prior_energy(z, None, relaxed=True))
+    np.testing.assert_array_less(np.abs(new - exact), 5 * new_se + 1e-3)
+
+    def joint_at_the_gradients_draw(z):
+        h = tf.stop_gradient(model.prior.sample_hidden(z, sweeps=model.hidden_sweeps))
+        return model.prior.joint_energy(z, h)
+
+    old, old_se = _iw_gradient(model, picked, offsets, 2000, 20, joint_at_the_gradients_draw)
+    assert (np.abs(old - exact) > 5 * old_se + 1e-3).any()
+
+
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_the_importance_weighted_log_likelihood_converges_to_the_enumerated_one(name):
     model = _model(GRAPHS[name](), seed=2)

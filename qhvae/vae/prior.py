@@ -275,14 +275,15 @@ class BoltzmannPrior(keras.layers.Layer):
         latent; with hidden units:
 
         - not coupled to each other: the exact free energy ``F(zeta)`` (:meth:`free_energy`);
-        - coupled, training (``relaxed``): ``E(zeta, h)`` at ``h ~ p(h | zeta)`` drawn by clamped
-          block Gibbs and held constant. Its gradient is an unbiased estimate of ``F``'s, for the
-          prior's parameters and the encoder alike (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``); its
-          value is ``F`` plus the conditional entropy of ``h`` on average, so the bound that
-          training logs is looser than the model's. In an importance-weighted bound with
-          ``K > 1`` the weights then use ``E(zeta_k, h_k)`` in place of ``F(zeta_k)``, and each
-          weight is correlated with its own sample's gradient: that gradient is biased (only
-          ``K = 1`` is unbiased).
+        - coupled, training (``relaxed``): the value is the mean-field estimate of ``F(zeta)``
+          below (one draw); the gradient is that of ``E(zeta, h)`` at ``h ~ p(h | zeta)``, drawn by
+          ``sweeps`` sweeps of clamped block Gibbs and held constant, an unbiased estimate of
+          ``F``'s for the prior's parameters and the encoder alike
+          (``dF/dtheta = E_{p(h|z)}[dE/dtheta]``). The value weighs the ``K`` samples of an
+          importance-weighted bound, and it is drawn apart from the ``h`` of the gradient: had
+          the weights used ``E(zeta_k, h_k)`` itself, which exceeds ``F`` by the conditional
+          entropy of ``h`` on average and scatters by nats from draw to draw, each weight would be
+          noisy and correlated with its own sample's gradient, biasing the gradient for ``K > 1``.
         - coupled, evaluation (discrete ``z``): ``-log mean_m exp(-E(z, h_m) - log r(h_m | z))``
           over ``hidden_samples`` draws ``h_m`` of the mean-field proposal ``r``
           (:meth:`hidden_mean_field`), so that ``exp(-log w)`` is an unbiased estimate of
@@ -296,10 +297,17 @@ class BoltzmannPrior(keras.layers.Layer):
             return self.free_energy(zeta, labels)
         # one set of blocks for h's conditional and E(z, h) (joint_energy)
         energy, field, w_hh = self._latent_parts(zeta, labels)
-        if relaxed:
-            h = tf.stop_gradient(self._gibbs_hidden(tf.stop_gradient(field), tf.stop_gradient(w_hh), sweeps,
-                                                    uniform_draws))
-            return self._joint_from_parts(energy, field, w_hh, h)
+        if not relaxed:
+            return self._estimated_free_energy(energy, field, w_hh, hidden_samples)
+        h = tf.stop_gradient(self._gibbs_hidden(tf.stop_gradient(field), tf.stop_gradient(w_hh), sweeps,
+                                                uniform_draws))
+        joint = self._joint_from_parts(energy, field, w_hh, h)
+        estimate = self._estimated_free_energy(tf.stop_gradient(energy), tf.stop_gradient(field),
+                                               tf.stop_gradient(w_hh), 1)
+        return joint + tf.stop_gradient(estimate - joint)
+
+    def _estimated_free_energy(self, energy, field, w_hh, hidden_samples: int):
+        """``-log mean_m exp(-E(z, h_m) - log r(h_m | z))`` over ``hidden_samples`` draws of the mean field ``r``."""
         means = tf.clip_by_value(self._mean_field(field, w_hh, MEAN_FIELD_ITERATIONS), 1e-6, 1.0 - 1e-6)
         if hidden_samples == 1:
             h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
