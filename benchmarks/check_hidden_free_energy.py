@@ -12,7 +12,9 @@ same proposal, the reference sees a peak of ``p(h | z)`` that the mean field mis
 
 For every ``M`` it prints the mean gap ``-F(z) - E[log estimate_M]`` over the latents (an
 upper bound on what the hidden units' estimator costs the log-likelihood: the
-importance-weighted average over ``K`` latents shrinks it further), with its error.
+importance-weighted average over ``K`` latents shrinks it further), with its error. It also
+prints how far ``E(z, h)`` at the training step's Gibbs draws of ``h`` lies above ``F(z)``, and
+how much it scatters: why the step weighs its importance samples by the estimate instead.
 
     python benchmarks/check_hidden_free_energy.py RUN                 # ~2 min on 2 cores
     python benchmarks/check_hidden_free_energy.py RUN --num-latents 8 --replicas 2000   # quicker
@@ -49,16 +51,20 @@ def log_estimates(model, z: np.ndarray, hidden_samples: int, repeats: int, label
     import tensorflow as tf
 
     batch = tf.constant(np.repeat(z[None], repeats, axis=0), tf.float32)
-    terms = model._prior_energy(batch, labels, relaxed=False, hidden_samples=hidden_samples)
+    label = None if labels is None else tf.repeat(tf.constant(labels), repeats)
+    terms = model._prior_energy(batch, label, relaxed=False, hidden_samples=hidden_samples)
     return -terms.numpy().astype(np.float64)
 
 
-def training_terms(model, z: np.ndarray, repeats: int, labels=None) -> np.ndarray:
-    """``repeats`` draws of the training step's prior term ``E(z, h)``, ``h`` by the step's clamped Gibbs."""
+def joint_at_gibbs_draws(model, z: np.ndarray, repeats: int, labels=None) -> np.ndarray:
+    """``repeats`` draws of ``E(z, h)`` with ``h ~ p(h | z)`` by the training step's clamped Gibbs: the
+    prior term whose gradient the step takes (and, until 2026-12-07, whose value weighed the samples)."""
     import tensorflow as tf
 
     batch = tf.constant(np.repeat(z[None], repeats, axis=0), tf.float32)
-    return model._prior_energy(batch, labels, relaxed=True).numpy().astype(np.float64)
+    label = None if labels is None else tf.repeat(tf.constant(labels), repeats)
+    h = model.prior.sample_hidden(batch, label, sweeps=model.hidden_sweeps)
+    return model.prior.joint_energy(batch, h, label).numpy().astype(np.float64)
 
 
 def main(argv=None) -> int:
@@ -104,7 +110,7 @@ def main(argv=None) -> int:
         reference_errors.append(reference.stderr)
         for m in ms:
             gaps[m].append(minus_free - log_estimates(model, z, m, args.repeats, label).mean())
-        excess = training_terms(model, z, args.repeats, label) + minus_free  # E(z, h) - F(z)
+        excess = joint_at_gibbs_draws(model, z, args.repeats, label) + minus_free  # E(z, h) - F(z)
         excess_mean.append(excess.mean())
         excess_std.append(excess.std(ddof=1))
         console.print(
@@ -132,14 +138,14 @@ def main(argv=None) -> int:
         table.add_row(str(m), f"{g.mean():.4f} ± {stderr:.4f}", f"{g.max():.4f}")
         results["gaps"][str(m)] = {"mean": float(g.mean()), "stderr": float(stderr), "max": float(g.max())}
     console.print(table)
-    # The training step's weights use E(z, h) at one Gibbs draw of h in place of F(z): how far
-    # off, and how noisy, that is sets how much the importance weights of K > 1 samples are distorted.
+    # Why the step's weights do not use E(z, h) at its Gibbs draw of h in place of F(z): how far
+    # off, and how noisy, that is sets how much the weights of K > 1 samples would be distorted.
     console.print(
-        f"training's term E(z, h) - F(z), h by {model.hidden_sweeps} Gibbs sweeps: mean "
+        f"E(z, h) - F(z), h by {model.hidden_sweeps} Gibbs sweeps: mean "
         f"{np.mean(excess_mean):.3f} nats over the latents (the conditional entropy of h), spread within a "
         f"latent {np.mean(excess_std):.3f} nats (std over draws of h, mean over latents)"
     )
-    results["training_excess"] = {"mean": float(np.mean(excess_mean)), "std_within_latent": float(np.mean(excess_std))}
+    results["joint_excess"] = {"mean": float(np.mean(excess_mean)), "std_within_latent": float(np.mean(excess_std))}
     if args.json:
         write_json(args.json, results)
     return 0
