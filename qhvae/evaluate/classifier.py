@@ -23,10 +23,9 @@ file, so the classifier is retrained; a damaged file is retrained with a warning
 Cost and quality (measured once with ``load_classifier("mnist")`` on a 2-core CPU shared
 with a VAE training job, load average 4 to 5; TensorFlow 2.21, Keras 3.15): the MNIST
 classifier trains in 23 s (6 epochs over the 50,000 training images, 2,346 steps of 128;
-30 s with loading the data and TensorFlow) and classifies 97.5 % of a binarization of the
-test split correctly (98.1 % of the grey-level test images; another training on another machine:
-97.2 %, since training is not bit-for-bit repeatable across machines); a cached one loads in 0.2 s.
-The 8x8 digits classifier trains in about 5 s (200 epochs of 1,250 images) to 88 %
+30 s with loading the data and TensorFlow) and classifies 97.2-97.5 % of a binarization of the test
+split correctly (98.1 % of grey levels; training is not bit-for-bit repeatable across machines).
+A cached one loads in 0.2 s. The 8x8 digits classifier trains in about 5 s (200 epochs of 1,250 images) to 88 %
 (binarized) and 94 % (grey levels): binarizing 8x8 grey-level digits destroys much of
 what tells them apart.
 
