@@ -310,6 +310,8 @@ class BoltzmannPrior(keras.layers.Layer):
         """``-log mean_m exp(-E(z, h_m) - log r(h_m | z))`` over ``hidden_samples`` draws of the mean field ``r``."""
         means = tf.clip_by_value(self._mean_field(field, w_hh, MEAN_FIELD_ITERATIONS), 1e-6, 1.0 - 1e-6)
         if hidden_samples == 1:
+            # kept apart from the M-draw form below: the draws (and so the records) of every
+            # evaluation made before hidden_samples existed stay exactly as they were
             h = tf.cast(uniform_draws(tf.shape(means)) < means, means.dtype)
             log_r = tf.reduce_sum(h * tf.math.log(means) + (1.0 - h) * tf.math.log1p(-means), axis=-1)
             return self._joint_from_parts(energy, field, w_hh, h) + log_r
