@@ -330,3 +330,29 @@ def test_a_run_evaluated_again_with_other_settings_is_not_counted_and_its_record
     ]:
         (run.run_dir / "evaluation.json").write_text(json.dumps(dict(own, **changed)))
         assert evaluation_as_configured(run.run_dir) is expected, changed
+
+
+def test_pictures_of_a_first_seed_known_only_from_its_record_are_kept_not_redrawn_from_a_later_seed(tmp_path):
+    """On a fresh checkout a study's finished runs live only as records: a report rebuilt there must not
+    replace the sample grids of seed 0 with grids of whatever later seed happens to be on disk."""
+    from qhvae.experiments.report import _LoadedRuns, plot_class_grids, plot_samples
+    from qhvae.training.rundir import CHECKPOINT_FILE
+
+    exp = EXPERIMENTS["conditional"]
+    arm = exp.arms[0].label
+    later = tmp_path / "seed1"
+    later.mkdir()
+    (later / CHECKPOINT_FILE).write_text("not a model: loading it would fail")
+    rows = [{"arm": arm, "status": "finished", "seed": 0, "run_dir": str(tmp_path / "seed0")},
+            {"arm": arm, "status": "finished", "seed": 1, "run_dir": str(later)}]
+    loaded = _LoadedRuns(exp, rows)
+    assert loaded.chosen == [] and [a.label for a in loaded.missing] == [arm]
+
+    grid, per_class = tmp_path / "samples.png", tmp_path / f"samples-{arm.replace('/', '-')}.png"
+    grid.write_bytes(PNG + b"seed 0")
+    per_class.write_bytes(PNG + b"seed 0 per class")
+    assert plot_samples(exp, rows, grid, loaded=loaded) == grid
+    assert plot_class_grids(exp, rows, tmp_path, loaded=loaded) == [per_class]
+    assert grid.read_bytes() == PNG + b"seed 0" and per_class.read_bytes() == PNG + b"seed 0 per class"
+    grid.unlink()  # nothing drawn before and nothing to draw from: no picture
+    assert plot_samples(exp, rows, grid, loaded=loaded) is None and not grid.exists()

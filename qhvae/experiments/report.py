@@ -260,22 +260,32 @@ def _layout_below_title(fig, title: str) -> None:
 
 
 def _first_finished(exp: Experiment, rows: Sequence[dict[str, Any]]) -> list[tuple[Arm, dict[str, Any]]]:
+    """Each arm's finished run of the lowest seed, whether or not its model is still on disk."""
     chosen = []
     for arm in exp.arms:
-        # A run known only from its archived record has no model to draw from.
-        done = [r for r in rows if r["arm"] == arm.label and r["status"] == "finished"
-                and (Path(r["run_dir"]) / CHECKPOINT_FILE).exists()]
+        done = [r for r in rows if r["arm"] == arm.label and r["status"] == "finished"]
         if done:
             chosen.append((arm, min(done, key=lambda r: r["seed"])))
     return chosen
 
 
+def _on_disk(row: dict[str, Any]) -> bool:
+    # A run known only from its archived record (another machine, a fresh checkout) has no model.
+    return (Path(row["run_dir"]) / CHECKPOINT_FILE).exists()
+
+
 class _LoadedRuns:
     """Each arm's first finished run, loaded once for all of a report's pictures (a full-MNIST
-    model with its sampler takes seconds to load)."""
+    model with its sampler takes seconds to load).
+
+    Only runs whose model is on disk are loaded (``chosen``); ``missing`` counts the arms whose first
+    finished run is known only from its record. A picture of those arms is never redrawn from a
+    later seed: what was drawn from the first seed stays (see :func:`_keep_existing`)."""
 
     def __init__(self, exp: Experiment, rows: Sequence[dict[str, Any]]):
-        self.chosen = _first_finished(exp, rows)
+        first = _first_finished(exp, rows)
+        self.chosen = [(arm, row) for arm, row in first if _on_disk(row)]
+        self.missing = [arm for arm, row in first if not _on_disk(row)]
         self._loaded: dict[str, tuple[Any, Any]] = {}
 
     def __iter__(self):
@@ -287,11 +297,19 @@ class _LoadedRuns:
             yield (arm, row, *self._loaded[key])
 
 
+def _keep_existing(path: Path, loaded: _LoadedRuns) -> bool:
+    """Whether a picture of every arm at ``path`` must stay as it is: some arm's first seed is not on
+    disk to draw from, and a picture drawn when it was is already there."""
+    return bool(loaded.missing) and path.exists()
+
+
 def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw,
                 loaded: _LoadedRuns | None = None) -> Path | None:
     """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
     returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them."""
     loaded = _LoadedRuns(exp, rows) if loaded is None else loaded
+    if _keep_existing(path, loaded):
+        return path
     if not loaded.chosen:
         return None
     strips = []
@@ -320,12 +338,15 @@ def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path,
     ``per_class`` images from ``p(z | y)``, written as ``samples-ARM.png`` (``/`` in the arm's label as ``-``)."""
     from ..training.run_evaluation import write_samples
 
+    loaded = _LoadedRuns(exp, rows) if loaded is None else loaded
     written = []
-    for arm, _, model, config in _LoadedRuns(exp, rows) if loaded is None else loaded:
+    for arm, _, model, config in loaded:
         if not getattr(model, "num_classes", 0):
             continue
         path = out / f"samples-{arm.label.replace('/', '-')}.png"
         written.append(write_samples(model, path, num=per_class * model.num_classes, seed=config.seed))
+    # An arm whose first seed is known only from its record keeps the grid drawn from it.
+    written += [p for arm in loaded.missing if (p := out / f"samples-{arm.label.replace('/', '-')}.png").exists()]
     return written
 
 
