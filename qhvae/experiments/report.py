@@ -278,14 +278,18 @@ class _LoadedRuns:
     """Each arm's first finished run, loaded once for all of a report's pictures (a full-MNIST
     model with its sampler takes seconds to load).
 
-    Only runs whose model is on disk are loaded (``chosen``); ``missing`` counts the arms whose first
+    Only runs whose model is on disk are loaded (``chosen``); ``missing`` lists the arms whose first
     finished run is known only from its record. A picture of those arms is never redrawn from a
     later seed: what was drawn from the first seed stays (see :func:`_keep_existing`)."""
 
     def __init__(self, exp: Experiment, rows: Sequence[dict[str, Any]]):
-        first = _first_finished(exp, rows)
-        self.chosen = [(arm, row) for arm, row in first if _on_disk(row)]
-        self.missing = [arm for arm, row in first if not _on_disk(row)]
+        self.chosen: list[tuple[Arm, dict[str, Any]]] = []
+        self.missing: list[Arm] = []
+        for arm, row in _first_finished(exp, rows):
+            if _on_disk(row):
+                self.chosen.append((arm, row))
+            else:
+                self.missing.append(arm)
         self._loaded: dict[str, tuple[Any, Any]] = {}
 
     def __iter__(self):
@@ -343,11 +347,15 @@ def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path,
     for arm, _, model, config in loaded:
         if not getattr(model, "num_classes", 0):
             continue
-        path = out / f"samples-{arm.label.replace('/', '-')}.png"
+        path = _class_grid_path(out, arm)
         written.append(write_samples(model, path, num=per_class * model.num_classes, seed=config.seed))
     # An arm whose first seed is known only from its record keeps the grid drawn from it.
-    written += [p for arm in loaded.missing if (p := out / f"samples-{arm.label.replace('/', '-')}.png").exists()]
+    written += [path for arm in loaded.missing if (path := _class_grid_path(out, arm)).exists()]
     return written
+
+
+def _class_grid_path(out: Path, arm: Arm) -> Path:
+    return out / f"samples-{arm.label.replace('/', '-')}.png"
 
 
 def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, frames: int = 24,
