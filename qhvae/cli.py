@@ -310,7 +310,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from rich.markdown import Markdown
 
     console.print(Markdown((out / "summary.md").read_text()))
-    unfinished = [r for r in result["rows"] if r["status"] not in ("finished", "diverged")]
+    unfinished = [r for r in result["selected"] if r["status"] not in ("finished", "diverged")]
     return 0 if not unfinished or args.report_only else 1
 
 
@@ -408,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "
                         "(a TrainConfig field; an arm's own options still win; repeatable)")
-    p.add_argument("--arm", action="append", default=[], metavar="LABEL", help="run only this arm (repeatable)")
+    p.add_argument("--arm", action="append", default=[], metavar="LABEL",
+                   help="train only this arm (repeatable; the report still covers every arm)")
     p.add_argument("--out", help="output folder (default ./experiments/NAME)")
     p.add_argument("--runs-dir", help="where the training runs live (default OUT/runs); experiments sharing one "
                                       "share identical runs")

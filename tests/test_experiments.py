@@ -169,6 +169,41 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
     assert again["summary"]["chains"]["log_likelihood"]["mean"] == result["summary"]["chains"]["log_likelihood"]["mean"]
 
 
+def test_arms_and_seeds_choose_what_is_trained_and_the_report_covers_every_run_on_disk(tmp_path):
+    """A study trained arm by arm keeps one report: ``--arm X`` once drew the report, pictures
+    included, from X's runs alone, and the next rebuild kept that picture."""
+    from qhvae.experiments.executors import Executor
+
+    class Starting(Executor):  # starts each run (a partial run on disk) and trains no further
+        def __init__(self):
+            self.asked = []
+
+        def run_all(self, runs, analysis=None, console=None, describe=None, on_done=None):
+            for run in runs:
+                self.asked.append((run.arm.label, run.seed))
+                run.run_dir.mkdir(parents=True)
+                (run.run_dir / "config.json").write_text(json.dumps(run.config.to_dict()))
+                (run.run_dir / "progress.json").write_text(json.dumps({"status": "running", "epoch": 1}))
+            return ["partial"] * len(runs)
+
+    out, executor = tmp_path / "mapping", Starting()
+    side = run_experiment("mapping", out, budget="smoke", overrides=FAST, arms=["chains"], seeds=2,
+                          executor=executor)
+    assert executor.asked == [("chains", 0), ("chains", 1)]
+    # a side study of one arm reports that arm: the other was never run
+    assert [(r["arm"], r["seed"], r["status"]) for r in side["rows"]] == [("chains", 0, "partial"),
+                                                                          ("chains", 1, "partial")]
+    both = run_experiment("mapping", out, budget="smoke", overrides=FAST, arms=["bipartite"], seeds=2,
+                          executor=executor)
+    assert executor.asked[2:] == [("bipartite", 0), ("bipartite", 1)]
+    assert [(r["arm"], r["seed"]) for r in both["rows"]] == [
+        ("bipartite", 0), ("chains", 0), ("bipartite", 1), ("chains", 1)]
+    assert [(r["arm"], r["seed"]) for r in both["selected"]] == [("bipartite", 0), ("bipartite", 1)]
+    assert [run["arm"] for run in json.loads((out / "experiment.json").read_text())["runs"]] == \
+        ["bipartite", "chains"] * 2
+    assert "| chains | 0/2 |" in (out / "summary.md").read_text()
+
+
 @pytest.mark.slow
 def test_history_tracks_the_test_set_at_the_chosen_epochs(tmp_path):
     config = TrainConfig(dataset="digits", train_limit=64, epochs=3, network="fc",
@@ -276,8 +311,9 @@ def test_the_hidden_study_runs_at_the_smoke_budget_with_latent_and_hidden_units_
     result = run_experiment("hidden", tmp_path / "report", budget="smoke", runs_dir=tmp_path / "runs",
                             overrides={"epochs": 1, "train_limit": 64},
                             arms=["rbm", "rbm/144h", "chimera/144h-coupled", "chimera144"])
-    rows = {r["arm"]: r for r in result["rows"]}
+    rows = {r["arm"]: r for r in result["selected"]}
     assert all(r["status"] == "finished" for r in rows.values())
+    assert {r["arm"] for r in result["rows"]} == set(rows)  # the other arms were never run
     assert (rows["rbm/144h"]["units"], rows["rbm/144h"]["hidden_units"]) == (144, 144)
     assert (rows["rbm"]["units"], rows["rbm"]["hidden_units"]) == (288, 0)
     assert rows["chimera144"]["units"] == 144 and rows["chimera/144h-coupled"]["hidden_units"] == 144

@@ -44,7 +44,7 @@ from typing import Any
 from ..exceptions import ConfigError
 from ..training.config import LATER_DEFAULTS, RunError, TrainConfig, is_file_dataset
 from ..training.rundir import write_json
-from .analysis import archive_run, check_claims, collect_results, run_state, summarize
+from .analysis import archive_run, check_claims, collect_results, run_source, run_state, summarize
 from .executors import Executor, LocalExecutor
 from .report import write_report
 from .studies import Arm, Experiment, get_experiment
@@ -167,7 +167,12 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
                    seeds: int | None = None, overrides: dict[str, Any] | None = None,
                    runs_dir: str | os.PathLike | None = None, arms: Sequence[str] | None = None,
                    console=None, train: bool = True, executor: Executor | None = None) -> dict[str, Any]:
-    """Train (or resume) every run of an experiment, then write its tables and plots into ``out``.
+    """Train (or resume) the runs of an experiment, then write its tables and plots into ``out``.
+
+    ``arms`` and ``seeds`` choose which runs this call trains; the manifest and the report cover
+    those and every other run of the study already on disk (its folder or its record, at the
+    budget's seeds or more), so a study trained arm by arm, or seed by seed, keeps one report of
+    all its runs, and a side study of two arms reports those two.
 
     A run that diverges is reported as such in the tables (the paper's noisiest annealer
     diverged too) and the experiment goes on; a configuration or data error stops it
@@ -182,7 +187,8 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             process, one run after another.
 
     Returns:
-        ``{"rows": per-run rows, "summary": per-arm summary, "claims": verdicts, "files": paths}``.
+        ``{"rows": per-run rows, "selected": the rows of the runs ``arms`` and ``seeds`` chose,
+        "summary": per-arm summary, "claims": verdicts, "files": paths}``.
 
     Example:
         >>> import tempfile
@@ -192,9 +198,13 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
     """
     exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
     out = Path(out)
-    planned = plan_runs(exp, out, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir, arms=arms)
+    selected = plan_runs(exp, out, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir, arms=arms)
+    n_seeds = max(exp.budget(budget).seeds, 1 + max(run.seed for run in selected))
+    planned = plan_runs(exp, out, budget=budget, seeds=n_seeds, overrides=overrides, runs_dir=runs_dir)
     out.mkdir(parents=True, exist_ok=True)
     _import_shared_records(exp, out, planned)
+    chosen = {run.run_dir for run in selected}
+    planned = [run for run in planned if run.run_dir in chosen or run_state(run_source(run)) != "new"]
     write_json(out / MANIFEST_FILE, {
         "experiment": exp.name, "title": exp.title, "figure": exp.figure, "budget": budget,
         "budget_description": exp.budget(budget).description, "overrides": overrides or {},
@@ -202,12 +212,12 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
     })
     if train:
         def describe(index: int, run: PlannedRun, state: str) -> str:
-            return (f"[bold]{exp.name}[/bold] run {index}/{len(planned)}: {run.arm.label}, seed {run.seed} "
+            return (f"[bold]{exp.name}[/bold] run {index}/{len(selected)}: {run.arm.label}, seed {run.seed} "
                     f"({state})")
 
         # Each record is kept as its run ends: a sitting cut short, or a later run that fails,
         # loses no finished run.
-        (executor or LocalExecutor()).run_all(planned, exp.analysis, console=console, describe=describe,
+        (executor or LocalExecutor()).run_all(selected, exp.analysis, console=console, describe=describe,
                                               on_done=lambda run, state: _keep_record(run))
     for run in planned:  # also runs finished or evaluated outside this call (``qhvae evaluate RUN``)
         _keep_record(run)
@@ -219,4 +229,6 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
         for claim in claims:
             console.print(f"  {claim['verdict']:<32} {claim['text']}")
         console.print(f"wrote {', '.join(str(f) for f in files)}")
-    return {"rows": rows, "summary": summary, "claims": claims, "files": files}
+    return {"rows": rows, "selected": [row for run, row in zip(planned, rows, strict=True)
+                                      if run.run_dir in chosen],
+            "summary": summary, "claims": claims, "files": files}
