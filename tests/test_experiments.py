@@ -204,6 +204,27 @@ def test_arms_and_seeds_choose_what_is_trained_and_the_report_covers_every_run_o
     assert "| chains | 0/2 |" in (out / "summary.md").read_text()
 
 
+def test_a_pictures_stored_strip_is_read_back_only_while_its_run_is_unchanged(tmp_path):
+    from qhvae.experiments.report import _store_strip, _stored_strip
+
+    run = tmp_path / "runs" / "digits-chimera-pa-seed0-abc"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"seed": 0}))
+    (run / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 2}))
+    row, picture = {"run_dir": str(run)}, tmp_path / "report" / "samples.png"
+    images = np.random.default_rng(0).random((4, 8, 8, 1))
+    assert _stored_strip(picture, row) is None
+    _store_strip(picture, row, images, "chimera (seed 0)")
+    stored, caption = _stored_strip(picture, row)
+    assert caption == "chimera (seed 0)" and stored.shape == (4, 8, 8, 1)
+    assert np.abs(stored - images).max() < 1e-3  # float16 grey levels
+    # the same results from the record (key order and layout apart): still the same run
+    (run / "progress.json").write_text(json.dumps({"epoch": 2, "status": "finished"}, indent=2))
+    assert _stored_strip(picture, row) is not None
+    (run / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 3}))  # trained again
+    assert _stored_strip(picture, row) is None
+
+
 @pytest.mark.slow
 def test_history_tracks_the_test_set_at_the_chosen_epochs(tmp_path):
     config = TrainConfig(dataset="digits", train_limit=64, epochs=3, network="fc",

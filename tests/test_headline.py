@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,7 +85,11 @@ def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(
     # The run folders go (another machine, another sitting): the report still has every run,
     # and running the study again trains nothing.
     shutil.rmtree(tmp_path / "runs")
+    drawn = sorted(p.name for p in (out / "strips" / "samples").iterdir())
+    assert drawn == sorted(Path(row["run_dir"]).name + ".npz" for row in result["rows"])
+    (out / "samples.png").unlink()  # drawn again from the stored strips: the models are gone
     again = run_experiment("headline", out, budget="smoke", overrides=SMOKE, runs_dir=tmp_path / "runs")
+    assert (out / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [r["status"] for r in again["rows"]] == ["finished"] * 5
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     assert again["rows"][1]["log_likelihood"] == result["rows"][1]["log_likelihood"]

@@ -197,6 +197,7 @@ def collect_results(experiment: str | Experiment, planned: Sequence[PlannedRun])
             "frechet_distance": evaluation.get("generated", {}).get("frechet_distance", float("nan")),
             "frame_distance_ratio": modes.get("frame_distance_ratio", float("nan")),
             "run_dir": str(run.run_dir),
+            "source": str(source),  # where the row's results were read: the folder, or else the record
             "history": history,
         }
         rows.append(row)

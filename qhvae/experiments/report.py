@@ -6,6 +6,8 @@
   standard error over seeds: whether it had settled when training stopped
 - ``samples.png``: decoded prior samples of each arm's first finished seed
 - ``chains.png``: (``modes``) block-Gibbs chains on the trained priors, decoded, one row per arm
+- ``strips/PICTURE/RUN.npz``: each row of those pictures as drawn, with the run it came from, so
+  that a report rebuilt from records alone (a fresh checkout) draws the same pictures
 
 Example:
     >>> METRIC_LABELS["log_likelihood"]
@@ -15,6 +17,8 @@ Example:
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
 import os
 import textwrap
@@ -27,7 +31,7 @@ import numpy as np
 from ..plots import finish_epoch_axis, plot_image_strips, pyplot, save_figure
 from ..training.run_evaluation import load_run, prior_chain_frames
 from ..training.rundir import CHECKPOINT_FILE
-from .analysis import difference_over_training, history_table
+from .analysis import RECORD_FILES, difference_over_training, history_table
 from .studies import Arm, Experiment
 
 if TYPE_CHECKING:  # the runner imports this module: its class is only named in annotations here
@@ -278,48 +282,89 @@ class _LoadedRuns:
     """Each arm's first finished run, loaded once for all of a report's pictures (a full-MNIST
     model with its sampler takes seconds to load).
 
-    Only runs whose model is on disk are loaded (``chosen``); ``missing`` lists the arms whose first
-    finished run is known only from its record. A picture of those arms is never redrawn from a
-    later seed: what was drawn from the first seed stays (see :func:`_keep_existing`)."""
+    ``first`` holds every arm's first finished run; ``chosen`` those whose model is on disk,
+    ``missing`` the arms whose first finished run is known only from its record. A picture is
+    never redrawn from a later seed: what was drawn from the first seed stays (its stored strip,
+    or the picture as it is)."""
 
     def __init__(self, exp: Experiment, rows: Sequence[dict[str, Any]]):
-        self.chosen: list[tuple[Arm, dict[str, Any]]] = []
-        self.missing: list[Arm] = []
-        for arm, row in _first_finished(exp, rows):
-            if _on_disk(row):
-                self.chosen.append((arm, row))
-            else:
-                self.missing.append(arm)
+        self.first = _first_finished(exp, rows)
+        self.chosen = [(arm, row) for arm, row in self.first if _on_disk(row)]
+        self.missing = [arm for arm, row in self.first if not _on_disk(row)]
         self._loaded: dict[str, tuple[Any, Any]] = {}
+
+    def load(self, row: dict[str, Any]) -> tuple[Any, Any]:
+        """The model and configuration of a run on disk."""
+        key = str(row["run_dir"])
+        if key not in self._loaded:
+            model, config, _ = load_run(row["run_dir"])
+            self._loaded[key] = (model, config)
+        return self._loaded[key]
 
     def __iter__(self):
         for arm, row in self.chosen:
-            key = str(row["run_dir"])
-            if key not in self._loaded:
-                model, config, _ = load_run(row["run_dir"])
-                self._loaded[key] = (model, config)
-            yield (arm, row, *self._loaded[key])
+            yield (arm, row, *self.load(row))
 
 
-def _keep_existing(path: Path, loaded: _LoadedRuns) -> bool:
-    """Whether a picture of every arm at ``path`` must stay as it is: some arm's first seed is not on
-    disk to draw from, and a picture drawn when it was is already there."""
-    return bool(loaded.missing) and path.exists()
+def _run_fingerprint(run_dir: str | os.PathLike) -> str:
+    """What identifies a trained run's results (its record files' content): a run trained again
+    under the same name gets another, so a strip drawn from the first is not reused."""
+    digest = hashlib.sha256()
+    for name in RECORD_FILES:
+        try:
+            content = json.loads((Path(run_dir) / name).read_text())
+        except (OSError, ValueError):
+            continue
+        digest.update(name.encode() + json.dumps(content, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _strip_path(picture: Path, row: dict[str, Any]) -> Path:
+    return picture.parent / "strips" / picture.stem / f"{Path(row['run_dir']).name}.npz"
+
+
+def _stored_strip(picture: Path, row: dict[str, Any]) -> tuple[np.ndarray, str] | None:
+    path = _strip_path(picture, row)
+    if not path.exists():
+        return None
+    with np.load(path) as stored:
+        if str(stored["fingerprint"]) != _run_fingerprint(row.get("source", row["run_dir"])):
+            return None
+        return stored["images"].astype(np.float32), str(stored["caption"])
+
+
+def _store_strip(picture: Path, row: dict[str, Any], images: np.ndarray, caption: str) -> None:
+    path = _strip_path(picture, row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # float16 keeps the grey levels (pixel probabilities) at a quarter of the size
+    np.savez_compressed(path, images=np.asarray(images, np.float16), caption=np.array(caption),
+                        fingerprint=np.array(_run_fingerprint(row.get("source", row["run_dir"]))))
 
 
 def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw,
                 loaded: _LoadedRuns | None = None) -> Path | None:
     """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
-    returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them."""
+    returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them.
+
+    Each strip is stored beside the picture as it is drawn and read back while its run's
+    results are unchanged. If some arm's strip can be neither read nor drawn (its model is
+    not on disk), a picture already at ``path`` stays as it is."""
     loaded = _LoadedRuns(exp, rows) if loaded is None else loaded
-    if _keep_existing(path, loaded):
+    strips, incomplete = [], False
+    for arm, row in loaded.first:
+        strip = _stored_strip(path, row)
+        if strip is None and _on_disk(row):
+            images, caption = draw(arm, row, *loaded.load(row))
+            strip = (np.asarray(images), caption)
+            _store_strip(path, row, *strip)
+        if strip is None:
+            incomplete = True
+        else:
+            strips.append(strip)
+    if incomplete and path.exists():
         return path
-    if not loaded.chosen:
+    if not strips:
         return None
-    strips = []
-    for arm, row, model, config in loaded:
-        images, caption = draw(arm, row, model, config)
-        strips.append((np.asarray(images), caption))
     return plot_image_strips(strips, path, title)
 
 
