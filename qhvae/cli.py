@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a training option for every arm, e.g. dataset=mnist or sampler=openjij-sqa or epochs=80 "
                         "(a TrainConfig field; an arm's own options still win; repeatable)")
     p.add_argument("--arm", action="append", default=[], metavar="LABEL",
-                   help="train only this arm (repeatable; the report still covers every arm)")
+                   help="train only this arm (repeatable; the report also covers the arms with runs on disk)")
     p.add_argument("--out", help="output folder (default ./experiments/NAME)")
     p.add_argument("--runs-dir", help="where the training runs live (default OUT/runs); experiments sharing one "
                                       "share identical runs")

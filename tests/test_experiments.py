@@ -170,8 +170,8 @@ def test_an_experiment_runs_resumes_after_an_interruption_and_writes_its_report(
 
 
 def test_arms_and_seeds_choose_what_is_trained_and_the_report_covers_every_run_on_disk(tmp_path):
-    """A study trained arm by arm keeps one report: ``--arm X`` once drew the report, pictures
-    included, from X's runs alone, and the next rebuild kept that picture."""
+    """A study trained arm by arm, or seed by seed, keeps one report of every run on disk
+    (``--arm X`` once wrote the report from X's runs alone)."""
     from qhvae.experiments.executors import Executor
 
     class Starting(Executor):  # starts each run (a partial run on disk) and trains no further
@@ -202,27 +202,42 @@ def test_arms_and_seeds_choose_what_is_trained_and_the_report_covers_every_run_o
     assert [run["arm"] for run in json.loads((out / "experiment.json").read_text())["runs"]] == \
         ["bipartite", "chains"] * 2
     assert "| chains | 0/2 |" in (out / "summary.md").read_text()
+    # seeds on disk beyond the budget's (smoke: 1) stay in the report; so do arms not trained now
+    rebuilt = run_experiment("mapping", out, budget="smoke", overrides=FAST, train=False)
+    assert [(r["arm"], r["seed"]) for r in rebuilt["rows"]] == [(r["arm"], r["seed"]) for r in both["rows"]]
+    assert run_experiment("mapping", out, budget="smoke", overrides=FAST, arms=[], executor=executor)["selected"] == []
+    assert len(executor.asked) == 4
 
 
-def test_a_pictures_stored_strip_is_read_back_only_while_its_run_is_unchanged(tmp_path):
-    from qhvae.experiments.report import _store_strip, _stored_strip
+def test_a_pictures_stored_strip_is_read_back_only_while_its_run_and_settings_are_unchanged(tmp_path):
+    from qhvae.experiments.analysis import archive_run
+    from qhvae.experiments.report import _store_strip, _stored_strip, _strip_path
 
     run = tmp_path / "runs" / "digits-chimera-pa-seed0-abc"
     run.mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({"seed": 0}))
     (run / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 2}))
+    (run / "modes.json").write_text(json.dumps({"latent_autocorrelation": 0.5}))
     row, picture = {"run_dir": str(run)}, tmp_path / "report" / "samples.png"
     images = np.random.default_rng(0).random((4, 8, 8, 1))
-    assert _stored_strip(picture, row) is None
-    _store_strip(picture, row, images, "chimera (seed 0)")
-    stored, caption = _stored_strip(picture, row)
+    assert _stored_strip(picture, row, "per_arm=4") is None
+    _store_strip(picture, row, "per_arm=4", images, "chimera (seed 0)")
+    stored, caption = _stored_strip(picture, row, "per_arm=4")
     assert caption == "chimera (seed 0)" and stored.shape == (4, 8, 8, 1)
     assert np.abs(stored - images).max() < 1e-3  # float16 grey levels
-    # the same results from the record (key order and layout apart): still the same run
-    (run / "progress.json").write_text(json.dumps({"epoch": 2, "status": "finished"}, indent=2))
-    assert _stored_strip(picture, row) is not None
-    (run / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 3}))  # trained again
-    assert _stored_strip(picture, row) is None
+    assert _stored_strip(picture, row, "per_arm=16") is None  # drawn with other settings
+    # the run's record (its files rewritten by archive_run) is the same run
+    record = archive_run(run, tmp_path / "records" / run.name)
+    assert _stored_strip(picture, {"run_dir": str(run), "source": str(record)}, "per_arm=4") is not None
+    # trained again under the same name, without modes.json: the record follows, the strip is not reused
+    (run / "modes.json").unlink()
+    (run / "progress.json").write_text(json.dumps({"status": "finished", "epoch": 3}))
+    assert _stored_strip(picture, row, "per_arm=4") is None
+    archive_run(run, record)
+    assert not (record / "modes.json").exists()
+    # a strip file cut short is drawn again, not an error
+    _strip_path(picture, row).write_bytes(b"PK\x03\x04 cut short")
+    assert _stored_strip(picture, row, "per_arm=4") is None
 
 
 @pytest.mark.slow

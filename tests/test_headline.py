@@ -90,6 +90,11 @@ def test_headline_smoke_runs_end_to_end_and_its_records_outlive_the_run_folders(
     (out / "samples.png").unlink()  # drawn again from the stored strips: the models are gone
     again = run_experiment("headline", out, budget="smoke", overrides=SMOKE, runs_dir=tmp_path / "runs")
     assert (out / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from qhvae.experiments.report import _stored_strip
+
+    for row in again["rows"]:  # every arm's row read back from the records
+        assert Path(row["source"]).parent == out / "records"
+        assert _stored_strip(out / "samples.png", row, "per_arm=16") is not None, row["arm"]
     assert [r["status"] for r in again["rows"]] == ["finished"] * 5
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
     assert again["rows"][1]["log_likelihood"] == result["rows"][1]["log_likelihood"]

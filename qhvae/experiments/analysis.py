@@ -122,7 +122,8 @@ def run_source(run: PlannedRun) -> Path:
 
 
 def archive_run(run_dir: str | os.PathLike, record_dir: str | os.PathLike) -> Path:
-    """Copy a run's :data:`RECORD_FILES` into ``record_dir`` (atomically, file by file).
+    """Copy a run's :data:`RECORD_FILES` into ``record_dir`` (atomically, file by file); a record
+    file the run no longer has goes (a run trained again under the same name).
 
     Example:
         >>> import tempfile
@@ -137,6 +138,8 @@ def archive_run(run_dir: str | os.PathLike, record_dir: str | os.PathLike) -> Pa
         source = run_dir / name
         if source.exists():
             write_json(record_dir / name, json.loads(source.read_text()))
+        else:
+            (record_dir / name).unlink(missing_ok=True)
     return record_dir
 
 

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import textwrap
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -323,40 +324,48 @@ def _strip_path(picture: Path, row: dict[str, Any]) -> Path:
     return picture.parent / "strips" / picture.stem / f"{Path(row['run_dir']).name}.npz"
 
 
-def _stored_strip(picture: Path, row: dict[str, Any]) -> tuple[np.ndarray, str] | None:
+def _stored_strip(picture: Path, row: dict[str, Any], settings: str) -> tuple[np.ndarray, str] | None:
+    """A strip stored for this run's results and drawn with these settings, else ``None``."""
     path = _strip_path(picture, row)
     if not path.exists():
         return None
-    with np.load(path) as stored:
-        if str(stored["fingerprint"]) != _run_fingerprint(row.get("source", row["run_dir"])):
-            return None
-        return stored["images"].astype(np.float32), str(stored["caption"])
+    try:
+        with np.load(path) as stored:
+            if str(stored["fingerprint"]) != _run_fingerprint(row.get("source", row["run_dir"])) or \
+                    str(stored["settings"]) != settings:
+                return None
+            return stored["images"].astype(np.float32), str(stored["caption"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # unreadable: drawn again
+        return None
 
 
-def _store_strip(picture: Path, row: dict[str, Any], images: np.ndarray, caption: str) -> None:
+def _store_strip(picture: Path, row: dict[str, Any], settings: str, images: np.ndarray, caption: str) -> None:
     path = _strip_path(picture, row)
     path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")  # a sitting cut short leaves no half file
     # float16 keeps the grey levels (pixel probabilities) at a quarter of the size
-    np.savez_compressed(path, images=np.asarray(images, np.float16), caption=np.array(caption),
+    np.savez_compressed(partial, images=np.asarray(images, np.float16), caption=np.array(caption),
+                        settings=np.array(settings),
                         fingerprint=np.array(_run_fingerprint(row.get("source", row["run_dir"]))))
+    os.replace(partial, path)
 
 
-def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw,
+def _image_rows(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, title: str, draw, settings: str,
                 loaded: _LoadedRuns | None = None) -> Path | None:
     """One strip of images per arm (its first finished seed): ``draw(arm, row, model, config)``
     returns the ``(N, H, W, 1)`` images and the strip's caption; :func:`~qhvae.plots.plot_image_strips` draws them.
 
     Each strip is stored beside the picture as it is drawn and read back while its run's
-    results are unchanged. If some arm's strip can be neither read nor drawn (its model is
-    not on disk), a picture already at ``path`` stays as it is."""
+    results and the drawing's ``settings`` are unchanged. If some arm's strip can be neither
+    read nor drawn (its model is not on disk), a picture already at ``path`` stays as it is."""
     loaded = _LoadedRuns(exp, rows) if loaded is None else loaded
     strips, incomplete = [], False
     for arm, row in loaded.first:
-        strip = _stored_strip(path, row)
+        strip = _stored_strip(path, row, settings)
         if strip is None and _on_disk(row):
             images, caption = draw(arm, row, *loaded.load(row))
             strip = (np.asarray(images), caption)
-            _store_strip(path, row, *strip)
+            _store_strip(path, row, settings, *strip)
         if strip is None:
             incomplete = True
         else:
@@ -378,7 +387,8 @@ def plot_samples(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, pe
         images, _ = model.generate(per_arm, seed=config.seed, labels=labels)
         return images, f"{arm.label} (seed {row['seed']})" + (", classes 0, 1, 2, ... in turn" if num_classes else "")
 
-    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw, loaded)
+    return _image_rows(exp, rows, path, f"{exp.name}: images decoded from prior samples", draw,
+                       f"per_arm={per_arm}", loaded)
 
 
 def plot_class_grids(exp: Experiment, rows: Sequence[dict[str, Any]], out: Path, per_class: int = 10,
@@ -415,4 +425,4 @@ def plot_chains(exp: Experiment, rows: Sequence[dict[str, Any]], path: Path, fra
                 f"{arm.label}: {colors} block updates per frame; latent autocorrelation {_fmt(auto, 3)}")
 
     return _image_rows(exp, rows, path, "Block-Gibbs chains on the trained priors, decoded (left to right, one full "
-                       "sweep per frame)", draw, loaded)
+                       "sweep per frame)", draw, f"frames={frames} seed={seed}", loaded)

@@ -21,6 +21,8 @@ The output folder gets:
 - ``differences.png``: each claim's difference over training, with twice its standard error
 - ``samples.png``: decoded prior samples of each arm's first seed
 - ``chains.png``: (``modes``) block-Gibbs chains decoded, one row per arm
+- ``strips/``: those pictures' rows as drawn, so that records alone draw them again
+- ``records/``: each ended run's small files, so that the report outlives the run folders
 
 Reading the runs back and judging the claims is :mod:`~qhvae.experiments.analysis`; the
 tables and figures are :mod:`~qhvae.experiments.report`.
@@ -157,6 +159,33 @@ def _import_shared_records(exp: Experiment, out: Path, planned: Sequence[Planned
                 break
 
 
+def _on_disk(run: PlannedRun) -> bool:
+    return run_state(run_source(run)) != "new"
+
+
+def _reported_runs(exp: Experiment, out: Path, selected: Sequence[PlannedRun], *, budget: str,
+                   seeds: int | None, overrides: dict[str, Any] | None,
+                   runs_dir: str | os.PathLike | None) -> list[PlannedRun]:
+    """The runs a report covers: each seed below ``N`` of every arm that this call trains or
+    that has a run on disk (folder or record). ``N`` is ``seeds`` (default: the budget's),
+    raised to cover every seed that has a run on disk."""
+    def plan(n: int) -> list[PlannedRun]:
+        runs = plan_runs(exp, out, budget=budget, seeds=n, overrides=overrides, runs_dir=runs_dir)
+        _import_shared_records(exp, out, runs)
+        return runs
+
+    n = exp.budget(budget).seeds if seeds is None else int(seeds)
+    planned = plan(n)
+    while True:
+        more = plan(n + 1)[len(planned):]
+        if not any(_on_disk(run) for run in more):
+            break
+        planned, n = planned + more, n + 1
+    chosen = {run.run_dir for run in selected}
+    arms = {run.arm.label for run in planned if run.run_dir in chosen or _on_disk(run)}
+    return [run for run in planned if run.arm.label in arms]
+
+
 def _keep_record(run: PlannedRun) -> None:
     """Archive a run's record if its folder holds a run that has ended (finished or diverged)."""
     if run.record_dir is not None and run_state(run.run_dir) in ("finished", "diverged"):
@@ -169,10 +198,11 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
                    console=None, train: bool = True, executor: Executor | None = None) -> dict[str, Any]:
     """Train (or resume) the runs of an experiment, then write its tables and plots into ``out``.
 
-    ``arms`` and ``seeds`` choose which runs this call trains; the manifest and the report cover
-    those and every other run of the study already on disk (its folder or its record, at the
-    budget's seeds or more), so a study trained arm by arm, or seed by seed, keeps one report of
-    all its runs, and a side study of two arms reports those two.
+    ``arms`` and ``seeds`` choose which runs this call trains. The manifest and the report cover
+    every arm that this call trains or that has a run on disk (its folder or its record), each
+    at ``seeds`` seeds (default: the budget's) or as many as are on disk. A study trained arm by
+    arm, or seed by seed, keeps one report of all its runs, and a side study of two arms reports
+    those two.
 
     A run that diverges is reported as such in the tables (the paper's noisiest annealer
     diverged too) and the experiment goes on; a configuration or data error stops it
@@ -187,8 +217,8 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
             process, one run after another.
 
     Returns:
-        ``{"rows": per-run rows, "selected": the rows of the runs ``arms`` and ``seeds`` chose,
-        "summary": per-arm summary, "claims": verdicts, "files": paths}``.
+        A dict: ``rows`` (one per reported run), ``selected`` (the rows of the runs that ``arms``
+        and ``seeds`` chose), ``summary`` (per arm), ``claims`` (verdicts) and ``files`` (paths).
 
     Example:
         >>> import tempfile
@@ -199,12 +229,8 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
     exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
     out = Path(out)
     selected = plan_runs(exp, out, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir, arms=arms)
-    n_seeds = max(exp.budget(budget).seeds, 1 + max(run.seed for run in selected))
-    planned = plan_runs(exp, out, budget=budget, seeds=n_seeds, overrides=overrides, runs_dir=runs_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _import_shared_records(exp, out, planned)
-    chosen = {run.run_dir for run in selected}
-    planned = [run for run in planned if run.run_dir in chosen or run_state(run_source(run)) != "new"]
+    planned = _reported_runs(exp, out, selected, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir)
     write_json(out / MANIFEST_FILE, {
         "experiment": exp.name, "title": exp.title, "figure": exp.figure, "budget": budget,
         "budget_description": exp.budget(budget).description, "overrides": overrides or {},
@@ -229,6 +255,7 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
         for claim in claims:
             console.print(f"  {claim['verdict']:<32} {claim['text']}")
         console.print(f"wrote {', '.join(str(f) for f in files)}")
+    chosen = {run.run_dir for run in selected}
     return {"rows": rows, "selected": [row for run, row in zip(planned, rows, strict=True)
                                       if run.run_dir in chosen],
             "summary": summary, "claims": claims, "files": files}
