@@ -159,16 +159,17 @@ def _import_shared_records(exp: Experiment, out: Path, planned: Sequence[Planned
                 break
 
 
-def _on_disk(run: PlannedRun) -> bool:
+def _run_exists(run: PlannedRun) -> bool:
+    """Whether a planned run has begun: its folder or its record holds it."""
     return run_state(run_source(run)) != "new"
 
 
-def _reported_runs(exp: Experiment, out: Path, selected: Sequence[PlannedRun], *, budget: str,
+def _reported_runs(exp: Experiment, out: Path, chosen: set[Path], *, budget: str,
                    seeds: int | None, overrides: dict[str, Any] | None,
                    runs_dir: str | os.PathLike | None) -> list[PlannedRun]:
-    """The runs a report covers: each seed below ``N`` of every arm that this call trains or
-    that has a run on disk (folder or record). ``N`` is ``seeds`` (default: the budget's),
-    raised to cover every seed that has a run on disk."""
+    """The runs a report covers: each seed below ``N`` of every arm that this call trains (its
+    run folders are ``chosen``) or that has a run on disk (folder or record). ``N`` is ``seeds``
+    (default: the budget's), raised to cover every seed that has a run on disk."""
     def plan(n: int) -> list[PlannedRun]:
         runs = plan_runs(exp, out, budget=budget, seeds=n, overrides=overrides, runs_dir=runs_dir)
         _import_shared_records(exp, out, runs)
@@ -178,11 +179,10 @@ def _reported_runs(exp: Experiment, out: Path, selected: Sequence[PlannedRun], *
     planned = plan(n)
     while True:
         more = plan(n + 1)[len(planned):]
-        if not any(_on_disk(run) for run in more):
+        if not any(_run_exists(run) for run in more):
             break
         planned, n = planned + more, n + 1
-    chosen = {run.run_dir for run in selected}
-    arms = {run.arm.label for run in planned if run.run_dir in chosen or _on_disk(run)}
+    arms = {run.arm.label for run in planned if run.run_dir in chosen or _run_exists(run)}
     return [run for run in planned if run.arm.label in arms]
 
 
@@ -229,8 +229,9 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
     exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
     out = Path(out)
     selected = plan_runs(exp, out, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir, arms=arms)
+    chosen = {run.run_dir for run in selected}
     out.mkdir(parents=True, exist_ok=True)
-    planned = _reported_runs(exp, out, selected, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir)
+    planned = _reported_runs(exp, out, chosen, budget=budget, seeds=seeds, overrides=overrides, runs_dir=runs_dir)
     write_json(out / MANIFEST_FILE, {
         "experiment": exp.name, "title": exp.title, "figure": exp.figure, "budget": budget,
         "budget_description": exp.budget(budget).description, "overrides": overrides or {},
@@ -255,7 +256,6 @@ def run_experiment(experiment: str | Experiment, out: str | os.PathLike, *, budg
         for claim in claims:
             console.print(f"  {claim['verdict']:<32} {claim['text']}")
         console.print(f"wrote {', '.join(str(f) for f in files)}")
-    chosen = {run.run_dir for run in selected}
     return {"rows": rows, "selected": [row for run, row in zip(planned, rows, strict=True)
                                       if run.run_dir in chosen],
             "summary": summary, "claims": claims, "files": files}
